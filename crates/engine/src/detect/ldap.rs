@@ -1,0 +1,30 @@
+//! LDAP filter injection: closing the application's filter and opening a
+//! new one (`*)(uid=*))(|(uid=*`).
+
+use haetae_model::Confidence::High;
+
+use super::{Hit, Kind, Target};
+
+pub fn check(t: &Target<'_>) -> Option<Hit> {
+    if !matches!(t.kind, Kind::Value | Kind::Cookie) {
+        return None;
+    }
+    let s = t.norm;
+    let mut i = 0;
+    while let Some(p) = memchr::memmem::find(&s[i..], b")(") {
+        let at = i + p;
+        let mut j = at + 2;
+        while j < s.len() && matches!(s[j], b'|' | b'&' | b'!' | b'(' | b' ') {
+            j += 1;
+        }
+        let attr = s[j..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'.').count();
+        let after = s.get(j + attr);
+        let op = matches!(after, Some(b'=' | b'~' | b'<' | b'>'));
+        let before_star = at > 0 && matches!(s[at - 1], b'*' | b')');
+        if attr > 0 && op && (before_star || s[at + 2..j].iter().any(|b| matches!(b, b'|' | b'&' | b'!'))) {
+            return Some(Hit::new(2801, High, "LDAP filter injection", at));
+        }
+        i = at + 1;
+    }
+    None
+}

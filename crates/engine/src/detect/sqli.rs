@@ -1,0 +1,468 @@
+//! SQL injection, judged the way libinjection does: tokenize the input as
+//! SQL in each context an application may put it (inside a single-quoted
+//! string, a double-quoted string, or bare as a number), and look at the
+//! token sequence, not at keywords alone. `' or 1=1--` is a string break, a
+//! boolean operator and a tautology; "Tom's or Jerry's" is not.
+
+use haetae_model::Confidence::{High, Medium};
+
+use super::{Hit, Kind, Target};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Str,
+    Num,
+    Word(String),
+    Var,
+    Op(String),
+    LParen,
+    RParen,
+    Comma,
+    Semi,
+    Comment,
+    Other,
+}
+
+fn is_word_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.') || b >= 0x80
+}
+
+/// Tokenizes `s`; `open` is the quote the input starts inside (if any).
+fn tokenize(s: &[u8], open: Option<u8>) -> Vec<(Tok, usize)> {
+    let mut t = Vec::new();
+    let mut i = 0;
+    if let Some(q) = open {
+        // The value's prefix up to the first unescaped quote is string data.
+        let end = string_end(s, 0, q);
+        t.push((Tok::Str, 0));
+        i = end;
+    }
+    while i < s.len() && t.len() < 256 {
+        let b = s[i];
+        let start = i;
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0xa0 => {
+                i += 1;
+                continue;
+            }
+            b'\'' | b'"' => {
+                i = string_end(s, i + 1, b);
+                t.push((Tok::Str, start));
+            }
+            b'`' => {
+                i = memchr::memchr(b'`', &s[i + 1..]).map_or(s.len(), |p| i + 2 + p);
+                t.push((Tok::Word("`ident`".into()), start));
+            }
+            b'-' if s.get(i + 1) == Some(&b'-') => {
+                i = memchr::memchr(b'\n', &s[i..]).map_or(s.len(), |p| i + p + 1);
+                t.push((Tok::Comment, start));
+            }
+            b'#' => {
+                i = memchr::memchr(b'\n', &s[i..]).map_or(s.len(), |p| i + p + 1);
+                t.push((Tok::Comment, start));
+            }
+            b'/' if s.get(i + 1) == Some(&b'*') => {
+                if s.get(i + 2) == Some(&b'!') {
+                    // MySQL executes `/*!50000 ... */`: keep tokenizing inside.
+                    i += 3;
+                    while i < s.len() && s[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    continue;
+                }
+                i = super::find(&s[i + 2..], b"*/").map_or(s.len(), |p| i + 4 + p);
+                // A comment between two words joins nothing: `un/**/ion` is not
+                // `union` in SQL, but `union/**/select` separates fine.
+                t.push((Tok::Comment, start));
+            }
+            b'*' if s.get(i + 1) == Some(&b'/') => {
+                i += 2;
+            }
+            b'0'..=b'9' => {
+                i += 1;
+                while i < s.len() && (s[i].is_ascii_alphanumeric() || s[i] == b'.') {
+                    i += 1;
+                }
+                t.push((Tok::Num, start));
+            }
+            b'.' if s.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                i += 1;
+                while i < s.len() && s[i].is_ascii_digit() {
+                    i += 1;
+                }
+                t.push((Tok::Num, start));
+            }
+            b'@' => {
+                i += 1;
+                while i < s.len() && (is_word(s[i]) || s[i] == b'@') {
+                    i += 1;
+                }
+                t.push((Tok::Var, start));
+            }
+            b'(' => {
+                i += 1;
+                t.push((Tok::LParen, start));
+            }
+            b')' => {
+                i += 1;
+                t.push((Tok::RParen, start));
+            }
+            b',' => {
+                i += 1;
+                t.push((Tok::Comma, start));
+            }
+            b';' => {
+                i += 1;
+                t.push((Tok::Semi, start));
+            }
+            b'=' | b'<' | b'>' | b'!' | b'|' | b'&' | b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'~' | b':' => {
+                i += 1;
+                while i < s.len() && matches!(s[i], b'=' | b'<' | b'>' | b'|' | b'&' | b'!') && i - start < 3 {
+                    i += 1;
+                }
+                let op = String::from_utf8_lossy(&s[start..i]).into_owned();
+                t.push((Tok::Op(op), start));
+            }
+            b if is_word_start(b) => {
+                i += 1;
+                while i < s.len() && is_word(s[i]) {
+                    i += 1;
+                }
+                let w = String::from_utf8_lossy(&s[start..i]).into_owned();
+                t.push((Tok::Word(w), start));
+            }
+            _ => {
+                i += 1;
+                t.push((Tok::Other, start));
+            }
+        }
+    }
+    t
+}
+
+/// Index just past the closing quote (doubled quotes and backslashes escape).
+fn string_end(s: &[u8], mut i: usize, q: u8) -> usize {
+    while i < s.len() {
+        if s[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if s[i] == q {
+            if s.get(i + 1) == Some(&q) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    s.len()
+}
+
+fn word(t: &Tok) -> Option<&str> {
+    match t {
+        Tok::Word(w) => Some(w.as_str()),
+        _ => None,
+    }
+}
+
+fn is_bool_op(t: &Tok) -> bool {
+    match t {
+        Tok::Word(w) => matches!(w.as_str(), "or" | "and" | "xor" | "div" | "not"),
+        Tok::Op(o) => matches!(o.as_str(), "||" | "&&" | "|" | "&" | "^"),
+        _ => false,
+    }
+}
+
+fn is_cmp(t: &Tok) -> bool {
+    match t {
+        Tok::Op(o) => matches!(o.as_str(), "=" | "==" | "<" | ">" | "<=" | ">=" | "<>" | "!=" | "<=>" | "!<" | "!>"),
+        Tok::Word(w) => matches!(w.as_str(), "like" | "rlike" | "regexp" | "is" | "in" | "between" | "sounds" | "glob"),
+        _ => false,
+    }
+}
+
+fn is_operand(t: &Tok) -> bool {
+    matches!(t, Tok::Str | Tok::Num | Tok::Var | Tok::Word(_))
+}
+
+const SQL_FUNCS: &[&str] = &[
+    "sleep", "benchmark", "pg_sleep", "waitfor", "extractvalue", "updatexml", "load_file", "char", "chr",
+    "concat", "concat_ws", "group_concat", "substring", "substr", "ascii", "ord", "hex", "unhex", "version",
+    "database", "user", "current_user", "system_user", "schema", "md5", "if", "iif", "case", "count", "cast",
+    "convert", "elt", "make_set", "json_extract", "json_keys", "utl_inaddr.get_host_address",
+    "dbms_pipe.receive_message", "randomblob", "exp", "floor", "rand", "mid", "length", "len", "isnull",
+    "coalesce", "xp_cmdshell", "sys_eval", "dbms_lock.sleep", "string_agg", "to_char", "generate_series",
+];
+
+const STATEMENTS: &[&str] = &[
+    "select", "insert", "update", "delete", "drop", "create", "alter", "exec", "execute", "declare",
+    "shutdown", "truncate", "grant", "revoke", "waitfor", "merge", "call", "set", "replace", "load", "copy",
+    "handler", "begin", "union", "if",
+];
+
+/// True when the tokens from `i` form a boolean tail that is always true or
+/// otherwise meaningful: `or 1=1`, `or 'a'='a`, `and sleep(5)`, `or true--`.
+fn boolean_tail(t: &[(Tok, usize)], i: usize) -> Option<&'static str> {
+    let op = &t.get(i)?.0;
+    if !is_bool_op(op) {
+        return None;
+    }
+    let mut j = i + 1;
+    loop {
+        match t.get(j).map(|x| &x.0) {
+            Some(Tok::LParen) => j += 1,
+            Some(Tok::Op(o)) if o == "!" || o == "-" || o == "~" => j += 1,
+            _ => break,
+        }
+    }
+    let a = &t.get(j)?.0;
+    if let Some(w) = word(a)
+        && SQL_FUNCS.contains(&w)
+        && matches!(t.get(j + 1).map(|x| &x.0), Some(Tok::LParen))
+    {
+        return Some("boolean condition with a SQL function call");
+    }
+    if matches!(a, Tok::Word(w) if w == "exists" || w == "select") {
+        return Some("boolean condition with a subquery");
+    }
+    if !is_operand(a) {
+        return None;
+    }
+    let mut k = j + 1;
+    while matches!(t.get(k).map(|x| &x.0), Some(Tok::RParen)) {
+        k += 1;
+    }
+    match t.get(k).map(|x| &x.0) {
+        Some(c) if is_cmp(c) => {
+            let mut m = k + 1;
+            loop {
+                match t.get(m).map(|x| &x.0) {
+                    Some(Tok::LParen) => m += 1,
+                    Some(Tok::Word(w)) if w == "not" || w == "binary" => m += 1,
+                    Some(Tok::Word(w)) if w == "null" => return Some("tautology"),
+                    _ => break,
+                }
+            }
+            t.get(m).filter(|x| is_operand(&x.0)).map(|_| "tautology")
+        }
+        // `or 1--`, `or true#`, `or 1` at the end: true by itself.
+        None | Some(Tok::Comment) | Some(Tok::Semi) if matches!(a, Tok::Num | Tok::Str | Tok::Word(_)) => {
+            match a {
+                Tok::Num => Some("always-true literal"),
+                Tok::Word(w) if w == "true" || w == "null" => Some("always-true literal"),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Looks at the token stream from `i` (just after a string break, a number,
+/// or the start) and says why it is an attack.
+fn judge_tail(t: &[(Tok, usize)], mut i: usize, after_break: bool) -> Option<(&'static str, usize)> {
+    // Closing parentheses of the application's own query: `') or ('a'='a`.
+    while matches!(t.get(i).map(|x| &x.0), Some(Tok::RParen)) {
+        i += 1;
+    }
+    let at = t.get(i).map_or(0, |x| x.1);
+    let cur = &t.get(i)?.0;
+    if let Some(why) = boolean_tail(t, i) {
+        return Some((why, at));
+    }
+    match cur {
+        Tok::Comment if after_break => return Some(("string break then comment", at)),
+        Tok::Semi => {
+            let next = t.get(i + 1).and_then(|x| word(&x.0))?;
+            if STATEMENTS.contains(&next) && next != "if" && next != "set" || next == "declare" {
+                return Some(("stacked query", at));
+            }
+        }
+        Tok::Word(w) => {
+            let w = w.as_str();
+            let next = t.get(i + 1).and_then(|x| word(&x.0));
+            match (w, next) {
+                ("union", Some("select" | "all" | "distinct")) => return Some(("UNION SELECT", at)),
+                ("order" | "group", Some("by")) if after_break || matches!(t.get(i + 2).map(|x| &x.0), Some(Tok::Num)) => {
+                    return Some(("ORDER/GROUP BY injected", at));
+                }
+                ("having" | "limit" | "procedure" | "into", _) if after_break => return Some(("clause injected", at)),
+                ("waitfor", Some("delay" | "time")) => return Some(("time-based WAITFOR", at)),
+                _ => {}
+            }
+        }
+        Tok::Op(o) if after_break && matches!(o.as_str(), "||" | "+" | "-" | "*" | "/" | "=" | "<>" | "!=") => {
+            // `'||pg_sleep(5)--`, `'+(select ...)+'`, `'='`, `'-sleep(5)-'`
+            let mut j = i + 1;
+            while matches!(t.get(j).map(|x| &x.0), Some(Tok::LParen)) {
+                j += 1;
+            }
+            match t.get(j).map(|x| &x.0) {
+                Some(Tok::Word(w)) if SQL_FUNCS.contains(&w.as_str()) || w == "select" => {
+                    return Some(("string break then expression", at));
+                }
+                Some(Tok::Str) if o == "=" => return Some(("string break then comparison", at)),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+    None
+}
+
+fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
+    let has_sq = memchr::memchr(b'\'', s).is_some();
+    let has_dq = memchr::memchr(b'"', s).is_some();
+    for (open, present) in [(Some(b'\''), has_sq), (Some(b'"'), has_dq), (None, true)] {
+        if !present {
+            continue;
+        }
+        let t = tokenize(s, open);
+        if open.is_some() {
+            if let Some((why, at)) = judge_tail(&t, 1, true) {
+                return Some((why, at, true));
+            }
+        } else {
+            // Bare: a number (possibly negative/parenthesized) then a tail.
+            let mut i = 0;
+            while matches!(t.get(i).map(|x| &x.0), Some(Tok::Op(o)) if o == "-") {
+                i += 1;
+            }
+            if matches!(t.get(i).map(|x| &x.0), Some(Tok::Num))
+                && let Some((why, at)) = judge_tail(&t, i + 1, false)
+            {
+                return Some((why, at, false));
+            }
+        }
+        // Anywhere in the value: constructs with no benign reading.
+        for (k, (tok, at)) in t.iter().enumerate() {
+            let next = t.get(k + 1).map(|x| &x.0);
+            match tok {
+                Tok::Word(w) => {
+                    let w = w.as_str();
+                    if w == "union" && matches!(next, Some(Tok::Word(n)) if n == "select" || n == "all" || n == "distinct") {
+                        return Some(("UNION SELECT", *at, false));
+                    }
+                    if matches!(next, Some(Tok::LParen))
+                        && matches!(w, "sleep" | "benchmark" | "pg_sleep" | "extractvalue" | "updatexml" | "load_file" | "dbms_pipe.receive_message" | "utl_inaddr.get_host_address" | "xp_cmdshell" | "sys_eval" | "dbms_lock.sleep")
+                    {
+                        return Some(("SQL function used for injection", *at, false));
+                    }
+                    if w == "information_schema.tables" || w == "information_schema.columns" || w.starts_with("information_schema") {
+                        return Some(("information_schema access", *at, false));
+                    }
+                    if w == "select" && k + 3 < t.len() {
+                        // select <expr> from <table>
+                        let from = t[k + 1..t.len().min(k + 12)].iter().position(|x| word(&x.0) == Some("from"));
+                        if let Some(f) = from
+                            && matches!(t.get(k + 1 + f + 1).map(|x| &x.0), Some(Tok::Word(_)) | Some(Tok::Str))
+                            && t[k + 1..k + 1 + f].iter().any(|x| matches!(x.0, Tok::Comma | Tok::LParen | Tok::Var | Tok::Op(_)) || matches!(&x.0, Tok::Word(w) if w == "*"))
+                        {
+                            return Some(("SELECT ... FROM", *at, false));
+                        }
+                    }
+                }
+                Tok::Var => {
+                    // @@version and friends
+                    let v = &s[*at..];
+                    if v.starts_with(b"@@") {
+                        return Some(("server variable", *at, false));
+                    }
+                }
+                Tok::Semi => {
+                    if let Some(n) = next.and_then(word)
+                        && matches!(n, "drop" | "insert" | "delete" | "shutdown" | "truncate" | "declare" | "exec" | "execute" | "waitfor")
+                        && k + 2 < t.len()
+                    {
+                        return Some(("stacked query", *at, false));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+pub fn check(t: &Target<'_>) -> Option<Hit> {
+    if matches!(t.kind, Kind::Path | Kind::FileName) {
+        return None;
+    }
+    let s = t.norm;
+    // Cheap gate: every form above needs a quote, an operator, a
+    // parenthesis, a comment, a semicolon, or a space between words.
+    if s.len() < 3 || !s.iter().any(|&b| matches!(b, b'\'' | b'"' | b'(' | b';' | b'=' | b'#' | b'-' | b' ' | b'@' | b'/' | b'|' | b'&' | b'`' | b'<' | b'>' | b'+' | b'\t' | b'\n')) {
+        return None;
+    }
+    let (why, at, _) = scan(s)?;
+    let conf = match why {
+        "SELECT ... FROM" => Medium,
+        _ => High,
+    };
+    Some(Hit::new(4001, conf, format!("SQL: {why}"), at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::target;
+
+    fn hit(s: &str) -> bool {
+        let (norm, ev) = crate::normalize::normalize(s.as_bytes());
+        check(&target(s.as_bytes(), &norm, ev)).is_some()
+    }
+
+    #[test]
+    fn catches_classic_forms() {
+        for a in [
+            "' or 1=1--",
+            "') or ('a'='a",
+            "admin'--",
+            "\" or \"\"=\"",
+            "1 or 1=1",
+            "1) or (1=1",
+            "-1 union select 1,2,3",
+            "1' union all select null,version()--",
+            "1; drop table users",
+            "x'; waitfor delay '0:0:5'--",
+            "1 and sleep(5)",
+            "'||pg_sleep(5)--",
+            "1' and extractvalue(1,concat(0x7e,version()))--",
+            "' or true--",
+            "1/*!50000union*/ select 1",
+            "' OR 'x'='x",
+            "1 order by 3--",
+            "select * from users where id=1",
+            "' having 1=1--",
+            "x' and 1=(select count(*) from tabname); --",
+        ] {
+            assert!(hit(a), "missed: {a}");
+        }
+    }
+
+    #[test]
+    fn passes_prose_and_data() {
+        for b in [
+            "Tom's and Jerry's",
+            "I can't select a date from the calendar",
+            "rock & roll",
+            "O'Reilly",
+            "hello world",
+            "2024-01-01",
+            "price >= 100 and <= 200",
+            "let's meet at 10 or 11",
+            "Please select one option from the menu",
+            "a-b-c -- d",
+            "you're \"the best\" -- really",
+            "사진을 올렸습니다. 확인 부탁드려요!",
+            "union station",
+            "1-2-3",
+        ] {
+            assert!(!hit(b), "false positive: {b}");
+        }
+    }
+}

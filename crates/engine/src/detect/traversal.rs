@@ -1,0 +1,123 @@
+//! Path traversal and local file inclusion: after normalization, does the
+//! value climb out of a directory, or name a file nobody should ask for?
+
+use haetae_model::Confidence::{High, Low, Medium};
+
+use super::{Hit, Kind, Target, find};
+use crate::normalize::normalize_path;
+
+/// Files whose names in a parameter mean someone is fishing.
+const SENSITIVE: &[&[u8]] = &[
+    b"/etc/passwd", b"/etc/shadow", b"/etc/group", b"/etc/hosts", b"/etc/issue", b"/etc/crontab",
+    b"/proc/self/", b"/proc/version", b"/proc/1/", b"/var/log/", b"win.ini", b"boot.ini", b"system.ini",
+    b"/windows/system32", b"\\windows\\system32", b".htpasswd", b".htaccess", b"wp-config.php", b"/.ssh/",
+    b"id_rsa", b"/.bash_history", b"/.aws/credentials", b"web.config", b"/.env", b"/etc/mysql/",
+    b"/usr/local/etc/", b"/apache2/", b"/httpd.conf", b"/.git/config", b"/root/",
+];
+
+/// Request paths that are never meant to be served (forceful browsing).
+const RESTRICTED_PATHS: &[(&[u8], bool)] = &[
+    (b"/.git/", true),
+    (b"/.git", true),
+    (b"/.svn/", true),
+    (b"/.hg/", true),
+    (b"/.env", true),
+    (b"/.htpasswd", true),
+    (b"/.htaccess", true),
+    (b"/.ds_store", false),
+    (b"/.aws/", true),
+    (b"/.ssh/", true),
+    (b"/wp-config.php.", true),
+    (b"/web.config", false),
+    (b"/.bash_history", true),
+    (b"/.idea/", false),
+    (b"/.vscode/", false),
+];
+
+const BACKUP_EXT: &[&[u8]] = &[b".bak", b".old", b".orig", b".swp", b".sql", b".sql.gz", b".tar.gz", b".tgz", b".zip~", b"~", b".save", b".backup"];
+
+pub fn check(t: &Target<'_>) -> Option<Hit> {
+    let s = t.norm;
+    if t.kind == Kind::Path {
+        let (p, escaped) = normalize_path(s);
+        if escaped > 0 {
+            return Some(Hit::new(2001, High, format!("path traversal: path climbs {escaped} level(s) above the root"), 0));
+        }
+        for (pat, strong) in RESTRICTED_PATHS {
+            if let Some(at) = find(&p, pat) {
+                let end_ok = pat.ends_with(b"/") || p.get(at + pat.len()).is_none_or(|&b| b == b'/' || b == b'.');
+                if end_ok {
+                    let c = if *strong { High } else { Medium };
+                    return Some(Hit::new(1301, c, format!("restricted file: {}", String::from_utf8_lossy(pat)), at));
+                }
+            }
+        }
+        if let Some(last) = p.rsplit(|&b| b == b'/').next()
+            && BACKUP_EXT.iter().any(|e| last.ends_with(e) && last.len() > e.len())
+        {
+            return Some(Hit::new(1302, Medium, "restricted file: backup or dump", 0));
+        }
+        return None;
+    }
+    if !s.iter().any(|&b| matches!(b, b'.' | b'/' | b'\\' | b':')) {
+        return None;
+    }
+    let unified: Vec<u8> = s.iter().map(|&b| if b == b'\\' { b'/' } else { b }).collect();
+    let ups = memchr::memmem::find_iter(&unified, b"../").count() + usize::from(unified.ends_with(b"/.."));
+    let sensitive = SENSITIVE.iter().find_map(|f| {
+        let f2: Vec<u8> = f.iter().map(|&b| if b == b'\\' { b'/' } else { b }).collect();
+        find(&unified, &f2).map(|at| (f, at))
+    });
+    let pathlike = unified.starts_with(b"/") || unified.starts_with(b"file:") || unified.starts_with(b"~") || (unified.len() > 2 && unified[1] == b':' && unified[2] == b'/') || ups > 0;
+    if let Some((f, at)) = sensitive
+        && pathlike
+    {
+        return Some(Hit::new(2002, High, format!("local file inclusion: {}", String::from_utf8_lossy(f)), at));
+    }
+    if ups >= 2 {
+        let at = find(&unified, b"../").unwrap_or(0);
+        let c = if t.evasion.any_strong() || ups >= 3 { High } else { Medium };
+        return Some(Hit::new(2003, c, format!("path traversal: {ups} `../` segments"), at));
+    }
+    if ups == 1 && t.evasion.any_strong() {
+        return Some(Hit::new(2003, Medium, "path traversal: encoded `../`", 0));
+    }
+    if ups == 1 && unified.starts_with(b"../") && t.kind == Kind::Value {
+        return Some(Hit::new(2003, Low, "path traversal: relative parent path", 0));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{target, target_kind};
+    use haetae_model::Confidence;
+
+    fn conf(s: &[u8], kind: Kind) -> Option<Confidence> {
+        let (norm, ev) = crate::normalize::normalize(s);
+        check(&target_kind(s, &norm, ev, kind)).map(|h| h.confidence)
+    }
+
+    #[test]
+    fn catches_traversal_and_lfi() {
+        assert_eq!(conf(b"../../../../etc/passwd", Kind::Value), Some(High));
+        assert_eq!(conf(b"..%252f..%252f..%252fwin.ini", Kind::Value), Some(High));
+        assert_eq!(conf(b"/etc/passwd", Kind::Value), Some(High));
+        assert_eq!(conf(b"\xC0\xAE\xC0\xAE/\xC0\xAE\xC0\xAE/\xC0\xAE\xC0\xAE/etc/hosts", Kind::Value), Some(High));
+        assert_eq!(conf(b"....//....//....//etc/passwd", Kind::Value), Some(High));
+        assert_eq!(conf(b"/a/../../etc/x", Kind::Path), Some(High));
+        assert_eq!(conf(b"/.git/config", Kind::Path), Some(High));
+        assert_eq!(conf(b"/backup/site.sql", Kind::Path), Some(Medium));
+    }
+
+    #[test]
+    fn passes_ordinary_paths() {
+        assert_eq!(conf(b"/images/logo.png", Kind::Value), None);
+        assert_eq!(conf(b"https://example.com/a/b", Kind::Value), None);
+        assert_eq!(conf(b"/board/list.php", Kind::Path), None);
+        assert_eq!(conf(b"/.well-known/acme-challenge/x", Kind::Path), None);
+        let (n, e) = crate::normalize::normalize(b"1.5");
+        assert!(check(&target(b"1.5", &n, e)).is_none());
+    }
+}

@@ -1,0 +1,277 @@
+//! Cross-site scripting, judged with a small HTML tokenizer: what matters is
+//! whether the input forms a tag or attribute that can run script, so
+//! `<img src="/data/editor/1.jpg" alt="사진">` passes while
+//! `<img src=x onerror=alert(1)>` does not.
+
+use haetae_model::Confidence::{self, High, Low, Medium};
+
+use super::{Hit, Kind, Target, find, is_ident};
+
+const URL_ATTRS: &[&[u8]] = &[
+    b"href", b"src", b"action", b"formaction", b"data", b"xlink:href", b"background", b"dynsrc", b"lowsrc",
+    b"poster", b"codebase", b"cite", b"longdesc", b"usemap", b"profile", b"values", b"to", b"from", b"by",
+    b"srcset", b"ping", b"content",
+];
+
+/// Strips what browsers ignore inside a URL scheme (`java\tscript:`).
+fn scheme_of(v: &[u8]) -> Vec<u8> {
+    v.iter()
+        .copied()
+        .skip_while(|b| b.is_ascii_whitespace() || *b < 0x20)
+        .filter(|b| !b.is_ascii_whitespace() && *b >= 0x20)
+        .take(16)
+        .collect()
+}
+
+fn script_url(v: &[u8]) -> bool {
+    let s = scheme_of(v);
+    s.starts_with(b"javascript:") || s.starts_with(b"vbscript:") || s.starts_with(b"livescript:") || s.starts_with(b"data:text/html") || s.starts_with(b"data:image/svg") || s.starts_with(b"data:application/")
+}
+
+struct Tag<'a> {
+    name: &'a [u8],
+    attrs: Vec<(&'a [u8], &'a [u8])>,
+}
+
+/// Parses a start tag at `s[i] == b'<'`. Returns None if it is not one.
+fn parse_tag(s: &[u8], i: usize) -> Option<Tag<'_>> {
+    let mut j = i + 1;
+    let start = j;
+    while j < s.len() && (s[j].is_ascii_alphanumeric() || matches!(s[j], b':' | b'-' | b'_')) {
+        j += 1;
+    }
+    if j == start || !s[start].is_ascii_alphabetic() {
+        return None;
+    }
+    let name = &s[start..j];
+    let mut attrs = Vec::new();
+    loop {
+        while j < s.len() && (s[j].is_ascii_whitespace() || s[j] == b'/' || s[j] < 0x20) {
+            j += 1;
+        }
+        if j >= s.len() || s[j] == b'>' || s[j] == b'<' {
+            break;
+        }
+        let an = j;
+        while j < s.len() && !s[j].is_ascii_whitespace() && !matches!(s[j], b'/' | b'>' | b'=') {
+            j += 1;
+        }
+        let aname = &s[an..j];
+        while j < s.len() && s[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        let mut val: &[u8] = b"";
+        if s.get(j) == Some(&b'=') {
+            j += 1;
+            while j < s.len() && s[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            match s.get(j) {
+                Some(&q @ (b'"' | b'\'' | b'`')) => {
+                    let vs = j + 1;
+                    let ve = memchr::memchr(q, &s[vs..]).map_or(s.len(), |p| vs + p);
+                    val = &s[vs..ve];
+                    j = (ve + 1).min(s.len());
+                }
+                _ => {
+                    let vs = j;
+                    while j < s.len() && !s[j].is_ascii_whitespace() && s[j] != b'>' {
+                        j += 1;
+                    }
+                    val = &s[vs..j];
+                }
+            }
+        }
+        if aname.is_empty() {
+            j += 1;
+            continue;
+        }
+        attrs.push((aname, val));
+        if attrs.len() > 64 {
+            break;
+        }
+    }
+    Some(Tag { name, attrs })
+}
+
+fn is_event_attr(a: &[u8]) -> bool {
+    a.len() > 4 && a.starts_with(b"on") && a[2..].iter().all(|b| b.is_ascii_alphabetic())
+}
+
+fn judge_tag(tag: &Tag<'_>) -> Option<(Confidence, &'static str)> {
+    for (a, v) in &tag.attrs {
+        if is_event_attr(a) {
+            return Some((High, "event handler attribute"));
+        }
+        if URL_ATTRS.contains(a) && script_url(v) {
+            return Some((High, "script URL in attribute"));
+        }
+        if *a == b"style" && (find(v, b"expression(").is_some() || find(v, b"javascript:").is_some() || find(v, b"-moz-binding").is_some() || find(v, b"behavior:").is_some()) {
+            return Some((High, "script in style attribute"));
+        }
+        if *a == b"srcdoc" {
+            return Some((High, "srcdoc attribute"));
+        }
+    }
+    match tag.name {
+        b"script" => Some((High, "script tag")),
+        b"iframe" | b"frame" | b"frameset" => Some((Low, "frame tag")),
+        b"object" | b"embed" | b"applet" | b"base" | b"import" | b"vmlframe" | b"xss" | b"portal" => Some((Medium, "active content tag")),
+        b"meta" if tag.attrs.iter().any(|(a, _)| *a == b"http-equiv") => Some((Medium, "meta http-equiv")),
+        b"svg" | b"math" | b"xml" => Some((Low, "SVG/MathML/XML island")),
+        b"style" | b"link" => Some((Low, "style or link tag")),
+        _ => None,
+    }
+}
+
+const SINKS: &[&[u8]] = &[
+    b"alert", b"prompt", b"confirm", b"eval", b"settimeout", b"setinterval", b"fetch", b"import",
+    b"function", b"constructor", b"document.", b"window.", b"top.", b"self.", b"parent.", b"location",
+    b"atob", b"string.fromcharcode", b"globalthis",
+];
+
+fn sink_at(s: &[u8], i: usize) -> bool {
+    let rest = &s[i..];
+    SINKS.iter().any(|k| rest.starts_with(k) && (k.ends_with(b".") || !rest.get(k.len()).is_some_and(|&b| is_ident(b))))
+}
+
+pub fn check(t: &Target<'_>) -> Option<Hit> {
+    if matches!(t.kind, Kind::Path) {
+        return None;
+    }
+    let s = t.norm;
+    let mut best: Option<(Confidence, &'static str, usize)> = None;
+    let mut consider = |c: Confidence, why: &'static str, at: usize| {
+        if best.as_ref().is_none_or(|b| c > b.0) {
+            best = Some((c, why, at));
+        }
+    };
+    // Tags.
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(b'<', &s[i..]) {
+        let at = i + p;
+        if s.get(at + 1) == Some(&b'/') && s[at + 2..].starts_with(b"script") {
+            consider(High, "closing script tag", at);
+        }
+        if let Some(tag) = parse_tag(s, at)
+            && let Some((c, why)) = judge_tag(&tag)
+        {
+            consider(c, why, at);
+            if c == High {
+                break;
+            }
+        }
+        i = at + 1;
+    }
+    // Attribute-context break: `" onmouseover=alert(1) x="`.
+    for q in [b'"', b'\''] {
+        let mut i = 0;
+        while let Some(p) = memchr::memchr(q, &s[i..]) {
+            let mut j = i + p + 1;
+            let mut sep = false;
+            while j < s.len() && (s[j].is_ascii_whitespace() || s[j] == b'/' || s[j] == b'>') {
+                sep = true;
+                j += 1;
+            }
+            let an = j;
+            while j < s.len() && s[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            let name = &s[an..j];
+            while j < s.len() && s[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if sep && is_event_attr(name) && s.get(j) == Some(&b'=') {
+                consider(High, "attribute break with event handler", i + p);
+            }
+            // JS string break: `';alert(1)//`, `"-alert(1)-"`
+            let mut k = i + p + 1;
+            let mut ops = 0;
+            while k < s.len() && (matches!(s[k], b';' | b'-' | b'+' | b'*' | b'/' | b'|' | b'&' | b')' | b',' | b'}') || s[k].is_ascii_whitespace()) {
+                if !s[k].is_ascii_whitespace() {
+                    ops += 1;
+                }
+                k += 1;
+            }
+            if ops > 0 && k < s.len() && sink_at(s, k) {
+                let mut e = k;
+                while e < s.len() && (is_ident(s[e]) || s[e] == b'.') {
+                    e += 1;
+                }
+                if matches!(s.get(e), Some(b'(' | b'`' | b'[' | b'=')) || s[k..e].ends_with(b".") {
+                    consider(High, "script string break with call", i + p);
+                }
+            }
+            i = i + p + 1;
+        }
+    }
+    // A value that is itself a script URL (`?next=javascript:alert(1)`).
+    if t.kind != Kind::Header || t.key.eq_ignore_ascii_case("referer") {
+        let lead = scheme_of(s);
+        if (lead.starts_with(b"javascript:") || lead.starts_with(b"vbscript:")) && s.len() > 12 {
+            consider(High, "javascript: URL", 0);
+        } else if let Some(p) = find(s, b"javascript:")
+            && (p == 0 || !is_ident(s[p - 1]))
+        {
+            consider(Medium, "javascript: scheme", p);
+        }
+    }
+    // Client-side template injection (AngularJS sandbox escapes).
+    if let Some(p) = find(s, b"{{") {
+        let inner = &s[p..];
+        if find(inner, b"constructor").is_some() || find(inner, b"$eval").is_some() || find(inner, b"$on").is_some() {
+            consider(High, "client-side template expression", p);
+        }
+    }
+    let (c, why, at) = best?;
+    Some(Hit::new(3001, c, format!("XSS: {why}"), at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::target;
+
+    fn conf(s: &str) -> Option<Confidence> {
+        let (norm, ev) = crate::normalize::normalize(s.as_bytes());
+        check(&target(s.as_bytes(), &norm, ev)).map(|h| h.confidence)
+    }
+
+    #[test]
+    fn catches_script_forms() {
+        for a in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "<svg/onload=alert(1)>",
+            "<a href=\"java\tscript:alert(1)\">x</a>",
+            "\" onmouseover=\"alert(1)",
+            "'><script>alert(1)</script>",
+            "javascript:alert(document.cookie)",
+            "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            "&lt;img src=x onerror=alert(1)&gt;",
+            "<body onload=alert(1)>",
+            "';alert(1)//",
+            "\"-alert(1)-\"",
+            "<iframe srcdoc=\"<script>alert(1)</script>\">",
+            "<div style=\"width: expression(alert(1))\">",
+            "{{constructor.constructor('alert(1)')()}}",
+            "<details open ontoggle=alert(1)>",
+        ] {
+            assert_eq!(conf(a), Some(High), "{a}");
+        }
+    }
+
+    #[test]
+    fn editor_html_passes() {
+        for b in [
+            "<p>안녕하세요</p><img src=\"/data/editor/1.jpg\" alt=\"사진\">",
+            "<a href=\"https://example.com/a?b=1\">link</a>",
+            "<span style=\"color: rgb(255, 0, 0);\">red</span><br><strong>bold</strong>",
+            "I <3 this, 2 < 3 and 5 > 4",
+            "He said \"hello\" - then left",
+            "<table><tr><td>cell</td></tr></table>",
+        ] {
+            assert_eq!(conf(b), None, "{b}");
+        }
+    }
+}

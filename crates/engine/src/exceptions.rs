@@ -1,0 +1,49 @@
+//! Per-site exceptions: "don't run detector X (or rule N) on parameter P
+//! under path Q". The learning mode will propose these.
+
+use haetae_model::Finding;
+use serde::Deserialize;
+
+/// One exception. Every field that is set must match; an empty list of
+/// detectors and rules means "any".
+///
+/// ```toml
+/// [[site.exceptions]]
+/// path = "/board/write"        # path prefix (after normalization)
+/// param = "content"            # a key (`content`) or a full location (`ARGS:content`)
+/// detectors = ["xss"]
+/// ```
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    pub path: Option<String>,
+    pub param: Option<String>,
+    #[serde(default)]
+    pub detectors: Vec<String>,
+    #[serde(default)]
+    pub rules: Vec<u32>,
+}
+
+impl Exception {
+    pub fn covers(&self, norm_path: &[u8], f: &Finding) -> bool {
+        if let Some(p) = &self.path {
+            let p = p.to_ascii_lowercase();
+            let ok = match p.strip_suffix('*') {
+                Some(prefix) => norm_path.starts_with(prefix.as_bytes()),
+                None => norm_path == p.as_bytes() || (norm_path.starts_with(p.as_bytes()) && (p.ends_with('/') || norm_path.get(p.len()) == Some(&b'/'))),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(param) = &self.param {
+            let key = f.location.split_once(':').map_or("", |(_, k)| k);
+            if param != key && *param != f.location {
+                return false;
+            }
+        }
+        let det_ok = self.detectors.is_empty() || self.detectors.iter().any(|d| d == f.detector);
+        let rule_ok = self.rules.is_empty() || self.rules.contains(&f.rule_id);
+        det_ok && rule_ok
+    }
+}

@@ -1,0 +1,318 @@
+//! Decoding to one normal form before detection. Each step that changes
+//! the input is recorded, since evasion (double encoding, overlong UTF-8,
+//! `%u` escapes, NULs) is itself a signal.
+
+/// What normalization had to undo.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evasion {
+    /// URL decoding changed the value more than once (double/triple encoding).
+    pub multi_url_decode: bool,
+    /// `%uXXXX` escapes.
+    pub percent_u: bool,
+    /// Overlong or invalid UTF-8.
+    pub bad_utf8: bool,
+    /// NUL bytes.
+    pub nul: bool,
+    /// Full-width forms folded to ASCII.
+    pub fullwidth: bool,
+    /// HTML character references decoded.
+    pub html_entities: bool,
+}
+
+impl Evasion {
+    pub fn any_strong(&self) -> bool {
+        self.multi_url_decode || self.percent_u || self.bad_utf8 || self.nul
+    }
+}
+
+fn hex(b: u8) -> Option<u32> {
+    (b as char).to_digit(16)
+}
+
+/// One round of `%XX` and `%uXXXX` decoding. Returns None when nothing changed.
+fn url_decode_round(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
+    memchr::memchr(b'%', s)?;
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    let mut changed = false;
+    while i < s.len() {
+        if s[i] == b'%' {
+            if let (Some(h), Some(l)) = (s.get(i + 1).and_then(|&b| hex(b)), s.get(i + 2).and_then(|&b| hex(b))) {
+                out.push((h << 4 | l) as u8);
+                i += 3;
+                changed = true;
+                continue;
+            }
+            if matches!(s.get(i + 1), Some(b'u' | b'U'))
+                && let Some(cp) = s.get(i + 2..i + 6).and_then(|h| {
+                    h.iter().try_fold(0u32, |acc, &b| hex(b).map(|d| acc << 4 | d))
+                })
+            {
+                ev.percent_u = true;
+                push_char(&mut out, cp);
+                i += 6;
+                changed = true;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    changed.then_some(out)
+}
+
+fn push_char(out: &mut Vec<u8>, cp: u32) {
+    // Full-width ASCII (U+FF01..U+FF5E) folds to ASCII here too.
+    let cp = if (0xFF01..=0xFF5E).contains(&cp) { cp - 0xFEE0 } else { cp };
+    let c = char::from_u32(cp).unwrap_or('\u{FFFD}');
+    let mut buf = [0u8; 4];
+    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+}
+
+/// Decodes HTML character references (`&#60;`, `&#x3c;`, `&lt;` and the
+/// few named ones that matter for markup and URLs), tolerating a missing `;`
+/// as browsers do for numeric references.
+fn html_decode(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
+    memchr::memchr(b'&', s)?;
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    let mut changed = false;
+    while i < s.len() {
+        if s[i] == b'&' {
+            if s.get(i + 1) == Some(&b'#') {
+                let (radix, start) = match s.get(i + 2) {
+                    Some(b'x' | b'X') => (16, i + 3),
+                    _ => (10, i + 2),
+                };
+                let mut j = start;
+                let mut cp: u32 = 0;
+                while j < s.len() && j - start < 8 {
+                    match (s[j] as char).to_digit(radix) {
+                        Some(d) => cp = cp.saturating_mul(radix).saturating_add(d),
+                        None => break,
+                    }
+                    j += 1;
+                }
+                if j > start {
+                    if s.get(j) == Some(&b';') {
+                        j += 1;
+                    }
+                    push_char(&mut out, cp);
+                    i = j;
+                    changed = true;
+                    continue;
+                }
+            } else {
+                const NAMED: &[(&[u8], u8)] = &[
+                    (b"lt;", b'<'),
+                    (b"gt;", b'>'),
+                    (b"quot;", b'"'),
+                    (b"apos;", b'\''),
+                    (b"amp;", b'&'),
+                    (b"colon;", b':'),
+                    (b"lpar;", b'('),
+                    (b"rpar;", b')'),
+                    (b"sol;", b'/'),
+                    (b"tab;", b'\t'),
+                    (b"newline;", b'\n'),
+                ];
+                let rest = &s[i + 1..];
+                if let Some((name, c)) =
+                    NAMED.iter().find(|(n, _)| rest.len() >= n.len() && rest[..n.len()].eq_ignore_ascii_case(n))
+                {
+                    out.push(*c);
+                    i += 1 + name.len();
+                    changed = true;
+                    continue;
+                }
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    if changed {
+        ev.html_entities = true;
+    }
+    changed.then_some(out)
+}
+
+/// Folds overlong 2-byte UTF-8 forms of ASCII (`C0 AE` = `.`) to ASCII,
+/// full-width forms to ASCII, drops NULs, flags invalid sequences.
+fn fold_utf8(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
+    if s.is_ascii() && memchr::memchr(0, s).is_none() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        if b == 0 {
+            ev.nul = true;
+            i += 1;
+            continue;
+        }
+        if b < 0x80 {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        // Overlong encodings of ASCII: C0/C1 lead bytes, or E0 80..9F.
+        if (b == 0xC0 || b == 0xC1) && s.get(i + 1).is_some_and(|c| c & 0xC0 == 0x80) {
+            ev.bad_utf8 = true;
+            out.push(((b & 0x1F) << 6) | (s[i + 1] & 0x3F));
+            i += 2;
+            continue;
+        }
+        if b == 0xE0 && s.get(i + 1).is_some_and(|c| (0x80..0xA0).contains(c)) && s.get(i + 2).is_some_and(|c| c & 0xC0 == 0x80) {
+            ev.bad_utf8 = true;
+            out.push(((s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F));
+            i += 3;
+            continue;
+        }
+        let len = match b {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => 0,
+        };
+        match s.get(i..i + len).and_then(|c| std::str::from_utf8(c).ok()) {
+            Some(c) if len > 0 => {
+                let ch = c.chars().next().unwrap_or('\u{FFFD}');
+                let cp = ch as u32;
+                if (0xFF01..=0xFF5E).contains(&cp) {
+                    ev.fullwidth = true;
+                    out.push((cp - 0xFEE0) as u8);
+                } else {
+                    out.extend_from_slice(c.as_bytes());
+                }
+                i += len;
+            }
+            _ => {
+                ev.bad_utf8 = true;
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The normal form of one value: decoded until stable (at most 4 URL
+/// rounds), HTML references decoded, UTF-8 folded, ASCII lower-cased.
+pub fn normalize(raw: &[u8]) -> (Vec<u8>, Evasion) {
+    let mut ev = Evasion::default();
+    let mut cur: Vec<u8> = raw.to_vec();
+    let mut rounds = 0;
+    while rounds < 4 {
+        match url_decode_round(&cur, &mut ev) {
+            Some(next) => {
+                cur = next;
+                rounds += 1;
+            }
+            None => break,
+        }
+    }
+    // The model already decoded once; any decoding here is a second layer.
+    if rounds >= 1 && crate::normalize::looks_encoded_twice(raw) {
+        ev.multi_url_decode = true;
+    }
+    if let Some(next) = html_decode(&cur, &mut ev) {
+        cur = next;
+    }
+    if let Some(next) = fold_utf8(&cur, &mut ev) {
+        cur = next;
+    }
+    cur.make_ascii_lowercase();
+    (cur, ev)
+}
+
+/// `%25XX` or a `%XX` that decodes to a character an attack needs: a sign the
+/// value was encoded on purpose after the transport's own decoding.
+fn looks_encoded_twice(raw: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(b'%', &raw[i..]) {
+        let at = i + p;
+        if let (Some(h), Some(l)) = (raw.get(at + 1).and_then(|&b| hex(b)), raw.get(at + 2).and_then(|&b| hex(b))) {
+            let c = (h << 4 | l) as u8;
+            if matches!(c, b'%' | b'<' | b'>' | b'\'' | b'"' | b'.' | b'/' | b'\\' | b';' | b'|' | b'(' | b')') {
+                return true;
+            }
+        }
+        i = at + 1;
+    }
+    false
+}
+
+/// Path normalization: backslashes to slashes, `//` collapsed, `.` dropped,
+/// `..` resolved. Returns the path and how far `..` tried to climb above
+/// the root (0 when it stayed inside).
+pub fn normalize_path(p: &[u8]) -> (Vec<u8>, usize) {
+    let mut segs: Vec<&[u8]> = Vec::new();
+    let mut escaped = 0usize;
+    let unified: Vec<u8> = p.iter().map(|&b| if b == b'\\' { b'/' } else { b }).collect();
+    for seg in unified.split(|&b| b == b'/') {
+        match seg {
+            b"" | b"." => {}
+            b".." => {
+                if segs.pop().is_none() {
+                    escaped += 1;
+                }
+            }
+            s => segs.push(s),
+        }
+    }
+    let mut out = Vec::with_capacity(p.len());
+    for s in &segs {
+        out.push(b'/');
+        out.extend_from_slice(s);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    (out, escaped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> (String, Evasion) {
+        let (v, e) = normalize(s.as_bytes());
+        (String::from_utf8_lossy(&v).into_owned(), e)
+    }
+
+    #[test]
+    fn repeated_url_decoding_is_flagged() {
+        let (v, e) = n("%253Cscript%253E");
+        assert_eq!(v, "<script>");
+        assert!(e.multi_url_decode);
+    }
+
+    #[test]
+    fn percent_u_entities_fullwidth_overlong() {
+        assert_eq!(n("%u003Cimg").0, "<img");
+        assert!(n("%u003Cimg").1.percent_u);
+        assert_eq!(n("&#x3C;svg&#62;&lt;").0, "<svg><");
+        assert_eq!(n("\u{FF1C}SCRIPT\u{FF1E}").0, "<script>");
+        let (v, e) = normalize(b"\xC0\xAE\xC0\xAE/etc");
+        assert_eq!(v, b"../etc");
+        assert!(e.bad_utf8);
+        let (v, e) = normalize(b"a\0b");
+        assert_eq!(v, b"ab");
+        assert!(e.nul);
+    }
+
+    #[test]
+    fn korean_text_is_left_alone() {
+        let (v, e) = n("안녕하세요 사진");
+        assert_eq!(v, "안녕하세요 사진");
+        assert_eq!(e, Evasion::default());
+    }
+
+    #[test]
+    fn path_normalization() {
+        assert_eq!(normalize_path(b"/a/./b//c/../d"), (b"/a/b/d".to_vec(), 0));
+        assert_eq!(normalize_path(b"/a/../../../etc/passwd"), (b"/etc/passwd".to_vec(), 2));
+        assert_eq!(normalize_path(b"..\\..\\win.ini"), (b"/win.ini".to_vec(), 2));
+    }
+}

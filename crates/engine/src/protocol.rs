@@ -1,0 +1,28 @@
+//! Findings from what the request parsers noticed (malformed bodies,
+//! duplicated framing headers, evasion-prone encodings).
+
+use haetae_model::Confidence::{self, High, Low, Medium};
+use haetae_model::{Anomaly, Finding, Request};
+
+use crate::detect::Hit;
+use crate::make_finding;
+
+pub fn check(req: &Request, out: &mut Vec<Finding>) {
+    for a in &req.anomalies {
+        let (id, c, why, loc): (u32, Confidence, String, &str) = match a {
+            Anomaly::InvalidPercentEncoding(s) => (1001, Low, "invalid percent-encoding".into(), s.collection()),
+            Anomaly::TooManyParams => (1002, Medium, "too many parameters".into(), "ARGS"),
+            Anomaly::TooDeep(s) => (1003, Medium, "nesting too deep".into(), s.collection()),
+            Anomaly::BodyTruncated => continue,
+            Anomaly::MultipartMalformed(why) => (1004, Medium, format!("malformed multipart body: {why}"), "REQUEST_BODY"),
+            Anomaly::JsonMalformed => (1005, Low, "malformed JSON body".into(), "REQUEST_BODY"),
+            Anomaly::XmlMalformed => (1006, Low, "malformed XML body".into(), "REQUEST_BODY"),
+            Anomaly::DuplicateHeader(h) => {
+                let c = if h == "content-length" || h == "transfer-encoding" || h == "host" { High } else { Medium };
+                (1007, c, format!("duplicated {h} header"), "REQUEST_HEADERS")
+            }
+            Anomaly::TooManyCookies => (1008, Medium, "too many cookies".into(), "REQUEST_COOKIES"),
+        };
+        out.push(make_finding("protocol", loc, b"", Hit::new(id, c, format!("protocol: {why}"), 0)));
+    }
+}

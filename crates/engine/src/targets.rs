@@ -1,0 +1,86 @@
+//! Which values of a request are inspected, and as what.
+
+use haetae_model::{Request, Source};
+
+use crate::detect::{Kind, Target};
+use crate::normalize::{Evasion, normalize};
+
+/// A target with its normalized bytes owned (built once, seen by every
+/// detector).
+pub struct Owned<'a> {
+    pub source: Source,
+    pub kind: Kind,
+    pub key: String,
+    pub location: String,
+    pub raw: &'a [u8],
+    pub norm: Vec<u8>,
+    pub evasion: Evasion,
+}
+
+impl Owned<'_> {
+    pub fn as_target(&self) -> Target<'_> {
+        Target { source: self.source, kind: self.kind, key: &self.key, raw: self.raw, norm: &self.norm, evasion: self.evasion }
+    }
+}
+
+/// Headers with fixed, browser-generated syntax: checked by the protocol
+/// rules, not by the injection detectors.
+const STRUCTURED_HEADERS: &[&str] = &[
+    "host", "accept", "accept-language", "accept-encoding", "accept-charset", "connection", "content-length",
+    "content-type", "cookie", "cache-control", "pragma", "upgrade-insecure-requests", "dnt", "te",
+    "if-modified-since", "if-none-match", "if-match", "if-unmodified-since", "if-range", "range", "origin",
+    "authorization", "priority", "keep-alive", "upgrade", "sec-websocket-key", "sec-websocket-version",
+    "sec-websocket-extensions", "sec-websocket-protocol", "transfer-encoding", "expect", "via", "x-request-id",
+    "x-requested-with", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded",
+    "traceparent", "tracestate", "baggage",
+];
+
+/// Values with nothing but letters, digits and a few inert punctuation
+/// marks cannot carry any payload the detectors look for.
+fn inert(v: &[u8]) -> bool {
+    v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b',' | b'-' | b'@') || b >= 0x80)
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Calls `f` for every inspectable value. Inert values are skipped here so
+/// the common case costs one pass over the bytes and no allocation.
+pub fn for_each<'r>(req: &'r Request, mut f: impl FnMut(Owned<'r>)) {
+    let mut emit = |source: Source, kind: Kind, key: &[u8], raw: &'r [u8], location: String| {
+        if raw.is_empty() || (kind != Kind::Path && kind != Kind::Header && inert(raw)) {
+            return;
+        }
+        let (norm, evasion) = normalize(raw);
+        f(Owned { source, kind, key: lossy(key), location, raw, norm, evasion });
+    };
+    emit(Source::Path, Kind::Path, b"", &req.path, "REQUEST_PATH".into());
+    for p in &req.params {
+        let key = lossy(&p.name);
+        let loc = if key.is_empty() { p.source.collection().to_owned() } else { format!("{}:{}", p.source.collection(), key) };
+        if !p.name.is_empty() && !inert(&p.name) {
+            emit(p.source, Kind::Name, &p.name, &p.name, format!("{}_NAMES:{}", p.source.collection(), key));
+        }
+        emit(p.source, Kind::Value, &p.name, &p.value, loc);
+    }
+    for (name, value) in &req.cookies {
+        let key = lossy(name);
+        if !inert(name) {
+            emit(Source::Cookie, Kind::Name, name, name, format!("REQUEST_COOKIES_NAMES:{key}"));
+        }
+        emit(Source::Cookie, Kind::Cookie, name, value, format!("REQUEST_COOKIES:{key}"));
+    }
+    for (name, value) in &req.headers {
+        if STRUCTURED_HEADERS.contains(&name.as_str()) || name.starts_with("sec-") {
+            continue;
+        }
+        // The browser-shaped user agent is the most common header; skip the
+        // ones with no characters any detector needs.
+        emit(Source::Header, Kind::Header, name.as_bytes(), value, format!("REQUEST_HEADERS:{name}"));
+    }
+    for file in &req.files {
+        let key = lossy(&file.field);
+        emit(Source::File, Kind::FileName, &file.field, &file.filename, format!("FILES:{key}"));
+    }
+}

@@ -1,0 +1,38 @@
+//! Uploads of files a web server could execute (A1 file upload attack,
+//! B5): by extension, including disguises like `a.php.jpg` and `a.php%00.jpg`,
+//! and by content (script openers in an "image").
+
+use haetae_model::Confidence::{High, Medium};
+use haetae_model::{Finding, Request};
+
+use crate::detect::{Hit, find};
+use crate::make_finding;
+
+const EXEC_EXT: &[&str] = &[
+    "php", "php3", "php4", "php5", "php7", "php8", "phtml", "phar", "pht", "phps", "pgif", "shtml", "inc",
+    "jsp", "jspx", "jsw", "jsv", "jspf", "asp", "aspx", "asa", "asax", "ascx", "ashx", "asmx", "cer", "cfm",
+    "cfml", "cgi", "pl", "py", "rb", "sh", "bash", "exe", "dll", "bat", "cmd", "com", "msi", "vbs", "ps1",
+    "war", "jar", "htaccess", "config", "svg", "html", "htm", "xhtml",
+];
+
+pub fn check(req: &Request, out: &mut Vec<Finding>) {
+    for f in &req.files {
+        let name = String::from_utf8_lossy(&f.filename).to_ascii_lowercase();
+        let name = name.trim_end_matches(['.', ' ']).replace('\0', "");
+        let loc = format!("FILES:{}", String::from_utf8_lossy(&f.field));
+        let parts: Vec<&str> = name.rsplit(['/', '\\']).next().unwrap_or("").split('.').collect();
+        if parts.len() > 1 {
+            // Any executable extension, last or inner (`a.php.jpg` runs on
+            // Apache with AddHandler).
+            if let Some(ext) = parts[1..].iter().find(|e| EXEC_EXT.contains(e)) {
+                let c = if parts.last() == Some(ext) { High } else { Medium };
+                out.push(make_finding("upload", &loc, name.as_bytes(), Hit::new(2311, c, format!("upload: executable or script file type .{ext}"), 0)));
+                continue;
+            }
+        }
+        let head = f.head.to_ascii_lowercase();
+        if find(&head, b"<?php").is_some() || find(&head, b"<%@").is_some() || find(&head, b"<?=").is_some() || find(&head, b"<script").is_some() && !name.ends_with(".txt") {
+            out.push(make_finding("upload", &loc, name.as_bytes(), Hit::new(2312, High, "upload: script content in file", 0)));
+        }
+    }
+}
