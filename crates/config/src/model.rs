@@ -1,0 +1,413 @@
+//! The shape of the config file. Defaults are chosen so that a file with
+//! one `[[site]]` and its upstream is a safe, complete configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use haetae_engine::{Exception, Sensitivity};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::units::{ByteSize, Dur};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: Server,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    #[serde(default)]
+    pub events: Events,
+    #[serde(default)]
+    pub access_log: AccessLog,
+    #[serde(default, rename = "site")]
+    pub sites: Vec<Site>,
+    /// The file this came from (set after loading).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Plain HTTP listeners (HTTP/1.1, and HTTP/2 with prior knowledge).
+    #[serde(default = "default_listen")]
+    pub listen: Vec<Spanned<SocketAddr>>,
+    /// TLS listeners (HTTP/1.1 and HTTP/2 by ALPN); certificates per site.
+    #[serde(default)]
+    pub tls_listen: Vec<Spanned<SocketAddr>>,
+    /// Admin listener: `/metrics`, `/healthz`, `/events`. Keep it on loopback.
+    #[serde(default = "default_admin")]
+    pub admin: Option<SocketAddr>,
+    /// Worker threads; 0 means one per core.
+    #[serde(default)]
+    pub workers: usize,
+    /// Peers (CIDR) whose forwarding headers are believed for the client IP.
+    #[serde(default)]
+    pub trusted_proxies: Vec<Spanned<String>>,
+    /// Header the client IP is read from when the peer is trusted.
+    #[serde(default = "default_ip_header")]
+    pub client_ip_header: String,
+    /// Re-read the config file when it changes (also on SIGHUP).
+    #[serde(default = "yes")]
+    pub watch_config: bool,
+    /// `trusted_proxies`, parsed.
+    #[serde(skip)]
+    pub trusted: Vec<ipnet::IpNet>,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+            tls_listen: Vec::new(),
+            admin: default_admin(),
+            workers: 0,
+            trusted_proxies: Vec::new(),
+            client_ip_header: default_ip_header(),
+            watch_config: true,
+            trusted: Vec::new(),
+        }
+    }
+}
+
+fn default_listen() -> Vec<Spanned<SocketAddr>> {
+    vec![Spanned::new(0..0, SocketAddr::from(([127, 0, 0, 1], 8080)))]
+}
+fn default_admin() -> Option<SocketAddr> {
+    Some(SocketAddr::from(([127, 0, 0, 1], 9180)))
+}
+fn default_ip_header() -> String {
+    "x-forwarded-for".into()
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Longest request target; longer gets 414.
+    #[serde(default = "d_uri")]
+    pub max_uri_bytes: ByteSize,
+    /// Most request headers; more gets 431.
+    #[serde(default = "d_hcount")]
+    pub max_header_count: usize,
+    /// Largest header section; larger gets 431.
+    #[serde(default = "d_hbytes")]
+    pub max_header_bytes: ByteSize,
+    /// Largest request body; larger gets 413.
+    #[serde(default = "d_body")]
+    pub max_body_bytes: ByteSize,
+    /// Body bytes buffered and inspected; see `site.body_overflow`.
+    #[serde(default = "d_inspect")]
+    pub inspect_body_bytes: ByteSize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_uri_bytes: d_uri(),
+            max_header_count: d_hcount(),
+            max_header_bytes: d_hbytes(),
+            max_body_bytes: d_body(),
+            inspect_body_bytes: d_inspect(),
+        }
+    }
+}
+fn d_uri() -> ByteSize {
+    ByteSize(8 * 1024)
+}
+fn d_hcount() -> usize {
+    100
+}
+fn d_hbytes() -> ByteSize {
+    ByteSize(32 * 1024)
+}
+fn d_body() -> ByteSize {
+    ByteSize(64 << 20)
+}
+fn d_inspect() -> ByteSize {
+    ByteSize(1 << 20)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    /// Time to receive a request's headers (slow-loris defence).
+    #[serde(default = "d_header_to")]
+    pub client_header: Dur,
+    /// Time to receive the inspected part of a body.
+    #[serde(default = "d_body_to")]
+    pub client_body: Dur,
+    /// Time to connect to an upstream server.
+    #[serde(default = "d_connect_to")]
+    pub upstream_connect: Dur,
+    /// Time for an upstream to start its response.
+    #[serde(default = "d_resp_to")]
+    pub upstream_response: Dur,
+    /// Inspection budget per request; past it, `fail_open` decides.
+    #[serde(default = "d_inspect_to")]
+    pub inspection: Dur,
+    /// Idle time before an upstream keep-alive connection is closed.
+    #[serde(default = "d_pool_idle")]
+    pub upstream_idle: Dur,
+    /// How long a graceful shutdown waits for requests in flight.
+    #[serde(default = "d_drain")]
+    pub shutdown_grace: Dur,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            client_header: d_header_to(),
+            client_body: d_body_to(),
+            upstream_connect: d_connect_to(),
+            upstream_response: d_resp_to(),
+            inspection: d_inspect_to(),
+            upstream_idle: d_pool_idle(),
+            shutdown_grace: d_drain(),
+        }
+    }
+}
+fn d_header_to() -> Dur {
+    Dur(Duration::from_secs(10))
+}
+fn d_body_to() -> Dur {
+    Dur(Duration::from_secs(30))
+}
+fn d_connect_to() -> Dur {
+    Dur(Duration::from_secs(3))
+}
+fn d_resp_to() -> Dur {
+    Dur(Duration::from_secs(60))
+}
+fn d_inspect_to() -> Dur {
+    Dur(Duration::from_millis(100))
+}
+fn d_pool_idle() -> Dur {
+    Dur(Duration::from_secs(60))
+}
+fn d_drain() -> Dur {
+    Dur(Duration::from_secs(30))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Events {
+    /// JSON-lines file of security events (none when unset).
+    pub file: Option<PathBuf>,
+    /// Events kept in memory for the admin API.
+    #[serde(default = "d_ring")]
+    pub ring_size: usize,
+    /// Longest excerpt of matched input kept in an event (then masked).
+    #[serde(default = "d_excerpt")]
+    pub excerpt_chars: usize,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Self { file: None, ring_size: d_ring(), excerpt_chars: d_excerpt() }
+    }
+}
+fn d_ring() -> usize {
+    1000
+}
+fn d_excerpt() -> usize {
+    64
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLogFormat {
+    #[default]
+    Json,
+    Combined,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AccessLog {
+    /// Access log file (none when unset).
+    pub file: Option<PathBuf>,
+    #[serde(default)]
+    pub format: AccessLogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Block requests the engine judges attacks.
+    #[default]
+    Prevention,
+    /// Log them, let them through.
+    Detection,
+    /// Record traffic to build the site's profile; never block.
+    Learning,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Prevention => "prevention",
+            Mode::Detection => "detection",
+            Mode::Learning => "learning",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyOverflow {
+    /// Inspect the first `inspect_body_bytes`, stream the rest unseen.
+    #[default]
+    InspectPrefix,
+    /// Refuse bodies larger than `inspect_body_bytes` with 413.
+    Reject,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    LeastConn,
+    IpHash,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    pub name: Spanned<String>,
+    /// Host names (and SNI names) this site answers; `"*"` makes it the
+    /// default for unknown hosts.
+    pub hosts: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub mode: Mode,
+    /// On inspection failure or timeout: pass the request (true) or 503.
+    #[serde(default = "yes")]
+    pub fail_open: bool,
+    #[serde(default)]
+    pub sensitivity: Sensitivity,
+    /// Score at or above which a request is blocked (overrides sensitivity).
+    pub threshold: Option<u32>,
+    #[serde(default)]
+    pub body_overflow: BodyOverflow,
+    /// HTML template for the block page; `{{event_id}}`, `{{site}}`,
+    /// `{{time}}` and `{{status}}` are replaced.
+    pub block_page: Option<Spanned<PathBuf>>,
+    /// HTML template for 502/503/504 pages (same placeholders).
+    pub error_page: Option<Spanned<PathBuf>>,
+    /// Remove `Server`, `X-Powered-By` and similar headers from responses.
+    #[serde(default = "yes")]
+    pub hide_server_headers: bool,
+    /// Methods this site accepts (others get 405); empty means any.
+    #[serde(default)]
+    pub allowed_methods: Vec<String>,
+    /// Detector families switched off for this site.
+    #[serde(default)]
+    pub disabled_detectors: Vec<String>,
+    #[serde(default)]
+    pub exceptions: Vec<Exception>,
+    pub tls: Option<SiteTls>,
+    pub upstream: Upstream,
+    #[serde(default)]
+    pub response: ResponseInspection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteTls {
+    pub cert: Spanned<PathBuf>,
+    pub key: Spanned<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    pub servers: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub balance: Balance,
+    #[serde(default)]
+    pub health: Option<HealthCheck>,
+    /// Passive check: consecutive connection failures before a server is
+    /// taken out until the next successful health check (or `retry_after`).
+    #[serde(default = "d_max_fails")]
+    pub max_fails: u32,
+    /// How long a server taken out by passive failures stays out when no
+    /// active health check is configured.
+    #[serde(default = "d_retry_after")]
+    pub retry_after: Dur,
+    /// `servers`, resolved (one entry per configured server).
+    #[serde(skip)]
+    pub resolved: Vec<SocketAddr>,
+}
+
+fn d_max_fails() -> u32 {
+    1
+}
+fn d_retry_after() -> Dur {
+    Dur(Duration::from_secs(10))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    #[serde(default = "d_hc_path")]
+    pub path: String,
+    #[serde(default = "d_hc_interval")]
+    pub interval: Dur,
+    #[serde(default = "d_hc_timeout")]
+    pub timeout: Dur,
+    /// Consecutive failures before a server is taken out.
+    #[serde(default = "d_hc_fails")]
+    pub fails: u32,
+    /// Consecutive successes before it is put back.
+    #[serde(default = "d_hc_passes")]
+    pub passes: u32,
+}
+
+fn d_hc_path() -> String {
+    "/".into()
+}
+fn d_hc_interval() -> Dur {
+    Dur(Duration::from_secs(5))
+}
+fn d_hc_timeout() -> Dur {
+    Dur(Duration::from_secs(2))
+}
+fn d_hc_fails() -> u32 {
+    2
+}
+fn d_hc_passes() -> u32 {
+    2
+}
+
+/// The response path. Bodies are streamed unless a filter needs them;
+/// then at most `max_buffer` bytes are held, and larger bodies stream
+/// through unfiltered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseInspection {
+    #[serde(default = "d_resp_buf")]
+    pub max_buffer: ByteSize,
+    /// Remove HTML comments from `text/html` responses (source leakage).
+    #[serde(default)]
+    pub strip_html_comments: bool,
+    /// Replace upstream 5xx pages with the neutral error page.
+    #[serde(default = "yes")]
+    pub mask_errors: bool,
+}
+
+impl Default for ResponseInspection {
+    fn default() -> Self {
+        Self { max_buffer: d_resp_buf(), strip_html_comments: false, mask_errors: true }
+    }
+}
+fn d_resp_buf() -> ByteSize {
+    ByteSize(256 * 1024)
+}

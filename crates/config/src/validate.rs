@@ -1,0 +1,176 @@
+//! Checks that need more than the TOML grammar: unique names and hosts,
+//! resolvable upstreams, readable certificate files, CIDRs that parse.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use toml::Spanned;
+
+use crate::model::Config;
+use crate::{Diagnostic, line_col};
+
+/// Detector names a user may switch off or name in an exception.
+pub const DETECTORS: &[&str] = &[
+    "sqli", "xss", "cmdi", "traversal", "code", "ssrf", "crlf", "ldap", "nosql", "xxe", "scanner", "upload",
+    "protocol", "evasion",
+];
+
+struct Ctx<'a> {
+    src: &'a str,
+    diags: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    fn at<T>(&mut self, s: &Spanned<T>, msg: impl Into<String>) {
+        let (line, col) = if s.span().end == 0 { (1, 1) } else { line_col(self.src, s.span().start) };
+        self.diags.push(Diagnostic { line, col, message: msg.into() });
+    }
+    fn key(&mut self, key: &str, msg: impl Into<String>) {
+        // Points at the first occurrence of `key =` (for values without spans).
+        let off = self.src.find(&format!("{key} =")).or_else(|| self.src.find(&format!("{key}="))).unwrap_or(0);
+        let (line, col) = line_col(self.src, off);
+        self.diags.push(Diagnostic { line, col, message: msg.into() });
+    }
+}
+
+fn resolve_path(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_owned() } else { base.join(p) }
+}
+
+pub fn validate(cfg: &mut Config, src: &str, base: &Path) -> Vec<Diagnostic> {
+    let mut c = Ctx { src, diags: Vec::new() };
+    if cfg.sites.is_empty() {
+        c.diags.push(Diagnostic { line: 1, col: 1, message: "no [[site]] is configured: Haetae needs at least one site to protect".into() });
+    }
+    if cfg.server.listen.is_empty() && cfg.server.tls_listen.is_empty() {
+        c.key("listen", "no listener: set server.listen or server.tls_listen");
+    }
+    for t in &cfg.server.trusted_proxies {
+        let v = t.get_ref();
+        let parsed = v.parse::<ipnet::IpNet>().or_else(|_| v.parse::<IpAddr>().map(ipnet::IpNet::from));
+        match parsed {
+            Ok(n) => cfg.server.trusted.push(n),
+            Err(_) => c.at(t, format!("`{v}` is not an IP address or CIDR range")),
+        }
+    }
+    if cfg.server.client_ip_header.trim().is_empty() {
+        c.key("client_ip_header", "client_ip_header must name a header");
+    }
+    cfg.server.client_ip_header = cfg.server.client_ip_header.to_ascii_lowercase();
+    if cfg.limits.inspect_body_bytes > cfg.limits.max_body_bytes {
+        c.key("inspect_body_bytes", "inspect_body_bytes is larger than max_body_bytes");
+    }
+    if cfg.limits.max_header_count == 0 {
+        c.key("max_header_count", "max_header_count must be at least 1");
+    }
+    if cfg.events.ring_size == 0 {
+        c.key("ring_size", "ring_size must be at least 1");
+    }
+    for f in [&mut cfg.events.file, &mut cfg.access_log.file].into_iter().flatten() {
+        *f = resolve_path(base, f);
+    }
+
+    let mut names: HashMap<String, ()> = HashMap::new();
+    let mut hosts: HashMap<String, String> = HashMap::new();
+    let any_tls_site = cfg.sites.iter().any(|s| s.tls.is_some());
+    for site in &mut cfg.sites {
+        let name = site.name.get_ref().clone();
+        if name.trim().is_empty() {
+            c.at(&site.name, "site name must not be empty");
+        }
+        if names.insert(name.clone(), ()).is_some() {
+            c.at(&site.name, format!("site name `{name}` is used twice"));
+        }
+        if site.hosts.is_empty() {
+            c.at(&site.name, format!("site `{name}` has no hosts (use \"*\" for the default site)"));
+        }
+        for h in &mut site.hosts {
+            let host = h.get_ref().trim().to_ascii_lowercase();
+            if host.is_empty() || host.contains('/') || host.contains(' ') {
+                c.at(h, format!("`{}` is not a host name", h.get_ref()));
+            }
+            if let Some(other) = hosts.insert(host.clone(), name.clone()) {
+                c.at(h, format!("host `{host}` is already served by site `{other}`"));
+            }
+            *h.get_mut() = host;
+        }
+        let up = &mut site.upstream;
+        if up.servers.is_empty() {
+            c.at(&site.name, format!("site `{name}` has no upstream servers"));
+        }
+        for s in &up.servers {
+            let v = s.get_ref();
+            match v.parse::<SocketAddr>() {
+                Ok(a) => up.resolved.push(a),
+                Err(_) => match v.to_socket_addrs().map(|mut a| a.next()) {
+                    Ok(Some(a)) => up.resolved.push(a),
+                    _ => c.at(s, format!("upstream `{v}` is not host:port that resolves")),
+                },
+            }
+        }
+        if let Some(hc) = &up.health {
+            if !hc.path.starts_with('/') {
+                c.key("path", format!("health check path `{}` must start with /", hc.path));
+            }
+            if hc.fails == 0 || hc.passes == 0 {
+                c.key("fails", "health check fails and passes must be at least 1");
+            }
+        }
+        if up.max_fails == 0 {
+            c.key("max_fails", "max_fails must be at least 1");
+        }
+        for m in &mut site.allowed_methods {
+            if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') {
+                c.key("allowed_methods", format!("`{m}` is not an HTTP method"));
+            }
+            *m = m.to_ascii_uppercase();
+        }
+        for d in &site.disabled_detectors {
+            if !DETECTORS.contains(&d.as_str()) {
+                c.key("disabled_detectors", format!("unknown detector `{d}` (known: {})", DETECTORS.join(", ")));
+            }
+        }
+        for e in &site.exceptions {
+            for d in &e.detectors {
+                if !DETECTORS.contains(&d.as_str()) {
+                    c.key("detectors", format!("unknown detector `{d}` in exception (known: {})", DETECTORS.join(", ")));
+                }
+            }
+            if e.path.is_none() && e.param.is_none() && e.detectors.is_empty() && e.rules.is_empty() {
+                c.key("exceptions", "an exception needs at least one of path, param, detectors, rules");
+            }
+        }
+        for page in [&mut site.block_page, &mut site.error_page].into_iter().flatten() {
+            let p = resolve_path(base, page.get_ref());
+            if let Err(e) = std::fs::read_to_string(&p) {
+                c.at(page, format!("cannot read `{}`: {e}", p.display()));
+            }
+            *page.get_mut() = p;
+        }
+        if let Some(tls) = &mut site.tls {
+            let cert = resolve_path(base, tls.cert.get_ref());
+            let key = resolve_path(base, tls.key.get_ref());
+            match CertificateDer::pem_file_iter(&cert).map(|i| i.collect::<Result<Vec<_>, _>>()) {
+                Ok(Ok(v)) if !v.is_empty() => {}
+                Ok(Ok(_)) => c.at(&tls.cert, format!("`{}` holds no certificate", cert.display())),
+                Ok(Err(e)) | Err(e) => c.at(&tls.cert, format!("cannot read certificate `{}`: {e}", cert.display())),
+            }
+            if let Err(e) = PrivateKeyDer::from_pem_file(&key) {
+                c.at(&tls.key, format!("cannot read private key `{}`: {e}", key.display()));
+            }
+            *tls.cert.get_mut() = cert;
+            *tls.key.get_mut() = key;
+            if cfg.server.tls_listen.is_empty() {
+                c.at(&site.name, format!("site `{name}` has tls but server.tls_listen is empty"));
+            }
+        }
+    }
+    if !cfg.server.tls_listen.is_empty() && !any_tls_site {
+        let first = cfg.server.tls_listen[0].clone();
+        c.at(&first, "tls_listen is set but no site has a [site.tls] certificate");
+    }
+    c.diags
+}
