@@ -1,1 +1,79 @@
-fn main() {}
+//! The `haetae` command. A thin shell: each subcommand calls into the
+//! library crates.
+
+mod cli;
+mod demo;
+mod quick;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HAETAE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+}
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match args.command {
+        cli::Command::Check { config } => match haetae_config::load(&config) {
+            Ok(c) => {
+                println!("{}: OK ({} site{})", config.display(), c.sites.len(), if c.sites.len() == 1 { "" } else { "s" });
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
+        cli::Command::Run { config } => {
+            init_logging();
+            let cfg = match haetae_config::load(&config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let path = std::fs::canonicalize(&config).unwrap_or(config);
+            run(cfg, Some(path))
+        }
+        cli::Command::Proxy(p) => {
+            init_logging();
+            match quick::config(&p) {
+                Ok(cfg) => run(cfg, None),
+                Err(e) => {
+                    eprintln!("haetae proxy: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        cli::Command::Demo(d) => {
+            init_logging();
+            demo::run(&d)
+        }
+        cli::Command::Origin { listen } => {
+            init_logging();
+            demo::origin(listen)
+        }
+    }
+}
+
+fn run(cfg: haetae_config::Config, path: Option<std::path::PathBuf>) -> ExitCode {
+    let rt = match haetae_proxy::build_runtime(cfg.server.workers) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("haetae: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let opts = haetae_proxy::Options { config_path: path, ready: None, stop: None };
+    match rt.block_on(haetae_proxy::serve(cfg, opts)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("haetae: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

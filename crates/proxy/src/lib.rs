@@ -1,1 +1,138 @@
+//! Haetae's reverse proxy. [`serve`] runs a configuration until a
+//! termination signal; see `docs/ARCHITECTURE.md` for the path a request
+//! takes through the modules below.
 
+pub mod access;
+pub mod admin;
+pub mod body;
+pub mod client_ip;
+pub mod forward;
+pub mod handover;
+pub mod health;
+pub mod listener;
+pub mod metrics;
+pub mod pages;
+pub mod reload;
+pub mod response;
+pub mod runtime;
+pub mod service;
+pub mod state;
+pub mod tls;
+pub mod upstream;
+
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use haetae_config::Config;
+use tokio::sync::watch;
+
+pub use state::Shared;
+
+/// How the tokio runtime is shaped: one worker runs on the current thread
+/// (no cross-thread wakeups, the cheapest setup on one core), more use the
+/// multi-threaded scheduler.
+pub fn build_runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
+    let workers = if workers == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { workers };
+    if workers == 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()
+    }
+}
+
+pub struct Options {
+    /// The file to reload from (None for `haetae proxy`).
+    pub config_path: Option<PathBuf>,
+    /// Told the bound addresses once listening.
+    pub ready: Option<tokio::sync::oneshot::Sender<Vec<SocketAddr>>>,
+    /// Ends the server when it turns true (besides SIGTERM/SIGINT).
+    pub stop: Option<watch::Receiver<bool>>,
+}
+
+/// Runs until SIGTERM/SIGINT (or `opts.stop`), then drains.
+pub async fn serve(cfg: Config, opts: Options) -> Result<(), String> {
+    let shared = Shared::new(cfg, opts.config_path)?;
+    let rt = shared.rt.load_full();
+    let c = rt.config.clone();
+    let mut inherited = handover::inherited();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let tracker = Arc::new(listener::Tracker::default());
+    let mut fds = Vec::new();
+    let mut bound = Vec::new();
+    let addrs: Vec<(SocketAddr, bool)> =
+        c.server.listen.iter().map(|a| (*a.get_ref(), false)).chain(c.server.tls_listen.iter().map(|a| (*a.get_ref(), true))).collect();
+    for (addr, tls) in addrs {
+        let l = handover::bind(addr, &mut inherited).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        fds.push((addr, l.as_raw_fd()));
+        let l = tokio::net::TcpListener::from_std(l).map_err(|e| format!("{addr}: {e}"))?;
+        let local = l.local_addr().unwrap_or(addr);
+        bound.push(local);
+        tracing::info!("listening on {local}{}", if tls { " (TLS)" } else { "" });
+        tokio::spawn(listener::accept_loop(shared.clone(), l, tls, stop_rx.clone(), tracker.clone()));
+    }
+    if let Some(addr) = c.server.admin {
+        let l = handover::bind(addr, &mut inherited).map_err(|e| format!("cannot listen on admin {addr}: {e}"))?;
+        fds.push((addr, l.as_raw_fd()));
+        let l = tokio::net::TcpListener::from_std(l).map_err(|e| format!("admin {addr}: {e}"))?;
+        if !addr.ip().is_loopback() {
+            tracing::warn!("the admin listener {addr} is not on loopback: restrict it with a firewall");
+        }
+        tracing::info!("admin API on {}", l.local_addr().unwrap_or(addr));
+        bound.push(l.local_addr().unwrap_or(addr));
+        tokio::spawn(admin::serve(shared.clone(), l, stop_rx.clone()));
+    }
+    rt.spawn_health_checks();
+    drop(rt);
+    reload::spawn(shared.clone());
+    handover::notify_predecessor();
+    if let Some(r) = opts.ready {
+        let _ = r.send(bound);
+    }
+    wait_for_stop(opts.stop, &fds).await;
+    tracing::info!("shutting down: no new connections; draining {} open", tracker.active());
+    let _ = stop_tx.send(true);
+    let grace = c.timeouts.shutdown_grace.0;
+    if tokio::time::timeout(grace, tracker.drained()).await.is_err() {
+        tracing::warn!("{} connections still open after {grace:?}; closing", tracker.active());
+    }
+    shared.events.load().flush();
+    if let Some(a) = shared.access.load().as_ref() {
+        a.writer.flush();
+    }
+    Ok(())
+}
+
+async fn wait_for_stop(stop: Option<watch::Receiver<bool>>, fds: &[(SocketAddr, std::os::fd::RawFd)]) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int), Ok(mut usr2)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::user_defined2())) else {
+        tracing::error!("cannot install signal handlers");
+        return std::future::pending().await;
+    };
+    let mut stop = stop;
+    loop {
+        let external = async {
+            match stop.as_mut() {
+                Some(s) => {
+                    while !*s.borrow() {
+                        if s.changed().await.is_err() {
+                            return std::future::pending().await;
+                        }
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+            _ = external => return,
+            _ = usr2.recv() => match handover::spawn_successor(fds) {
+                // The successor sends SIGTERM once it serves.
+                Ok(child) => tracing::info!("binary upgrade: started process {}", child.id()),
+                Err(e) => tracing::error!("binary upgrade failed, still serving: {e}"),
+            },
+        }
+    }
+}

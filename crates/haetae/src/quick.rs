@@ -1,0 +1,35 @@
+//! `haetae proxy`: a config built from flags, through the same TOML path
+//! (so it is validated exactly like a file).
+
+use crate::cli::{ModeArg, ProxyArgs};
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+pub fn config(p: &ProxyArgs) -> Result<haetae_config::Config, String> {
+    let mode = match p.mode {
+        ModeArg::Prevention => "prevention",
+        ModeArg::Detection => "detection",
+        ModeArg::Learning => "learning",
+    };
+    let admin = if p.admin == "off" { String::new() } else { format!("admin = {}\n", quote(&p.admin)) };
+    let mut toml = format!("[server]\nlisten = [{}]\n{admin}workers = {}\nwatch_config = false\n", quote(&p.listen.to_string()), p.workers);
+    if p.admin == "off" {
+        // `admin` absent means the default; say "none" explicitly.
+        toml = toml.replace("watch_config = false\n", "watch_config = false\n");
+    }
+    if let Some(e) = &p.events {
+        toml.push_str(&format!("[events]\nfile = {}\n", quote(&e.to_string_lossy())));
+    }
+    if let Some(a) = &p.access_log {
+        toml.push_str(&format!("[access_log]\nfile = {}\n", quote(&a.to_string_lossy())));
+    }
+    let servers: Vec<String> = p.upstream.iter().map(|u| quote(u)).collect();
+    toml.push_str(&format!("[[site]]\nname = \"default\"\nhosts = [\"*\"]\nmode = \"{mode}\"\n[site.upstream]\nservers = [{}]\n", servers.join(", ")));
+    let mut cfg = haetae_config::parse(&toml, std::path::Path::new("<command line>")).map_err(|e| e.to_string())?;
+    if p.admin == "off" {
+        cfg.server.admin = None;
+    }
+    Ok(cfg)
+}

@@ -1,0 +1,81 @@
+//! The admin listener (loopback by default): `/metrics` (Prometheus),
+//! `/healthz`, `/events` (the in-memory ring, newest first), `/events/ID`,
+//! and `POST /reload`.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::state::Shared;
+
+fn reply(status: StatusCode, ctype: &'static str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static(ctype));
+    r
+}
+
+async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path();
+    let query = req.uri().query().unwrap_or("");
+    Ok(match (req.method(), path) {
+        (&Method::GET, "/metrics") => {
+            let ev = shared.events.load();
+            let mut extra: Vec<(&str, &str, u64)> = vec![("haetae_events_recorded_total", "counter", ev.recorded.load(Relaxed))];
+            if let Some(w) = ev.file_writer() {
+                extra.push(("haetae_events_dropped_total", "counter", w.stats.dropped.load(Relaxed)));
+                extra.push(("haetae_events_write_errors_total", "counter", w.stats.errors.load(Relaxed)));
+            }
+            let access = shared.access.load_full();
+            if let Some(a) = &access {
+                extra.push(("haetae_access_log_dropped_total", "counter", a.writer.stats.dropped.load(Relaxed)));
+                extra.push(("haetae_access_log_write_errors_total", "counter", a.writer.stats.errors.load(Relaxed)));
+            }
+            reply(StatusCode::OK, "text/plain; version=0.0.4", shared.metrics.render(&extra))
+        }
+        (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", "ok\n"),
+        (&Method::GET, "/events") => {
+            let limit = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("limit="))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(100)
+                .min(10_000);
+            let evs = shared.events.load().recent(limit);
+            let list: Vec<&haetae_events::Event> = evs.iter().map(|e| e.as_ref()).collect();
+            reply(StatusCode::OK, "application/json", serde_json::to_vec(&list).unwrap_or_default())
+        }
+        (&Method::GET, p) if p.starts_with("/events/") => match shared.events.load().get(&p["/events/".len()..]) {
+            Some(e) => reply(StatusCode::OK, "application/json", serde_json::to_vec(&*e).unwrap_or_default()),
+            None => reply(StatusCode::NOT_FOUND, "text/plain", "no such event in memory\n"),
+        },
+        (&Method::POST, "/reload") => match crate::reload::reload(&shared) {
+            Ok(()) => reply(StatusCode::OK, "text/plain", "reloaded\n"),
+            Err(e) => reply(StatusCode::UNPROCESSABLE_ENTITY, "text/plain", format!("{e}\n")),
+        },
+        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+    })
+}
+
+pub async fn serve(shared: Arc<Shared>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let (stream, _) = tokio::select! {
+            a = listener.accept() => match a { Ok(x) => x, Err(_) => continue },
+            _ = shutdown.changed() => return,
+        };
+        let sh = shared.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| route(sh.clone(), req));
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), svc).await;
+        });
+    }
+}

@@ -1,0 +1,252 @@
+//! Forwarding to an upstream server: the request as the upstream should
+//! see it (hop-by-hop headers removed, forwarding headers set), server
+//! choice with failover on connection errors, the response cloaked and
+//! optionally filtered, and WebSocket upgrades spliced.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+
+use crate::body::{ReqBody, RespBody};
+use crate::client_ip::trusted;
+use crate::response;
+use crate::runtime::{Runtime, SiteRt};
+use crate::service::{ConnInfo, Meta};
+use crate::upstream::InflightGuard;
+
+pub enum Failure {
+    NoServer,
+    Connect(String),
+    Timeout,
+    Upstream(String),
+    RequestTooLarge,
+}
+
+impl Failure {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Failure::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            Failure::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    pub fn detail(&self) -> String {
+        match self {
+            Failure::NoServer => "no upstream server".into(),
+            Failure::Connect(e) => format!("connect: {e}"),
+            Failure::Timeout => "upstream response timed out".into(),
+            Failure::Upstream(e) => format!("upstream: {e}"),
+            Failure::RequestTooLarge => "request body exceeded max_body_bytes while streaming".into(),
+        }
+    }
+}
+
+const HOP_BY_HOP: &[HeaderName] = &[
+    header::CONNECTION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::PROXY_AUTHORIZATION,
+    header::PROXY_AUTHENTICATE,
+];
+
+fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // Headers named in Connection are hop-by-hop too.
+    let named: Vec<HeaderName> = h
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        h.remove(n);
+    }
+    for n in HOP_BY_HOP {
+        h.remove(n);
+    }
+    h.remove("keep-alive");
+    h.remove("proxy-connection");
+}
+
+pub fn is_upgrade_request(h: &HeaderMap) -> bool {
+    h.contains_key(header::UPGRADE)
+        && h.get_all(header::CONNECTION).iter().any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade"))))
+}
+
+fn forwarded_for(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) => format!("\"[{v6}]\""),
+        v4 => v4.to_string(),
+    }
+}
+
+/// The headers the upstream gets.
+fn upstream_headers(rt: &Runtime, parts: &http::request::Parts, meta: &Meta, conn: &ConnInfo, upgrade: bool) -> HeaderMap {
+    let mut h = parts.headers.clone();
+    let up_value = h.get(header::UPGRADE).cloned();
+    strip_hop_by_hop(&mut h);
+    if upgrade && let Some(u) = up_value {
+        h.insert(header::UPGRADE, u);
+        h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+    if !h.contains_key(header::HOST)
+        && let Some(a) = parts.uri.authority()
+        && let Ok(v) = HeaderValue::from_str(a.as_str())
+    {
+        h.insert(header::HOST, v);
+    }
+    let cfg = &rt.config;
+    let peer_trusted = !cfg.server.trusted.is_empty() && trusted(&cfg.server.trusted, conn.peer.ip());
+    let peer = crate::client_ip::canonical(conn.peer.ip());
+    let proto = if meta.tls { "https" } else { "http" };
+    // From an untrusted peer, forwarding headers are the client's own
+    // claims: replace them rather than pass a forged chain on.
+    let xff = match (peer_trusted, h.get("x-forwarded-for").and_then(|v| v.to_str().ok())) {
+        (true, Some(prev)) => format!("{prev}, {peer}"),
+        _ => peer.to_string(),
+    };
+    let fwd = match (peer_trusted, h.get(header::FORWARDED).and_then(|v| v.to_str().ok())) {
+        (true, Some(prev)) => format!("{prev}, for={};proto={proto}", forwarded_for(peer)),
+        _ => format!("for={};proto={proto};host=\"{}\"", forwarded_for(peer), meta.host),
+    };
+    let set = |h: &mut HeaderMap, name: &'static str, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(name, v);
+        }
+    };
+    set(&mut h, "x-forwarded-for", xff);
+    set(&mut h, "forwarded", fwd);
+    set(&mut h, "x-real-ip", meta.client_ip.to_string());
+    if !peer_trusted || !h.contains_key("x-forwarded-proto") {
+        set(&mut h, "x-forwarded-proto", proto.to_owned());
+    }
+    if !peer_trusted || !h.contains_key("x-forwarded-host") {
+        set(&mut h, "x-forwarded-host", meta.host.clone());
+    }
+    h
+}
+
+pub async fn forward(
+    rt: &Arc<Runtime>,
+    site: &Arc<SiteRt>,
+    parts: http::request::Parts,
+    body: ReqBody,
+    meta: &Meta,
+    conn: &ConnInfo,
+    client_upgrade: Option<OnUpgrade>,
+) -> Result<(Response<RespBody>, SocketAddr, InflightGuard), Failure> {
+    let headers = upstream_headers(rt, &parts, meta, conn, client_upgrade.is_some());
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let replay = body.replayable();
+    let mut body = Some(body);
+    let mut tried: Vec<usize> = Vec::new();
+    loop {
+        let Some(i) = site.pool.pick(meta.client_ip, &tried) else {
+            return Err(Failure::NoServer);
+        };
+        tried.push(i);
+        let addr = site.pool.servers[i].addr;
+        let uri: Uri = format!("http://{addr}{pq}").parse().map_err(|e: http::uri::InvalidUri| Failure::Upstream(e.to_string()))?;
+        let b = match body.take() {
+            Some(b) => b,
+            None => match &replay {
+                Some(r) => ReqBody::Full(r.clone()),
+                None => return Err(Failure::NoServer),
+            },
+        };
+        let mut req = Request::new(b);
+        *req.method_mut() = parts.method.clone();
+        *req.uri_mut() = uri;
+        *req.headers_mut() = headers.clone();
+        let guard = site.pool.start(i);
+        let sent = tokio::time::timeout(rt.config.timeouts.upstream_response.0, rt.client.request(req)).await;
+        let resp = match sent {
+            Err(_) => return Err(Failure::Timeout),
+            Ok(Err(e)) if e.is_connect() => {
+                site.pool.failed(i);
+                drop(guard);
+                let more = tried.len() < site.pool.servers.len();
+                if more && replay.is_some() {
+                    tracing::debug!(server = %addr, "connect failed, trying the next server: {e}");
+                    continue;
+                }
+                return Err(Failure::Connect(format!("{addr}: {e}")));
+            }
+            Ok(Err(e)) => {
+                let too_large = caused_by_too_large(&e);
+                if too_large {
+                    return Err(Failure::RequestTooLarge);
+                }
+                return Err(Failure::Upstream(format!("{addr}: {e}")));
+            }
+            Ok(Ok(r)) => r,
+        };
+        site.pool.succeeded(i);
+        let resp = respond(site, resp, client_upgrade).await?;
+        return Ok((resp, addr, guard));
+    }
+}
+
+fn caused_by_too_large(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        if s.is::<crate::body::TooLarge>() {
+            return true;
+        }
+        cur = s.source();
+    }
+    false
+}
+
+async fn respond(site: &SiteRt, mut resp: Response<hyper::body::Incoming>, client_upgrade: Option<OnUpgrade>) -> Result<Response<RespBody>, Failure> {
+    let status = resp.status();
+    if status == StatusCode::SWITCHING_PROTOCOLS {
+        let Some(client) = client_upgrade else {
+            return Err(Failure::Upstream("upstream switched protocols without an upgrade request".into()));
+        };
+        let upstream = resp.extensions_mut().remove::<OnUpgrade>();
+        let (mut parts, _) = resp.into_parts();
+        response::cloak(site, &mut parts.headers);
+        if let Some(upstream) = upstream {
+            tokio::spawn(async move {
+                match tokio::join!(client, upstream) {
+                    (Ok(c), Ok(u)) => {
+                        let mut c = TokioIo::new(c);
+                        let mut u = TokioIo::new(u);
+                        if let Err(e) = tokio::io::copy_bidirectional(&mut c, &mut u).await {
+                            tracing::debug!("upgraded connection ended: {e}");
+                        }
+                    }
+                    (c, u) => tracing::debug!("upgrade failed: client {:?}, upstream {:?}", c.err(), u.err()),
+                }
+            });
+        }
+        return Ok(Response::from_parts(parts, RespBody::empty()));
+    }
+    let (mut parts, body) = resp.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    response::cloak(site, &mut parts.headers);
+    if status.is_server_error() && site.response.mask_errors {
+        // The application's own 5xx page may hold a stack trace or SQL
+        // error: the client gets the neutral page instead.
+        drop(body);
+        let page = site.pages.error(status.as_u16(), "", &site.name);
+        let mut r = Response::new(RespBody::full(page));
+        *r.status_mut() = status;
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        return Ok(r);
+    }
+    let body = if response::wants_body(site, &parts.headers) {
+        response::filter(site, &mut parts.headers, body).await.map_err(|e| Failure::Upstream(e.to_string()))?
+    } else {
+        RespBody::stream(body)
+    };
+    Ok(Response::from_parts(parts, body))
+}

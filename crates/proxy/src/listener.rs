@@ -1,0 +1,180 @@
+//! Accepting connections and serving HTTP on them: HTTP/1.1 with
+//! keep-alive and upgrades, HTTP/2 (by ALPN over TLS, by prior knowledge
+//! in clear text), graceful drain on shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use haetae_events::{Disposition, Event, Match, new_event_id, time};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::service::{ConnInfo, handle};
+use crate::state::Shared;
+
+/// Counts live connections so shutdown can wait for them.
+#[derive(Default)]
+pub struct Tracker {
+    active: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+impl Tracker {
+    fn enter(self: &Arc<Self>) -> TrackGuard {
+        self.active.fetch_add(1, Relaxed);
+        TrackGuard(self.clone())
+    }
+
+    pub fn active(&self) -> usize {
+        self.active.load(Relaxed)
+    }
+
+    /// Waits until no connection is left.
+    pub async fn drained(&self) {
+        loop {
+            let n = self.idle.notified();
+            if self.active() == 0 {
+                return;
+            }
+            n.await;
+        }
+    }
+}
+
+struct TrackGuard(Arc<Tracker>);
+
+impl Drop for TrackGuard {
+    fn drop(&mut self) {
+        if self.0.active.fetch_sub(1, Relaxed) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// Accepts on `listener` until `shutdown` turns true.
+pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: bool, mut shutdown: watch::Receiver<bool>, tracker: Arc<Tracker>) {
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        shared.metrics.connections_total.fetch_add(1, Relaxed);
+        let shared = shared.clone();
+        let shutdown = shutdown.clone();
+        let guard = tracker.enter();
+        tokio::spawn(async move {
+            let _guard = guard;
+            shared.metrics.connections_active.fetch_add(1, Relaxed);
+            if tls {
+                let Some(cfg) = shared.rt.load().tls.clone() else { return };
+                let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
+                let timeout = shared.rt.load().config.timeouts.client_header.0;
+                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(s)) => serve(shared.clone(), s, peer, true, shutdown).await,
+                    Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                }
+            } else {
+                serve(shared.clone(), stream, peer, false, shutdown).await;
+            }
+            shared.metrics.connections_active.fetch_sub(1, Relaxed);
+        });
+    }
+}
+
+async fn serve<I>(shared: Arc<Shared>, io: I, peer: SocketAddr, tls: bool, mut shutdown: watch::Receiver<bool>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (builder, header_limit) = {
+        let rt = shared.rt.load();
+        let c = &rt.config;
+        let mut b = auto::Builder::new(TokioExecutor::new());
+        let buf = (c.limits.max_header_bytes.0 + c.limits.max_uri_bytes.0 + 4096).max(16 * 1024) as usize;
+        b.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(c.timeouts.client_header.0)
+            .keep_alive(true)
+            .max_buf_size(buf)
+            // One more than our own limit, so the service sees the excess
+            // and answers it with 431 and an event.
+            .max_headers(c.limits.max_header_count + 1);
+        b.http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(256)
+            .max_header_list_size(buf as u32);
+        (b, c.limits.max_header_count)
+    };
+    let _ = header_limit;
+    let info = Arc::new(ConnInfo { peer, tls });
+    let sh = shared.clone();
+    let svc = service_fn(move |req| handle(sh.clone(), info.clone(), req));
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.as_mut().await
+        }
+    };
+    if let Err(e) = result {
+        connection_error(&shared, peer, e.as_ref());
+    }
+}
+
+/// Protocol errors hyper answered itself (malformed request line or
+/// headers, oversized heads): they still deserve an event.
+fn connection_error(shared: &Shared, peer: SocketAddr, e: &(dyn std::error::Error + 'static)) {
+    let Some(h) = e.downcast_ref::<hyper::Error>() else {
+        tracing::debug!(%peer, "connection error: {e}");
+        return;
+    };
+    let status = if h.is_parse_too_large() {
+        431
+    } else if h.is_parse() || h.is_parse_status() {
+        400
+    } else {
+        tracing::debug!(%peer, "connection ended: {h}");
+        return;
+    };
+    shared.metrics.unrouted.status(status);
+    shared.events.load().record(Event {
+        id: new_event_id(),
+        time: time::rfc3339_now(),
+        site: "-".into(),
+        client_ip: crate::client_ip::canonical(peer.ip()).to_string(),
+        method: String::new(),
+        host: String::new(),
+        url: String::new(),
+        status,
+        action: Disposition::Rejected,
+        mode: "-",
+        score: 0,
+        threshold: 0,
+        matches: vec![Match {
+            detector: "protocol",
+            rule_id: 1000,
+            location: String::new(),
+            reason: format!("malformed HTTP: {h}"),
+            confidence: haetae_model::Confidence::High,
+            score: 0,
+            excerpt: String::new(),
+        }],
+    });
+}

@@ -1,0 +1,104 @@
+//! The response path: header cloaking, neutral error pages, and the
+//! bounded-buffer hook where body filters run. Filters see at most
+//! `response.max_buffer` bytes; a larger body streams through unfiltered
+//! (counted in the logs), so a huge download never sits in memory.
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use crate::body::RespBody;
+use crate::runtime::SiteRt;
+
+/// Headers that tell an attacker what runs behind the proxy.
+const REVEALING: &[&str] = &[
+    "server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-runtime", "x-generator",
+    "x-drupal-cache", "x-drupal-dynamic-cache", "x-backend-server", "x-varnish", "via", "x-php-version",
+];
+
+pub fn cloak(site: &SiteRt, headers: &mut HeaderMap) {
+    if site.hide_server_headers {
+        for h in REVEALING {
+            headers.remove(*h);
+        }
+    }
+}
+
+/// True when some filter wants to see this response's body.
+pub fn wants_body(site: &SiteRt, headers: &HeaderMap) -> bool {
+    if !site.response.strip_html_comments {
+        return false;
+    }
+    let html = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    // Compressed bodies would need decoding first: left unfiltered.
+    let encoded = headers.get(header::CONTENT_ENCODING).is_some_and(|v| v.as_bytes() != b"identity");
+    html && !encoded
+}
+
+/// Buffers up to `max` bytes; filters and returns a full body when the
+/// whole response fit, or the untouched prefix plus the rest otherwise.
+pub async fn filter(site: &SiteRt, headers: &mut HeaderMap, mut body: Incoming) -> Result<RespBody, hyper::Error> {
+    let max = site.response.max_buffer.0 as usize;
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
+        && len > max
+    {
+        return Ok(RespBody::stream(body));
+    }
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame?;
+        if let Ok(d) = frame.into_data() {
+            buf.extend_from_slice(&d);
+        }
+        if buf.len() > max {
+            return Ok(RespBody::chained(buf.freeze(), body));
+        }
+    }
+    let mut out = buf.freeze();
+    if site.response.strip_html_comments {
+        out = strip_html_comments(&out);
+    }
+    headers.remove(header::CONTENT_LENGTH);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(out.len()));
+    Ok(RespBody::full(out))
+}
+
+/// Removes `<!-- ... -->` (but keeps IE conditional comments, which are
+/// markup, not notes).
+pub fn strip_html_comments(b: &Bytes) -> Bytes {
+    let Some(_) = memchr::memmem::find(b, b"<!--") else { return b.clone() };
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(p) = memchr::memmem::find(&b[i..], b"<!--") {
+        let at = i + p;
+        out.extend_from_slice(&b[i..at]);
+        let body_start = at + 4;
+        let end = memchr::memmem::find(&b[body_start..], b"-->").map(|q| body_start + q + 3);
+        let conditional = b[body_start..].starts_with(b"[if") || b[body_start..].starts_with(b"<![endif]");
+        match end {
+            Some(e) if !conditional => i = e,
+            Some(e) => {
+                out.extend_from_slice(&b[at..e]);
+                i = e;
+            }
+            None => {
+                out.extend_from_slice(&b[at..]);
+                i = b.len();
+            }
+        }
+    }
+    out.extend_from_slice(&b[i..]);
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_comments_keeps_conditionals() {
+        let b = Bytes::from_static(b"<p>a</p><!-- db: 10.0.0.5 pw=x --><p>b</p><!--[if IE]><p>ie</p><![endif]--><!-- unterminated");
+        assert_eq!(&strip_html_comments(&b)[..], &b"<p>a</p><p>b</p><!--[if IE]><p>ie</p><![endif]--><!-- unterminated"[..]);
+    }
+}

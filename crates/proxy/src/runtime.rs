@@ -1,0 +1,158 @@
+//! The compiled form of a config: what the request path reads. A reload
+//! builds a new [`Runtime`] and swaps it in whole; requests in flight keep
+//! the one they started with (they hold an `Arc`).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use haetae_config::{BodyOverflow, Config, Mode, ResponseInspection};
+use haetae_engine::{Engine, EngineConfig};
+use haetae_model::ParseLimits;
+use http::Method;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use crate::body::ReqBody;
+use crate::metrics::{Metrics, SiteMetrics, UpstreamGauge};
+use crate::pages::Pages;
+use crate::tls;
+use crate::upstream::{Pool, ServerState};
+
+pub type UpstreamClient = Client<HttpConnector, ReqBody>;
+
+/// One protected site, compiled.
+pub struct SiteRt {
+    pub name: String,
+    pub mode: Mode,
+    pub fail_open: bool,
+    pub engine: Engine,
+    pub pages: Pages,
+    pub pool: Arc<Pool>,
+    pub metrics: Arc<SiteMetrics>,
+    pub allowed_methods: Vec<Method>,
+    pub hide_server_headers: bool,
+    pub body_overflow: BodyOverflow,
+    pub response: ResponseInspection,
+}
+
+impl SiteRt {
+    pub fn method_allowed(&self, m: &Method) -> bool {
+        if self.allowed_methods.is_empty() {
+            // TRACE/TRACK echo requests back (cross-site tracing) and
+            // CONNECT makes a tunnel: never wanted unless listed.
+            return !matches!(m.as_str(), "TRACE" | "TRACK" | "CONNECT" | "DEBUG");
+        }
+        self.allowed_methods.contains(m)
+    }
+}
+
+pub struct Runtime {
+    pub config: Arc<Config>,
+    pub sites: Vec<Arc<SiteRt>>,
+    hosts: HashMap<String, usize>,
+    default_site: Option<usize>,
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub limits: ParseLimits,
+    pub client: UpstreamClient,
+}
+
+impl Runtime {
+    /// Compiles `cfg`. Server health state is carried over from `prev` for
+    /// servers that stay, so a reload does not resurrect a dead server.
+    pub fn build(cfg: Config, prev: Option<&Runtime>, metrics: &Metrics) -> Result<Self, String> {
+        let mut old_states: HashMap<(String, SocketAddr), Arc<ServerState>> = HashMap::new();
+        if let Some(p) = prev {
+            for s in &p.sites {
+                for st in &s.pool.servers {
+                    old_states.insert((s.name.clone(), st.addr), st.clone());
+                }
+            }
+        }
+        let mut sites = Vec::new();
+        let mut hosts = HashMap::new();
+        let mut default_site = None;
+        let mut gauges = Vec::new();
+        for (idx, s) in cfg.sites.iter().enumerate() {
+            let name = s.name.get_ref().clone();
+            let servers: Vec<Arc<ServerState>> = s
+                .upstream
+                .resolved
+                .iter()
+                .map(|a| old_states.get(&(name.clone(), *a)).cloned().unwrap_or_else(|| Arc::new(ServerState::new(*a))))
+                .collect();
+            for st in &servers {
+                gauges.push(UpstreamGauge { site: name.clone(), server: st.addr.to_string(), up: st.up.clone(), inflight: st.inflight.clone() });
+            }
+            let pool = Arc::new(Pool::new(servers, s.upstream.balance, s.upstream.max_fails, s.upstream.retry_after.0, s.upstream.health.is_some()));
+            let read = |p: &Option<toml::Spanned<std::path::PathBuf>>| -> Result<Option<String>, String> {
+                p.as_ref()
+                    .map(|p| std::fs::read_to_string(p.get_ref()).map_err(|e| format!("{}: {e}", p.get_ref().display())))
+                    .transpose()
+            };
+            let pages = Pages::new(read(&s.block_page)?, read(&s.error_page)?);
+            let engine = Engine::new(EngineConfig {
+                sensitivity: s.sensitivity,
+                threshold: s.threshold,
+                exceptions: s.exceptions.clone(),
+                disabled: s.disabled_detectors.clone(),
+            });
+            let allowed_methods = s.allowed_methods.iter().filter_map(|m| Method::from_bytes(m.as_bytes()).ok()).collect();
+            let site = SiteRt {
+                name: name.clone(),
+                mode: s.mode,
+                fail_open: s.fail_open,
+                engine,
+                pages,
+                pool,
+                metrics: metrics.site(&name),
+                allowed_methods,
+                hide_server_headers: s.hide_server_headers,
+                body_overflow: s.body_overflow,
+                response: s.response.clone(),
+            };
+            for h in &s.hosts {
+                if h.get_ref() == "*" {
+                    default_site = Some(idx);
+                } else {
+                    hosts.insert(h.get_ref().clone(), idx);
+                }
+            }
+            sites.push(Arc::new(site));
+        }
+        let tls = if cfg.server.tls_listen.is_empty() { None } else { Some(tls::server_config(&cfg)?) };
+        let mut conn = HttpConnector::new();
+        conn.set_nodelay(true);
+        conn.set_connect_timeout(Some(cfg.timeouts.upstream_connect.0));
+        conn.set_keepalive(Some(Duration::from_secs(60)));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(cfg.timeouts.upstream_idle.0)
+            .pool_max_idle_per_host(1024)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(conn);
+        let limits = ParseLimits::default();
+        if let Ok(mut g) = metrics.upstreams.lock() {
+            *g = gauges;
+        }
+        Ok(Self { config: Arc::new(cfg), sites, hosts, default_site, tls, limits, client })
+    }
+
+    /// The site for a Host (or SNI) name: exact match, then the `"*"` site.
+    pub fn site_for(&self, host: &str) -> Option<&Arc<SiteRt>> {
+        let idx = self.hosts.get(host).copied().or(self.default_site)?;
+        self.sites.get(idx)
+    }
+
+    /// Starts the active health checks of every site that has them.
+    pub fn spawn_health_checks(&self) {
+        for (s, cfg) in self.sites.iter().zip(&self.config.sites) {
+            if let Some(hc) = &cfg.upstream.health {
+                let host = cfg.hosts.iter().map(|h| h.get_ref().clone()).find(|h| h != "*").unwrap_or_else(|| "localhost".into());
+                crate::health::spawn(Arc::downgrade(&s.pool), hc.clone(), host, s.name.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! One request's path through Haetae:
+//!
+//! 1. protocol limits (URI, headers, framing) — refused with 4xx and an event;
+//! 2. the site, by Host (or the h2 authority);
+//! 3. the client IP, through the trusted-proxy list;
+//! 4. the inspected body prefix is read;
+//! 5. the request model is built and the site's engine judges it, inside
+//!    the inspection time budget (a panic or timeout falls to `fail_open`);
+//! 6. the site's mode decides: prevention blocks (403 + event id),
+//!    detection logs, learning records;
+//! 7. the request is forwarded ([`crate::forward`]).
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use bytes::Bytes;
+use haetae_config::{BodyOverflow, Mode};
+use haetae_events::{Disposition, Event, Match, new_event_id, time};
+use haetae_model::{Confidence, RequestBuilder, Verdict};
+use http::{HeaderMap, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+
+use crate::body::{CollectError, ReqBody, RespBody, collect_prefix};
+use crate::client_ip::client_ip;
+use crate::forward;
+use crate::pages;
+use crate::runtime::{Runtime, SiteRt};
+use crate::state::Shared;
+
+/// What the connection knows about its peer.
+pub struct ConnInfo {
+    pub peer: SocketAddr,
+    pub tls: bool,
+}
+
+/// Request facts kept for events and the access log.
+pub struct Meta {
+    pub started: Instant,
+    pub method: String,
+    pub uri: String,
+    pub host: String,
+    pub client_ip: IpAddr,
+    pub version: &'static str,
+    pub user_agent: Option<String>,
+    pub referer: Option<String>,
+    pub tls: bool,
+}
+
+pub async fn handle(shared: Arc<Shared>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Result<Response<RespBody>, Infallible> {
+    let rt = shared.rt.load_full();
+    let started = Instant::now();
+    let resp = route(&shared, &rt, &conn, req, started).await;
+    Ok(resp)
+}
+
+fn version_str(v: http::Version) -> &'static str {
+    match v {
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_2 => "HTTP/2.0",
+        http::Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    h.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(512).collect())
+}
+
+/// The host name the client asked for, lower-cased, without port.
+/// Err(reason) when it is missing, repeated or malformed.
+fn host_of(req: &Request<Incoming>) -> Result<String, &'static str> {
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let from_header = hosts.next();
+    if hosts.next().is_some() {
+        return Err("several Host headers");
+    }
+    let raw = match (from_header, req.uri().authority()) {
+        (Some(h), _) => h.to_str().map_err(|_| "Host header is not ASCII")?.to_owned(),
+        (None, Some(a)) => a.as_str().to_owned(),
+        (None, None) if req.version() == http::Version::HTTP_10 => String::new(),
+        (None, None) => return Err("missing Host header"),
+    };
+    let raw = raw.rsplit_once('@').map_or(raw.as_str(), |(_, h)| h).to_ascii_lowercase();
+    let host = if let Some(rest) = raw.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, port)) if port.is_empty() || port.strip_prefix(':').is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) => h.to_owned(),
+            _ => return Err("malformed Host header"),
+        }
+    } else {
+        match raw.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h.to_owned(),
+            Some(_) => return Err("malformed Host header"),
+            None => raw.clone(),
+        }
+    };
+    if !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':')) {
+        return Err("malformed Host header");
+    }
+    Ok(host.trim_end_matches('.').to_owned())
+}
+
+async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Request<Incoming>, started: Instant) -> Response<RespBody> {
+    let cfg = &rt.config;
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut meta = Meta {
+        started,
+        method: req.method().as_str().to_owned(),
+        uri: target.chars().take(4096).collect(),
+        host: String::new(),
+        client_ip: conn.peer.ip(),
+        version: version_str(req.version()),
+        user_agent: header_str(req.headers(), header::USER_AGENT),
+        referer: header_str(req.headers(), header::REFERER),
+        tls: conn.tls,
+    };
+    meta.client_ip = client_ip(conn.peer.ip(), req.headers(), &cfg.server.client_ip_header, &cfg.server.trusted);
+
+    // 1. Limits that need no site.
+    if target.len() as u64 > cfg.limits.max_uri_bytes.0 {
+        return refuse(shared, None, &meta, StatusCode::URI_TOO_LONG, "request target longer than max_uri_bytes");
+    }
+    let hcount = req.headers().len();
+    let hbytes: usize = req.headers().iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum();
+    if hcount > cfg.limits.max_header_count || hbytes as u64 > cfg.limits.max_header_bytes.0 {
+        return refuse(shared, None, &meta, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "too many or too large request headers");
+    }
+    // 2. The site.
+    let host = match host_of(&req) {
+        Ok(h) => h,
+        Err(why) => return refuse(shared, None, &meta, StatusCode::BAD_REQUEST, why),
+    };
+    meta.host = host;
+    let Some(site) = rt.site_for(&meta.host).cloned() else {
+        return refuse(shared, None, &meta, StatusCode::MISDIRECTED_REQUEST, "no site is configured for this host");
+    };
+    // 3. Framing: a request carrying both Content-Length and
+    // Transfer-Encoding is the shape of request smuggling.
+    let h = req.headers();
+    if h.contains_key(header::TRANSFER_ENCODING) && h.contains_key(header::CONTENT_LENGTH) {
+        return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, "both Content-Length and Transfer-Encoding (request smuggling)");
+    }
+    if h.get_all(header::CONTENT_LENGTH).iter().count() > 1 {
+        return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, "several Content-Length headers");
+    }
+    if !site.method_allowed(req.method()) {
+        return refuse(shared, Some(&site), &meta, StatusCode::METHOD_NOT_ALLOWED, "method not allowed for this site");
+    }
+    let declared = h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    let inspect_limit = cfg.limits.inspect_body_bytes.0;
+    if let Some(n) = declared {
+        if n > cfg.limits.max_body_bytes.0 {
+            return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
+        }
+        if n > inspect_limit && site.body_overflow == BodyOverflow::Reject {
+            return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than the inspection limit");
+        }
+    }
+
+    // 4. The inspected prefix of the body.
+    let (mut parts, body) = req.into_parts();
+    let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
+    let is_upgrade = upgrade.is_some() && forward::is_upgrade_request(&parts.headers);
+    let prefix = match tokio::time::timeout(cfg.timeouts.client_body.0, collect_prefix(body, inspect_limit as usize, cfg.limits.max_body_bytes.0)).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(CollectError::TooLarge)) => {
+            return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
+        }
+        Ok(Err(CollectError::Client(e))) => {
+            let why = format!("unreadable request body: {e}");
+            return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, &why);
+        }
+        Ok(Err(CollectError::Timeout)) | Err(_) => {
+            return refuse(shared, Some(&site), &meta, StatusCode::REQUEST_TIMEOUT, "request body not received in time");
+        }
+    };
+    if prefix.rest.is_some() && site.body_overflow == BodyOverflow::Reject {
+        return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than the inspection limit");
+    }
+
+    // 5. Inspection.
+    let inspect_start = Instant::now();
+    let outcome = inspect(rt, &site, &parts, &prefix.bytes, prefix.rest.is_some(), meta.client_ip, inspect_limit as usize);
+    site.metrics.inspection.observe(inspect_start.elapsed());
+
+    // 6. The decision.
+    let threshold = site.engine.threshold();
+    let mut event_id = None;
+    match outcome {
+        Ok(v) if v.score >= threshold => {
+            site.metrics.detected.fetch_add(1, Relaxed);
+            let (disp, status) = match site.mode {
+                Mode::Prevention => (Disposition::Blocked, 403),
+                Mode::Detection => (Disposition::Logged, 0),
+                Mode::Learning => (Disposition::Learned, 0),
+            };
+            let id = new_event_id();
+            let excerpt = cfg.events.excerpt_chars;
+            record(shared, &site, &meta, &id, status, disp, v.score, threshold, Event::matches_from(&v.findings, excerpt));
+            if disp == Disposition::Blocked {
+                site.metrics.blocked.fetch_add(1, Relaxed);
+                let body = site.pages.block(&id, &site.name);
+                return finish(shared, Some(&site), &meta, html(StatusCode::FORBIDDEN, body), Some(id), None);
+            }
+            event_id = Some(id);
+        }
+        Ok(_) => {}
+        Err(why) => {
+            site.metrics.inspection_failures.fetch_add(1, Relaxed);
+            let id = new_event_id();
+            let m = vec![Match { detector: "engine", rule_id: 0, location: String::new(), reason: why.clone(), confidence: Confidence::Low, score: 0, excerpt: String::new() }];
+            if site.fail_open {
+                record(shared, &site, &meta, &id, 0, Disposition::FailedOpen, 0, threshold, m);
+                event_id = Some(id);
+            } else {
+                record(shared, &site, &meta, &id, 503, Disposition::FailedClosed, 0, threshold, m);
+                let body = site.pages.error(503, &id, &site.name);
+                return finish(shared, Some(&site), &meta, html(StatusCode::SERVICE_UNAVAILABLE, body), Some(id), None);
+            }
+        }
+    }
+
+    // 7. Forward.
+    let body = match prefix.rest {
+        None => ReqBody::Full(Some(prefix.bytes)),
+        Some(rest) => ReqBody::Chained { prefix: Some(prefix.bytes), rest, budget: cfg.limits.max_body_bytes.0 },
+    };
+    let fwd = forward::forward(rt, &site, parts, body, &meta, conn, if is_upgrade { upgrade } else { None }).await;
+    match fwd {
+        Ok((resp, upstream, guard)) => finish(shared, Some(&site), &meta, resp, event_id, Some((upstream, guard))),
+        Err(fail) => {
+            let id = event_id.unwrap_or_else(new_event_id);
+            let status = fail.status();
+            if status == StatusCode::GATEWAY_TIMEOUT {
+                site.metrics.upstream_timeouts.fetch_add(1, Relaxed);
+            } else {
+                site.metrics.upstream_errors.fetch_add(1, Relaxed);
+            }
+            tracing::warn!(site = %site.name, event = %id, "upstream failure: {}", fail.detail());
+            let body = site.pages.error(status.as_u16(), &id, &site.name);
+            finish(shared, Some(&site), &meta, html(status, body), Some(id), None)
+        }
+    }
+}
+
+/// Builds the model and runs the engine, turning a timeout or a panic into
+/// an error string (the caller applies `fail_open`).
+fn inspect(
+    rt: &Runtime,
+    site: &SiteRt,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    truncated: bool,
+    ip: IpAddr,
+    limit: usize,
+) -> Result<Verdict, String> {
+    let deadline = Instant::now() + rt.config.timeouts.inspection.0;
+    let run = || {
+        let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut b = RequestBuilder::new(parts.method.as_str(), target, &rt.limits).client_ip(ip);
+        for (n, v) in &parts.headers {
+            b.header(n.as_str(), v.as_bytes());
+        }
+        let inspected = &body[..body.len().min(limit)];
+        b.body(inspected, truncated || body.len() > limit);
+        let model = b.build();
+        site.engine.inspect_until(&model, Some(deadline))
+    };
+    match std::panic::catch_unwind(AssertUnwindSafe(run)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(t)) => Err(t.to_string()),
+        Err(_) => Err("inspection engine panicked".into()),
+    }
+}
+
+fn html(status: StatusCode, body: Bytes) -> Response<RespBody> {
+    let mut r = Response::new(RespBody::full(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, http::HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(shared: &Shared, site: &SiteRt, meta: &Meta, id: &str, status: u16, action: Disposition, score: u32, threshold: u32, matches: Vec<Match>) {
+    shared.events.load().record(Event {
+        id: id.to_owned(),
+        time: time::rfc3339_now(),
+        site: site.name.clone(),
+        client_ip: meta.client_ip.to_string(),
+        method: meta.method.clone(),
+        host: meta.host.clone(),
+        url: meta.uri.clone(),
+        status,
+        action,
+        mode: site.mode.as_str(),
+        score,
+        threshold,
+        matches,
+    });
+}
+
+/// Refuses a request with a protocol error: neutral page, event, metrics.
+pub fn refuse(shared: &Shared, site: Option<&Arc<SiteRt>>, meta: &Meta, status: StatusCode, why: &str) -> Response<RespBody> {
+    let id = new_event_id();
+    shared.events.load().record(Event {
+        id: id.clone(),
+        time: time::rfc3339_now(),
+        site: site.map_or_else(|| "-".to_owned(), |s| s.name.clone()),
+        client_ip: meta.client_ip.to_string(),
+        method: meta.method.clone(),
+        host: meta.host.clone(),
+        url: meta.uri.clone(),
+        status: status.as_u16(),
+        action: Disposition::Rejected,
+        mode: site.map_or("-", |s| s.mode.as_str()),
+        score: 0,
+        threshold: 0,
+        matches: vec![Match {
+            detector: "protocol",
+            rule_id: 1000,
+            location: String::new(),
+            reason: why.to_owned(),
+            confidence: Confidence::High,
+            score: 0,
+            excerpt: String::new(),
+        }],
+    });
+    let body = match site {
+        Some(s) => s.pages.error(status.as_u16(), &id, &s.name),
+        None => pages::plain(status.as_u16()),
+    };
+    let mut r = html(status, body);
+    if status == StatusCode::BAD_REQUEST || status == StatusCode::PAYLOAD_TOO_LARGE || status == StatusCode::REQUEST_TIMEOUT {
+        // The rest of this connection's bytes cannot be trusted to frame
+        // the next request.
+        r.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+    }
+    finish(shared, site, meta, r, Some(id), None)
+}
+
+/// Counts the response and arranges the access-log line for when its body
+/// has been sent.
+pub fn finish(
+    shared: &Shared,
+    site: Option<&Arc<SiteRt>>,
+    meta: &Meta,
+    resp: Response<RespBody>,
+    event_id: Option<String>,
+    upstream: Option<(SocketAddr, crate::upstream::InflightGuard)>,
+) -> Response<RespBody> {
+    let status = resp.status().as_u16();
+    let m = site.map_or_else(|| shared.metrics.unrouted.clone(), |s| s.metrics.clone());
+    m.status(status);
+    m.latency.observe(meta.started.elapsed());
+    let access = shared.access.load_full();
+    if access.is_none() && upstream.is_none() {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let done = crate::access::Done::new(access, site.map(|s| s.name.clone()), meta, status, event_id, upstream);
+    Response::from_parts(parts, body.with_done(Some(Box::new(done))))
+}

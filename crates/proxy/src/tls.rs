@@ -1,0 +1,65 @@
+//! TLS with one certificate per site, chosen by SNI. rustls with the `ring`
+//! provider: no OpenSSL in the data path and no C toolchain beyond `cc`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use haetae_config::Config;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+#[derive(Debug)]
+struct SniResolver {
+    by_name: HashMap<String, Arc<CertifiedKey>>,
+    default: Option<Arc<CertifiedKey>>,
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        hello
+            .server_name()
+            .and_then(|n| self.by_name.get(&n.to_ascii_lowercase()))
+            .cloned()
+            .or_else(|| self.default.clone())
+    }
+}
+
+fn load(cert: &std::path::Path, key: &std::path::Path) -> Result<Arc<CertifiedKey>, String> {
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let provider = rustls::crypto::ring::default_provider();
+    let signing = provider.key_provider.load_private_key(key).map_err(|e| format!("private key: {e}"))?;
+    Ok(Arc::new(CertifiedKey::new(certs, signing)))
+}
+
+/// Builds the server TLS config: SNI → site certificate; unknown names get
+/// the `"*"` site's certificate, else the first site's. ALPN offers h2.
+pub fn server_config(cfg: &Config) -> Result<Arc<rustls::ServerConfig>, String> {
+    let mut by_name = HashMap::new();
+    let mut default = None;
+    let mut first = None;
+    for s in &cfg.sites {
+        let Some(t) = &s.tls else { continue };
+        let ck = load(t.cert.get_ref(), t.key.get_ref())?;
+        first.get_or_insert_with(|| ck.clone());
+        for h in &s.hosts {
+            if h.get_ref() == "*" {
+                default = Some(ck.clone());
+            } else {
+                by_name.insert(h.get_ref().clone(), ck.clone());
+            }
+        }
+    }
+    let resolver = SniResolver { by_name, default: default.or(first) };
+    let mut sc = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
+    sc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(sc))
+}
