@@ -13,10 +13,8 @@ use crate::model::Config;
 use crate::{Diagnostic, line_col};
 
 /// Detector names a user may switch off or name in an exception.
-pub const DETECTORS: &[&str] = &[
-    "sqli", "xss", "cmdi", "traversal", "code", "ssrf", "crlf", "ldap", "nosql", "xxe", "scanner", "upload",
-    "protocol", "evasion",
-];
+pub const DETECTORS: &[&str] =
+    &["sqli", "xss", "cmdi", "traversal", "code", "ssrf", "crlf", "ldap", "nosql", "xxe", "scanner", "upload", "protocol", "evasion"];
 
 struct Ctx<'a> {
     src: &'a str,
@@ -43,7 +41,11 @@ fn resolve_path(base: &Path, p: &Path) -> PathBuf {
 pub fn validate(cfg: &mut Config, src: &str, base: &Path) -> Vec<Diagnostic> {
     let mut c = Ctx { src, diags: Vec::new() };
     if cfg.sites.is_empty() {
-        c.diags.push(Diagnostic { line: 1, col: 1, message: "no [[site]] is configured: Haetae needs at least one site to protect".into() });
+        c.diags.push(Diagnostic {
+            line: 1,
+            col: 1,
+            message: "no [[site]] is configured: Haetae needs at least one site to protect".into(),
+        });
     }
     if cfg.server.listen.is_empty() && cfg.server.tls_listen.is_empty() {
         c.key("listen", "no listener: set server.listen or server.tls_listen");

@@ -15,6 +15,7 @@
 //! | `/_demo/error` | a 500 page with a fake stack trace |
 //! | `/_demo/slow?ms=N` | answers after N ms |
 //! | `/_demo/big?kb=N` | N KiB of HTML with comments |
+//! | `/_demo/stream?n=N` | N KiB as a chunked (streamed) response |
 //! | `/_demo/ws` | WebSocket echo |
 
 use std::convert::Infallible;
@@ -23,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::{Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -35,6 +36,7 @@ struct Board {
 }
 
 type Resp = Response<Full<Bytes>>;
+type AnyResp = Response<BoxBody<Bytes, Infallible>>;
 
 fn page(title: &str, body: &str) -> Resp {
     let html = format!(
@@ -72,15 +74,13 @@ fn decode(s: &[u8]) -> String {
     while i < s.len() {
         match s[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < s.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&s[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < s.len() => match u8::from_str_radix(std::str::from_utf8(&s[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -90,6 +90,23 @@ fn decode(s: &[u8]) -> String {
 
 fn query_value(uri: &http::Uri, key: &str) -> String {
     form_value(uri.query().unwrap_or("").as_bytes(), key)
+}
+
+async fn handle_any(board: Arc<Mutex<Board>>, req: Request<Incoming>) -> Result<AnyResp, Infallible> {
+    if req.uri().path() == "/_demo/stream" {
+        // A chunked response: n chunks of 1 KiB, sent as produced.
+        let n: usize = query_value(req.uri(), "n").parse().unwrap_or(16).min(100_000);
+        let chunks = futures_util::stream::iter((0..n).map(|i| {
+            let mut c = format!("chunk {i:06} ").into_bytes();
+            c.resize(1024, b'.');
+            Ok::<_, Infallible>(hyper::body::Frame::data(Bytes::from(c)))
+        }));
+        let mut r = Response::new(BoxBody::new(StreamBody::new(chunks)));
+        r.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain"));
+        return Ok(r);
+    }
+    let r = handle(board, req).await?;
+    Ok(r.map(|b| b.boxed()))
 }
 
 async fn handle(board: Arc<Mutex<Board>>, mut req: Request<Incoming>) -> Result<Resp, Infallible> {
@@ -108,7 +125,10 @@ async fn handle(board: Arc<Mutex<Board>>, mut req: Request<Incoming>) -> Result<
              Haetae stands in front of it.</p><ul><li><a href=\"/login\">Login</a></li><li><a href=\"/board\">Board</a></li>\
              <li><a href=\"/search?q=rust\">Search</a></li><li><a href=\"/api/items\">JSON API</a></li><li><a href=\"/upload\">Upload</a></li></ul>",
         ),
-        (Method::GET, "/login") => page("Login", "<form method=\"post\"><input name=\"username\"> <input name=\"password\" type=\"password\"> <button>Log in</button></form>"),
+        (Method::GET, "/login") => page(
+            "Login",
+            "<form method=\"post\"><input name=\"username\"> <input name=\"password\" type=\"password\"> <button>Log in</button></form>",
+        ),
         (Method::POST, "/login") => {
             let user = form_value(&body, "username");
             let _ = form_value(&body, "password");
@@ -121,7 +141,12 @@ async fn handle(board: Arc<Mutex<Board>>, mut req: Request<Incoming>) -> Result<
             // The board shows post HTML as written (an editor's output):
             // exactly the case where a WAF must tell markup from script.
             let list: String = b.iter().rev().map(|(t, c)| format!("<article><h2>{}</h2>{c}</article>", escape(t))).collect();
-            page("Board", &format!("<form method=\"post\"><input name=\"title\"><textarea name=\"content\"></textarea><button>Post</button></form>{list}"))
+            page(
+                "Board",
+                &format!(
+                    "<form method=\"post\"><input name=\"title\"><textarea name=\"content\"></textarea><button>Post</button></form>{list}"
+                ),
+            )
         }
         (Method::POST, "/board") => {
             let t = form_value(&body, "title");
@@ -139,14 +164,23 @@ async fn handle(board: Arc<Mutex<Board>>, mut req: Request<Incoming>) -> Result<
         }
         (Method::GET, "/search") => {
             let q = query_value(&uri, "q");
-            page("Search", &format!("<form><input name=\"q\" value=\"{0}\"><button>Search</button></form><p>No results for {0}.</p>", escape(&q)))
+            page(
+                "Search",
+                &format!("<form><input name=\"q\" value=\"{0}\"><button>Search</button></form><p>No results for {0}.</p>", escape(&q)),
+            )
         }
-        (Method::GET, "/api/items") => json(StatusCode::OK, serde_json::json!([{"id": 1, "name": "해태 인형", "price": 12000}, {"id": 2, "name": "Book", "price": 25000}])),
+        (Method::GET, "/api/items") => json(
+            StatusCode::OK,
+            serde_json::json!([{"id": 1, "name": "해태 인형", "price": 12000}, {"id": 2, "name": "Book", "price": 25000}]),
+        ),
         (Method::POST, "/api/items") => match serde_json::from_slice::<serde_json::Value>(&body) {
             Ok(v) => json(StatusCode::CREATED, serde_json::json!({"created": v})),
             Err(e) => json(StatusCode::BAD_REQUEST, serde_json::json!({"error": e.to_string()})),
         },
-        (Method::GET, "/upload") => page("Upload", "<form method=\"post\" enctype=\"multipart/form-data\"><input type=\"file\" name=\"file\"><button>Upload</button></form>"),
+        (Method::GET, "/upload") => page(
+            "Upload",
+            "<form method=\"post\" enctype=\"multipart/form-data\"><input type=\"file\" name=\"file\"><button>Upload</button></form>",
+        ),
         (Method::POST, "/upload") => {
             let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
             page("Upload", &format!("<p>Received {} bytes ({}).</p>", body.len(), escape(&ct)))
@@ -163,10 +197,16 @@ async fn handle(board: Arc<Mutex<Board>>, mut req: Request<Incoming>) -> Result<
                 .iter()
                 .map(|(k, v)| (k.as_str().to_owned(), serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())))
                 .collect();
-            json(StatusCode::OK, serde_json::json!({"method": method.as_str(), "uri": uri.to_string(), "headers": h, "body_len": body.len(), "body_sha": fnv(&body)}))
+            json(
+                StatusCode::OK,
+                serde_json::json!({"method": method.as_str(), "uri": uri.to_string(), "headers": h, "body_len": body.len(), "body_sha": fnv(&body)}),
+            )
         }
         (_, "/_demo/error") => {
-            let mut r = page("Error", "<pre>Fatal error: Uncaught PDOException: SQLSTATE[42000] in /var/www/html/db.php:42\nStack trace:\n#0 /var/www/html/index.php(7)</pre>");
+            let mut r = page(
+                "Error",
+                "<pre>Fatal error: Uncaught PDOException: SQLSTATE[42000] in /var/www/html/db.php:42\nStack trace:\n#0 /var/www/html/index.php(7)</pre>",
+            );
             *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             r
         }
@@ -247,8 +287,10 @@ pub async fn serve(listener: TcpListener, stop: impl std::future::Future<Output 
         let _ = stream.set_nodelay(true);
         let b = board.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| handle(b.clone(), req));
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).serve_connection_with_upgrades(TokioIo::new(stream), svc).await;
+            let svc = service_fn(move |req| handle_any(b.clone(), req));
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                .await;
         });
     }
 }

@@ -30,7 +30,10 @@ impl Exception {
             let p = p.to_ascii_lowercase();
             let ok = match p.strip_suffix('*') {
                 Some(prefix) => norm_path.starts_with(prefix.as_bytes()),
-                None => norm_path == p.as_bytes() || (norm_path.starts_with(p.as_bytes()) && (p.ends_with('/') || norm_path.get(p.len()) == Some(&b'/'))),
+                None => {
+                    norm_path == p.as_bytes()
+                        || (norm_path.starts_with(p.as_bytes()) && (p.ends_with('/') || norm_path.get(p.len()) == Some(&b'/')))
+                }
             };
             if !ok {
                 return false;

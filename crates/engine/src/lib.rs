@@ -112,13 +112,15 @@ impl Engine {
                 return;
             }
             checked += 1;
-            if checked % 32 == 0 && deadline.is_some_and(|d| Instant::now() > d) {
+            if checked.is_multiple_of(32) && deadline.is_some_and(|d| Instant::now() > d) {
                 timed_out = true;
                 return;
             }
             self.judge(&t, &mut findings);
         });
-        if timed_out {
+        // Checked once more at the end, so the budget also bounds
+        // requests with few values.
+        if timed_out || deadline.is_some_and(|d| Instant::now() > d) {
             return Err(Timeout);
         }
         findings.retain(|f| !self.cfg.exceptions.iter().any(|e| e.covers(&norm_path, f)));
@@ -149,12 +151,7 @@ impl Engine {
             let ev = target.evasion;
             if ev.bad_utf8 || ev.nul {
                 let why = if ev.bad_utf8 { "evasion: overlong or invalid UTF-8" } else { "evasion: NUL byte" };
-                findings.push(make_finding(
-                    "evasion",
-                    &t.location,
-                    target.norm,
-                    detect::Hit::new(1101, Confidence::Medium, why, 0),
-                ));
+                findings.push(make_finding("evasion", &t.location, target.norm, detect::Hit::new(1101, Confidence::Medium, why, 0)));
             }
         }
     }
@@ -211,7 +208,12 @@ mod tests {
     #[test]
     fn exceptions_remove_findings() {
         let cfg = EngineConfig {
-            exceptions: vec![Exception { path: Some("/search".into()), param: Some("q".into()), detectors: vec!["sqli".into()], rules: vec![] }],
+            exceptions: vec![Exception {
+                path: Some("/search".into()),
+                param: Some("q".into()),
+                detectors: vec!["sqli".into()],
+                rules: vec![],
+            }],
             ..Default::default()
         };
         let v = Engine::new(cfg).inspect(&req("/search?q=1%27%20or%201%3D1--"));

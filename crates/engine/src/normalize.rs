@@ -44,9 +44,7 @@ fn url_decode_round(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
                 continue;
             }
             if matches!(s.get(i + 1), Some(b'u' | b'U'))
-                && let Some(cp) = s.get(i + 2..i + 6).and_then(|h| {
-                    h.iter().try_fold(0u32, |acc, &b| hex(b).map(|d| acc << 4 | d))
-                })
+                && let Some(cp) = s.get(i + 2..i + 6).and_then(|h| h.iter().try_fold(0u32, |acc, &b| hex(b).map(|d| acc << 4 | d)))
             {
                 ev.percent_u = true;
                 push_char(&mut out, cp);
@@ -117,9 +115,7 @@ fn html_decode(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
                     (b"newline;", b'\n'),
                 ];
                 let rest = &s[i + 1..];
-                if let Some((name, c)) =
-                    NAMED.iter().find(|(n, _)| rest.len() >= n.len() && rest[..n.len()].eq_ignore_ascii_case(n))
-                {
+                if let Some((name, c)) = NAMED.iter().find(|(n, _)| rest.len() >= n.len() && rest[..n.len()].eq_ignore_ascii_case(n)) {
                     out.push(*c);
                     i += 1 + name.len();
                     changed = true;

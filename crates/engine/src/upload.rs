@@ -9,10 +9,9 @@ use crate::detect::{Hit, find};
 use crate::make_finding;
 
 const EXEC_EXT: &[&str] = &[
-    "php", "php3", "php4", "php5", "php7", "php8", "phtml", "phar", "pht", "phps", "pgif", "shtml", "inc",
-    "jsp", "jspx", "jsw", "jsv", "jspf", "asp", "aspx", "asa", "asax", "ascx", "ashx", "asmx", "cer", "cfm",
-    "cfml", "cgi", "pl", "py", "rb", "sh", "bash", "exe", "dll", "bat", "cmd", "com", "msi", "vbs", "ps1",
-    "war", "jar", "htaccess", "config", "svg", "html", "htm", "xhtml",
+    "php", "php3", "php4", "php5", "php7", "php8", "phtml", "phar", "pht", "phps", "pgif", "shtml", "inc", "jsp", "jspx", "jsw", "jsv",
+    "jspf", "asp", "aspx", "asa", "asax", "ascx", "ashx", "asmx", "cer", "cfm", "cfml", "cgi", "pl", "py", "rb", "sh", "bash", "exe",
+    "dll", "bat", "cmd", "com", "msi", "vbs", "ps1", "war", "jar", "htaccess", "config", "svg", "html", "htm", "xhtml",
 ];
 
 pub fn check(req: &Request, out: &mut Vec<Finding>) {
@@ -26,12 +25,21 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
             // Apache with AddHandler).
             if let Some(ext) = parts[1..].iter().find(|e| EXEC_EXT.contains(e)) {
                 let c = if parts.last() == Some(ext) { High } else { Medium };
-                out.push(make_finding("upload", &loc, name.as_bytes(), Hit::new(2311, c, format!("upload: executable or script file type .{ext}"), 0)));
+                out.push(make_finding(
+                    "upload",
+                    &loc,
+                    name.as_bytes(),
+                    Hit::new(2311, c, format!("upload: executable or script file type .{ext}"), 0),
+                ));
                 continue;
             }
         }
         let head = f.head.to_ascii_lowercase();
-        if find(&head, b"<?php").is_some() || find(&head, b"<%@").is_some() || find(&head, b"<?=").is_some() || find(&head, b"<script").is_some() && !name.ends_with(".txt") {
+        if find(&head, b"<?php").is_some()
+            || find(&head, b"<%@").is_some()
+            || find(&head, b"<?=").is_some()
+            || find(&head, b"<script").is_some() && !name.ends_with(".txt")
+        {
             out.push(make_finding("upload", &loc, name.as_bytes(), Hit::new(2312, High, "upload: script content in file", 0)));
         }
     }

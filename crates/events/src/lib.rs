@@ -107,7 +107,12 @@ pub struct EventSink {
 impl EventSink {
     pub fn new(ring_size: usize, file: Option<PathBuf>) -> std::io::Result<Self> {
         let file = file.map(|p| LineWriter::open(p, "events")).transpose()?;
-        Ok(Self { ring: Mutex::new(VecDeque::with_capacity(ring_size.min(4096))), cap: ring_size.max(1), file, recorded: AtomicU64::new(0) })
+        Ok(Self {
+            ring: Mutex::new(VecDeque::with_capacity(ring_size.min(4096))),
+            cap: ring_size.max(1),
+            file,
+            recorded: AtomicU64::new(0),
+        })
     }
 
     pub fn record(&self, ev: Event) {

@@ -2,7 +2,8 @@
 //! shorten them, hide credential fields, and mask long digit runs (card,
 //! account and resident registration numbers).
 
-const SECRET_NAMES: &[&str] = &["pass", "pwd", "secret", "token", "auth", "session", "sess", "card", "cvv", "cvc", "ssn", "jumin", "rrn", "otp", "pin"];
+const SECRET_NAMES: &[&str] =
+    &["pass", "pwd", "secret", "token", "auth", "session", "sess", "card", "cvv", "cvc", "ssn", "jumin", "rrn", "otp", "pin"];
 
 /// Shortens to `max` characters, masks secrets, escapes control characters.
 pub fn excerpt(location: &str, text: &str, max: usize) -> String {

@@ -15,10 +15,6 @@ pub fn config(p: &ProxyArgs) -> Result<haetae_config::Config, String> {
     };
     let admin = if p.admin == "off" { String::new() } else { format!("admin = {}\n", quote(&p.admin)) };
     let mut toml = format!("[server]\nlisten = [{}]\n{admin}workers = {}\nwatch_config = false\n", quote(&p.listen.to_string()), p.workers);
-    if p.admin == "off" {
-        // `admin` absent means the default; say "none" explicitly.
-        toml = toml.replace("watch_config = false\n", "watch_config = false\n");
-    }
     if let Some(e) = &p.events {
         toml.push_str(&format!("[events]\nfile = {}\n", quote(&e.to_string_lossy())));
     }
@@ -26,7 +22,10 @@ pub fn config(p: &ProxyArgs) -> Result<haetae_config::Config, String> {
         toml.push_str(&format!("[access_log]\nfile = {}\n", quote(&a.to_string_lossy())));
     }
     let servers: Vec<String> = p.upstream.iter().map(|u| quote(u)).collect();
-    toml.push_str(&format!("[[site]]\nname = \"default\"\nhosts = [\"*\"]\nmode = \"{mode}\"\n[site.upstream]\nservers = [{}]\n", servers.join(", ")));
+    toml.push_str(&format!(
+        "[[site]]\nname = \"default\"\nhosts = [\"*\"]\nmode = \"{mode}\"\n[site.upstream]\nservers = [{}]\n",
+        servers.join(", ")
+    ));
     let mut cfg = haetae_config::parse(&toml, std::path::Path::new("<command line>")).map_err(|e| e.to_string())?;
     if p.admin == "off" {
         cfg.server.admin = None;

@@ -50,13 +50,7 @@ pub fn kind_of(mt: &str) -> BodyKind {
     }
 }
 
-pub(crate) fn parse_into(
-    req: &mut Request,
-    content_type: Option<&[u8]>,
-    body: &[u8],
-    truncated: bool,
-    limits: &ParseLimits,
-) {
+pub(crate) fn parse_into(req: &mut Request, content_type: Option<&[u8]>, body: &[u8], truncated: bool, limits: &ParseLimits) {
     let (mt, boundary) = content_type.map(media_type).unwrap_or_default();
     let kind = kind_of(&mt);
     req.body_kind = kind;

@@ -237,10 +237,7 @@ mod tests {
 
     #[test]
     fn flattens_names_in_order_with_duplicates() {
-        let p = parse(
-            br#"{"a":{"b":[1,{"c":"x\u0041"}]},"$where":"1","n":null,"a":"dup","e":[],"o":{}}"#,
-            &ParseLimits::default(),
-        );
+        let p = parse(br#"{"a":{"b":[1,{"c":"x\u0041"}]},"$where":"1","n":null,"a":"dup","e":[],"o":{}}"#, &ParseLimits::default());
         assert_eq!(names(&p), ["a.b[0]", "a.b[1].c", "$where", "n", "a"]);
         assert_eq!(p[1].value, b"xA");
         assert_eq!(p[4].value, b"dup");

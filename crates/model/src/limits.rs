@@ -19,13 +19,6 @@ pub struct ParseLimits {
 
 impl Default for ParseLimits {
     fn default() -> Self {
-        Self {
-            max_params: 1024,
-            max_name_len: 1024,
-            max_depth: 64,
-            max_parts: 256,
-            file_head_bytes: 4096,
-            max_cookies: 256,
-        }
+        Self { max_params: 1024, max_name_len: 1024, max_depth: 64, max_parts: 256, file_head_bytes: 4096, max_cookies: 256 }
     }
 }

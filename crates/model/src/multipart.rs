@@ -115,13 +115,7 @@ fn emit(req: &mut Request, h: PartHeaders, content: &[u8], limits: &ParseLimits)
     match h.filename {
         Some(filename) => {
             let head = content[..content.len().min(limits.file_head_bytes)].to_vec();
-            req.files.push(FilePart {
-                field: name,
-                filename,
-                content_type: h.content_type.unwrap_or_default(),
-                size: content.len(),
-                head,
-            });
+            req.files.push(FilePart { field: name, filename, content_type: h.content_type.unwrap_or_default(), size: content.len(), head });
         }
         None => {
             req.push_param(Param { source: Source::Multipart, name, value: content.to_vec() }, limits);

@@ -19,10 +19,7 @@ pub fn decode(input: &[u8], plus_as_space: bool) -> (Vec<u8>, bool) {
     while i < input.len() {
         let b = input[i];
         if b == b'%' {
-            if let (Some(h), Some(l)) = (
-                input.get(i + 1).copied().and_then(hex),
-                input.get(i + 2).copied().and_then(hex),
-            ) {
+            if let (Some(h), Some(l)) = (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
                 out.push(h << 4 | l);
                 i += 3;
                 continue;
@@ -42,11 +39,7 @@ pub fn decode(input: &[u8], plus_as_space: bool) -> (Vec<u8>, bool) {
 /// True when the input has at least one `%XX` or (for forms) `+`, i.e.
 /// decoding would change it. Lets callers skip the allocation.
 pub fn needs_decoding(input: &[u8], plus_as_space: bool) -> bool {
-    if plus_as_space {
-        memchr::memchr2(b'%', b'+', input).is_some()
-    } else {
-        memchr::memchr(b'%', input).is_some()
-    }
+    if plus_as_space { memchr::memchr2(b'%', b'+', input).is_some() } else { memchr::memchr(b'%', input).is_some() }
 }
 
 /// Decodes, borrowing when nothing needs decoding.

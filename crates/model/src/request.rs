@@ -151,10 +151,8 @@ impl<'l> RequestBuilder<'l> {
                 }
                 self.content_type = Some(value.to_vec());
             }
-            "host" | "content-length" | "transfer-encoding" => {
-                if self.req.headers.iter().any(|(n, _)| *n == lname) {
-                    self.req.flag(Anomaly::DuplicateHeader(lname.clone()));
-                }
+            "host" | "content-length" | "transfer-encoding" if self.req.headers.iter().any(|(n, _)| *n == lname) => {
+                self.req.flag(Anomaly::DuplicateHeader(lname.clone()));
             }
             _ => {}
         }

@@ -123,10 +123,8 @@ mod tests {
             br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><a id="7"><b>hi &e;</b><c/></a>"#,
             &ParseLimits::default(),
         );
-        let got: Vec<_> = p
-            .iter()
-            .map(|p| (String::from_utf8_lossy(&p.name).into_owned(), String::from_utf8_lossy(&p.value).into_owned()))
-            .collect();
+        let got: Vec<_> =
+            p.iter().map(|p| (String::from_utf8_lossy(&p.name).into_owned(), String::from_utf8_lossy(&p.value).into_owned())).collect();
         assert_eq!(got[0].0, "!DOCTYPE");
         assert!(got[0].1.contains("file:///etc/passwd"));
         assert!(got.contains(&("a/@id".into(), "7".into())));

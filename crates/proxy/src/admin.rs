@@ -42,14 +42,10 @@ async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<F
             }
             reply(StatusCode::OK, "text/plain; version=0.0.4", shared.metrics.render(&extra))
         }
-        (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", "ok\n"),
+        (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", format!("ok pid={}\n", std::process::id())),
         (&Method::GET, "/events") => {
-            let limit = query
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("limit="))
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or(100)
-                .min(10_000);
+            let limit =
+                query.split('&').find_map(|kv| kv.strip_prefix("limit=")).and_then(|v| v.parse::<usize>().ok()).unwrap_or(100).min(10_000);
             let evs = shared.events.load().recent(limit);
             let list: Vec<&haetae_events::Event> = evs.iter().map(|e| e.as_ref()).collect();
             reply(StatusCode::OK, "application/json", serde_json::to_vec(&list).unwrap_or_default())

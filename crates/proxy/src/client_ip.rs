@@ -44,8 +44,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, header: &str, nets: &[IpNet]
     let mut client = peer;
     for value in headers.get_all(header).iter().rev() {
         let Ok(v) = value.to_str() else { return client };
-        let sep = if header == "forwarded" { ',' } else { ',' };
-        for hop in v.rsplit(sep) {
+        for hop in v.rsplit(',') {
             let hop = if header == "forwarded" {
                 hop.split(';').find_map(|kv| kv.trim().strip_prefix("for=").map(str::to_owned)).unwrap_or_default()
             } else {

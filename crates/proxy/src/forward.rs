@@ -77,7 +77,9 @@ fn strip_hop_by_hop(h: &mut HeaderMap) {
 
 pub fn is_upgrade_request(h: &HeaderMap) -> bool {
     h.contains_key(header::UPGRADE)
-        && h.get_all(header::CONNECTION).iter().any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade"))))
+        && h.get_all(header::CONNECTION)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade"))))
 }
 
 fn forwarded_for(ip: std::net::IpAddr) -> String {
@@ -205,7 +207,11 @@ fn caused_by_too_large(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-async fn respond(site: &SiteRt, mut resp: Response<hyper::body::Incoming>, client_upgrade: Option<OnUpgrade>) -> Result<Response<RespBody>, Failure> {
+async fn respond(
+    site: &SiteRt,
+    mut resp: Response<hyper::body::Incoming>,
+    client_upgrade: Option<OnUpgrade>,
+) -> Result<Response<RespBody>, Failure> {
     let status = resp.status();
     if status == StatusCode::SWITCHING_PROTOCOLS {
         let Some(client) = client_upgrade else {

@@ -106,7 +106,9 @@ pub async fn serve(cfg: Config, opts: Options) -> Result<(), String> {
 
 async fn wait_for_stop(stop: Option<watch::Receiver<bool>>, fds: &[(SocketAddr, std::os::fd::RawFd)]) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int), Ok(mut usr2)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::user_defined2())) else {
+    let (Ok(mut term), Ok(mut int), Ok(mut usr2)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::user_defined2()))
+    else {
         tracing::error!("cannot install signal handlers");
         return std::future::pending().await;
     };

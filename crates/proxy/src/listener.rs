@@ -57,7 +57,13 @@ impl Drop for TrackGuard {
 }
 
 /// Accepts on `listener` until `shutdown` turns true.
-pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: bool, mut shutdown: watch::Receiver<bool>, tracker: Arc<Tracker>) {
+pub async fn accept_loop(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    tls: bool,
+    mut shutdown: watch::Receiver<bool>,
+    tracker: Arc<Tracker>,
+) {
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -80,28 +86,50 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: bool, 
         tokio::spawn(async move {
             let _guard = guard;
             shared.metrics.connections_active.fetch_add(1, Relaxed);
+            let timeout = shared.rt.load().config.timeouts.client_header.0;
             if tls {
                 let Some(cfg) = shared.rt.load().tls.clone() else { return };
                 let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
-                let timeout = shared.rt.load().config.timeouts.client_header.0;
                 match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(s)) => serve(shared.clone(), s, peer, true, shutdown).await,
+                    Ok(Ok(s)) => {
+                        let proto = if s.get_ref().1.alpn_protocol() == Some(b"h2") { Proto::H2 } else { Proto::H1 };
+                        serve(shared.clone(), s, peer, true, proto, shutdown).await
+                    }
                     Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
                     Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                 }
             } else {
-                serve(shared.clone(), stream, peer, false, shutdown).await;
+                // hyper-util's protocol detection waits for bytes without a
+                // timer: a client that connects and sends nothing would be
+                // held forever. Wait for the first byte under the header
+                // timeout, and only let a possible h2 preface ("PRI ...")
+                // go through detection.
+                let mut first = [0u8; 1];
+                match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
+                    Ok(Ok(1)) => {
+                        let proto = if first[0] == b'P' { Proto::Detect } else { Proto::H1 };
+                        serve(shared.clone(), stream, peer, false, proto, shutdown).await;
+                    }
+                    _ => tracing::debug!(%peer, "connection closed: no request"),
+                }
             }
             shared.metrics.connections_active.fetch_sub(1, Relaxed);
         });
     }
 }
 
-async fn serve<I>(shared: Arc<Shared>, io: I, peer: SocketAddr, tls: bool, mut shutdown: watch::Receiver<bool>)
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Proto {
+    H1,
+    H2,
+    Detect,
+}
+
+async fn serve<I>(shared: Arc<Shared>, io: I, peer: SocketAddr, tls: bool, proto: Proto, mut shutdown: watch::Receiver<bool>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (builder, header_limit) = {
+    let builder = {
         let rt = shared.rt.load();
         let c = &rt.config;
         let mut b = auto::Builder::new(TokioExecutor::new());
@@ -117,10 +145,18 @@ where
         b.http2()
             .timer(TokioTimer::new())
             .max_concurrent_streams(256)
-            .max_header_list_size(buf as u32);
-        (b, c.limits.max_header_count)
+            .max_header_list_size(buf as u32)
+            // Idle h2 connections are pinged; a peer that stops answering
+            // is dropped.
+            .keep_alive_interval(Some(c.timeouts.client_header.0.max(std::time::Duration::from_secs(1))))
+            .keep_alive_timeout(c.timeouts.client_header.0.max(std::time::Duration::from_secs(1)));
+        match proto {
+            Proto::H1 => b = b.http1_only(),
+            Proto::H2 => b = b.http2_only(),
+            Proto::Detect => {}
+        }
+        b
     };
-    let _ = header_limit;
     let info = Arc::new(ConnInfo { peer, tls });
     let sh = shared.clone();
     let svc = service_fn(move |req| handle(sh.clone(), info.clone(), req));

@@ -126,31 +126,56 @@ impl Metrics {
             }
         };
         counter(&mut out, "haetae_blocked_total", "Requests blocked by inspection.", &|s| s.blocked.load(Relaxed));
-        counter(&mut out, "haetae_detections_total", "Requests whose score reached the threshold (any mode).", &|s| s.detected.load(Relaxed));
-        counter(&mut out, "haetae_inspection_failures_total", "Inspections that failed or ran out of time.", &|s| s.inspection_failures.load(Relaxed));
+        counter(&mut out, "haetae_detections_total", "Requests whose score reached the threshold (any mode).", &|s| {
+            s.detected.load(Relaxed)
+        });
+        counter(&mut out, "haetae_inspection_failures_total", "Inspections that failed or ran out of time.", &|s| {
+            s.inspection_failures.load(Relaxed)
+        });
         counter(&mut out, "haetae_upstream_errors_total", "Upstream connection or protocol errors.", &|s| s.upstream_errors.load(Relaxed));
         counter(&mut out, "haetae_upstream_timeouts_total", "Upstream responses that timed out.", &|s| s.upstream_timeouts.load(Relaxed));
-        out.push_str("# HELP haetae_request_duration_seconds Time to response headers.\n# TYPE haetae_request_duration_seconds histogram\n");
+        out.push_str(
+            "# HELP haetae_request_duration_seconds Time to response headers.\n# TYPE haetae_request_duration_seconds histogram\n",
+        );
         for (site, s) in &sites {
             s.latency.render(&mut out, "haetae_request_duration_seconds", &format!("site=\"{}\"", esc(site)));
         }
-        out.push_str("# HELP haetae_inspection_duration_seconds Engine time per request.\n# TYPE haetae_inspection_duration_seconds histogram\n");
+        out.push_str(
+            "# HELP haetae_inspection_duration_seconds Engine time per request.\n# TYPE haetae_inspection_duration_seconds histogram\n",
+        );
         for (site, s) in &sites {
             s.inspection.render(&mut out, "haetae_inspection_duration_seconds", &format!("site=\"{}\"", esc(site)));
         }
         out.push_str("# HELP haetae_upstream_up Upstream server health (1 up, 0 down).\n# TYPE haetae_upstream_up gauge\n");
         let ups = self.upstreams.lock().unwrap_or_else(|e| e.into_inner());
         for u in ups.iter() {
-            let _ = writeln!(out, "haetae_upstream_up{{site=\"{}\",server=\"{}\"}} {}", esc(&u.site), esc(&u.server), u8::from(u.up.load(Relaxed)));
+            let _ = writeln!(
+                out,
+                "haetae_upstream_up{{site=\"{}\",server=\"{}\"}} {}",
+                esc(&u.site),
+                esc(&u.server),
+                u8::from(u.up.load(Relaxed))
+            );
         }
         out.push_str("# HELP haetae_upstream_inflight Requests in flight per upstream server.\n# TYPE haetae_upstream_inflight gauge\n");
         for u in ups.iter() {
-            let _ = writeln!(out, "haetae_upstream_inflight{{site=\"{}\",server=\"{}\"}} {}", esc(&u.site), esc(&u.server), u.inflight.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "haetae_upstream_inflight{{site=\"{}\",server=\"{}\"}} {}",
+                esc(&u.site),
+                esc(&u.server),
+                u.inflight.load(Relaxed)
+            );
         }
         drop(ups);
         let _ = writeln!(out, "# TYPE haetae_connections_total counter\nhaetae_connections_total {}", self.connections_total.load(Relaxed));
-        let _ = writeln!(out, "# TYPE haetae_connections_active gauge\nhaetae_connections_active {}", self.connections_active.load(Relaxed));
-        let _ = writeln!(out, "# TYPE haetae_config_reloads_total counter\nhaetae_config_reloads_total{{result=\"ok\"}} {}", self.reloads_ok.load(Relaxed));
+        let _ =
+            writeln!(out, "# TYPE haetae_connections_active gauge\nhaetae_connections_active {}", self.connections_active.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# TYPE haetae_config_reloads_total counter\nhaetae_config_reloads_total{{result=\"ok\"}} {}",
+            self.reloads_ok.load(Relaxed)
+        );
         let _ = writeln!(out, "haetae_config_reloads_total{{result=\"failed\"}} {}", self.reloads_failed.load(Relaxed));
         for (name, kind, v) in extra {
             let _ = writeln!(out, "# TYPE {name} {kind}\n{name} {v}");

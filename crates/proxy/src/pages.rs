@@ -70,7 +70,17 @@ impl Pages {
 
 /// A minimal page for refusals before a site is known (400, 413, 414, 431).
 pub fn plain(status: u16) -> Bytes {
-    render(DEFAULT_ERROR.replace("The service is temporarily unavailable. Please try again later. 잠시 후 다시 시도해 주세요.", "The request could not be processed.").as_str(), status, "", "")
+    render(
+        DEFAULT_ERROR
+            .replace(
+                "The service is temporarily unavailable. Please try again later. 잠시 후 다시 시도해 주세요.",
+                "The request could not be processed.",
+            )
+            .as_str(),
+        status,
+        "",
+        "",
+    )
 }
 
 #[cfg(test)]

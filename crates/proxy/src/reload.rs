@@ -14,7 +14,10 @@ pub fn reload(shared: &Shared) -> Result<(), String> {
     };
     let result = haetae_config::load(path).map_err(|e| e.to_string()).and_then(|cfg| {
         let old = shared.rt.load();
-        if old.config.server.listen != cfg.server.listen || old.config.server.tls_listen != cfg.server.tls_listen || old.config.server.admin != cfg.server.admin {
+        if old.config.server.listen != cfg.server.listen
+            || old.config.server.tls_listen != cfg.server.tls_listen
+            || old.config.server.admin != cfg.server.admin
+        {
             tracing::warn!("listener addresses changed: they take effect on restart or binary upgrade (SIGUSR2)");
         }
         shared.apply(cfg)

@@ -13,8 +13,18 @@ use crate::runtime::SiteRt;
 
 /// Headers that tell an attacker what runs behind the proxy.
 const REVEALING: &[&str] = &[
-    "server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-runtime", "x-generator",
-    "x-drupal-cache", "x-drupal-dynamic-cache", "x-backend-server", "x-varnish", "via", "x-php-version",
+    "server",
+    "x-powered-by",
+    "x-aspnet-version",
+    "x-aspnetmvc-version",
+    "x-runtime",
+    "x-generator",
+    "x-drupal-cache",
+    "x-drupal-dynamic-cache",
+    "x-backend-server",
+    "x-varnish",
+    "via",
+    "x-php-version",
 ];
 
 pub fn cloak(site: &SiteRt, headers: &mut HeaderMap) {
@@ -30,7 +40,10 @@ pub fn wants_body(site: &SiteRt, headers: &HeaderMap) -> bool {
     if !site.response.strip_html_comments {
         return false;
     }
-    let html = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
     // Compressed bodies would need decoding first: left unfiltered.
     let encoded = headers.get(header::CONTENT_ENCODING).is_some_and(|v| v.as_bytes() != b"identity");
     html && !encoded

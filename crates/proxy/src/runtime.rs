@@ -84,13 +84,22 @@ impl Runtime {
                 .map(|a| old_states.get(&(name.clone(), *a)).cloned().unwrap_or_else(|| Arc::new(ServerState::new(*a))))
                 .collect();
             for st in &servers {
-                gauges.push(UpstreamGauge { site: name.clone(), server: st.addr.to_string(), up: st.up.clone(), inflight: st.inflight.clone() });
+                gauges.push(UpstreamGauge {
+                    site: name.clone(),
+                    server: st.addr.to_string(),
+                    up: st.up.clone(),
+                    inflight: st.inflight.clone(),
+                });
             }
-            let pool = Arc::new(Pool::new(servers, s.upstream.balance, s.upstream.max_fails, s.upstream.retry_after.0, s.upstream.health.is_some()));
+            let pool = Arc::new(Pool::new(
+                servers,
+                s.upstream.balance,
+                s.upstream.max_fails,
+                s.upstream.retry_after.0,
+                s.upstream.health.is_some(),
+            ));
             let read = |p: &Option<toml::Spanned<std::path::PathBuf>>| -> Result<Option<String>, String> {
-                p.as_ref()
-                    .map(|p| std::fs::read_to_string(p.get_ref()).map_err(|e| format!("{}: {e}", p.get_ref().display())))
-                    .transpose()
+                p.as_ref().map(|p| std::fs::read_to_string(p.get_ref()).map_err(|e| format!("{}: {e}", p.get_ref().display()))).transpose()
             };
             let pages = Pages::new(read(&s.block_page)?, read(&s.error_page)?);
             let engine = Engine::new(EngineConfig {

@@ -88,7 +88,9 @@ fn host_of(req: &Request<Incoming>) -> Result<String, &'static str> {
     let raw = raw.rsplit_once('@').map_or(raw.as_str(), |(_, h)| h).to_ascii_lowercase();
     let host = if let Some(rest) = raw.strip_prefix('[') {
         match rest.split_once(']') {
-            Some((h, port)) if port.is_empty() || port.strip_prefix(':').is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) => h.to_owned(),
+            Some((h, port)) if port.is_empty() || port.strip_prefix(':').is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) => {
+                h.to_owned()
+            }
             _ => return Err("malformed Host header"),
         }
     } else {
@@ -142,7 +144,13 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     // Transfer-Encoding is the shape of request smuggling.
     let h = req.headers();
     if h.contains_key(header::TRANSFER_ENCODING) && h.contains_key(header::CONTENT_LENGTH) {
-        return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, "both Content-Length and Transfer-Encoding (request smuggling)");
+        return refuse(
+            shared,
+            Some(&site),
+            &meta,
+            StatusCode::BAD_REQUEST,
+            "both Content-Length and Transfer-Encoding (request smuggling)",
+        );
     }
     if h.get_all(header::CONTENT_LENGTH).iter().count() > 1 {
         return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, "several Content-Length headers");
@@ -165,19 +173,22 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     let (mut parts, body) = req.into_parts();
     let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
     let is_upgrade = upgrade.is_some() && forward::is_upgrade_request(&parts.headers);
-    let prefix = match tokio::time::timeout(cfg.timeouts.client_body.0, collect_prefix(body, inspect_limit as usize, cfg.limits.max_body_bytes.0)).await {
-        Ok(Ok(p)) => p,
-        Ok(Err(CollectError::TooLarge)) => {
-            return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
-        }
-        Ok(Err(CollectError::Client(e))) => {
-            let why = format!("unreadable request body: {e}");
-            return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, &why);
-        }
-        Ok(Err(CollectError::Timeout)) | Err(_) => {
-            return refuse(shared, Some(&site), &meta, StatusCode::REQUEST_TIMEOUT, "request body not received in time");
-        }
-    };
+    let prefix =
+        match tokio::time::timeout(cfg.timeouts.client_body.0, collect_prefix(body, inspect_limit as usize, cfg.limits.max_body_bytes.0))
+            .await
+        {
+            Ok(Ok(p)) => p,
+            Ok(Err(CollectError::TooLarge)) => {
+                return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
+            }
+            Ok(Err(CollectError::Client(e))) => {
+                let why = format!("unreadable request body: {e}");
+                return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, &why);
+            }
+            Ok(Err(CollectError::Timeout)) | Err(_) => {
+                return refuse(shared, Some(&site), &meta, StatusCode::REQUEST_TIMEOUT, "request body not received in time");
+            }
+        };
     if prefix.rest.is_some() && site.body_overflow == BodyOverflow::Reject {
         return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than the inspection limit");
     }
@@ -212,7 +223,15 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
         Err(why) => {
             site.metrics.inspection_failures.fetch_add(1, Relaxed);
             let id = new_event_id();
-            let m = vec![Match { detector: "engine", rule_id: 0, location: String::new(), reason: why.clone(), confidence: Confidence::Low, score: 0, excerpt: String::new() }];
+            let m = vec![Match {
+                detector: "engine",
+                rule_id: 0,
+                location: String::new(),
+                reason: why.clone(),
+                confidence: Confidence::Low,
+                score: 0,
+                excerpt: String::new(),
+            }];
             if site.fail_open {
                 record(shared, &site, &meta, &id, 0, Disposition::FailedOpen, 0, threshold, m);
                 event_id = Some(id);
@@ -287,7 +306,17 @@ fn html(status: StatusCode, body: Bytes) -> Response<RespBody> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record(shared: &Shared, site: &SiteRt, meta: &Meta, id: &str, status: u16, action: Disposition, score: u32, threshold: u32, matches: Vec<Match>) {
+fn record(
+    shared: &Shared,
+    site: &SiteRt,
+    meta: &Meta,
+    id: &str,
+    status: u16,
+    action: Disposition,
+    score: u32,
+    threshold: u32,
+    matches: Vec<Match>,
+) {
     shared.events.load().record(Event {
         id: id.to_owned(),
         time: time::rfc3339_now(),
@@ -336,11 +365,9 @@ pub fn refuse(shared: &Shared, site: Option<&Arc<SiteRt>>, meta: &Meta, status: 
         None => pages::plain(status.as_u16()),
     };
     let mut r = html(status, body);
-    if status == StatusCode::BAD_REQUEST || status == StatusCode::PAYLOAD_TOO_LARGE || status == StatusCode::REQUEST_TIMEOUT {
-        // The rest of this connection's bytes cannot be trusted to frame
-        // the next request.
-        r.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
-    }
+    // A client refused for its framing or size cannot be trusted to frame
+    // its next request either (and an unread body may follow): close.
+    r.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
     finish(shared, site, meta, r, Some(id), None)
 }
 

@@ -91,7 +91,9 @@ fn open_access(cfg: &Config) -> Result<Option<AccessLog>, String> {
         .clone()
         .map(|p| {
             let shown = p.display().to_string();
-            LineWriter::open(p, "access").map(|writer| AccessLog { writer, format: cfg.access_log.format }).map_err(|e| format!("access log {shown}: {e}"))
+            LineWriter::open(p, "access")
+                .map(|writer| AccessLog { writer, format: cfg.access_log.format })
+                .map_err(|e| format!("access log {shown}: {e}"))
         })
         .transpose()
 }

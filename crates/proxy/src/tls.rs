@@ -18,11 +18,7 @@ struct SniResolver {
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        hello
-            .server_name()
-            .and_then(|n| self.by_name.get(&n.to_ascii_lowercase()))
-            .cloned()
-            .or_else(|| self.default.clone())
+        hello.server_name().and_then(|n| self.by_name.get(&n.to_ascii_lowercase())).cloned().or_else(|| self.default.clone())
     }
 }
 

@@ -97,9 +97,7 @@ impl Pool {
                 (0..n).map(|k| (h + k) % n).find(|&i| ok(i))
             }
         };
-        chosen.or_else(|| {
-            (0..n).filter(|i| !tried.contains(i)).min_by_key(|&i| self.servers[i].down_until_ms.load(Relaxed))
-        })
+        chosen.or_else(|| (0..n).filter(|i| !tried.contains(i)).min_by_key(|&i| self.servers[i].down_until_ms.load(Relaxed)))
     }
 
     pub fn start(&self, i: usize) -> InflightGuard {

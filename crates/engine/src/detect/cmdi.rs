@@ -8,21 +8,131 @@ use super::{Hit, Kind, Target};
 
 /// Commands that are almost never English words.
 const STRONG: &[&str] = &[
-    "cat", "ls", "id", "whoami", "uname", "wget", "curl", "nc", "ncat", "netcat", "bash", "sh", "zsh", "ksh",
-    "csh", "dash", "python", "python2", "python3", "perl", "ruby", "php", "lua", "node", "chmod", "chown",
-    "rm", "mkfifo", "telnet", "ssh", "scp", "ftp", "tftp", "ping", "nslookup", "dig", "ifconfig", "ipconfig",
-    "netstat", "passwd", "crontab", "base64", "xxd", "awk", "gawk", "sed", "grep", "egrep", "busybox",
-    "powershell", "pwsh", "cmd", "cmd.exe", "certutil", "bitsadmin", "wmic", "reg", "net", "net1", "tasklist",
-    "systeminfo", "nohup", "sudo", "su", "env", "printenv", "hostname", "pwd", "uptime", "ps", "kill",
-    "killall", "useradd", "usermod", "mknod", "dd", "tar", "unzip", "gcc", "cc", "socat", "sleep", "echo",
-    "printf", "eval", "exec", "expr", "xargs", "tee", "touch", "cp", "mv", "ln", "head", "tail", "less",
-    "more", "nl", "od", "strings", "id;", "rev", "tac", "whoami.exe", "rundll32", "regsvr32", "mshta",
-    "cscript", "wscript", "msiexec", "schtasks", "vssadmin", "icacls", "cacls", "attrib", "ver",
+    "cat",
+    "ls",
+    "id",
+    "whoami",
+    "uname",
+    "wget",
+    "curl",
+    "nc",
+    "ncat",
+    "netcat",
+    "bash",
+    "sh",
+    "zsh",
+    "ksh",
+    "csh",
+    "dash",
+    "python",
+    "python2",
+    "python3",
+    "perl",
+    "ruby",
+    "php",
+    "lua",
+    "node",
+    "chmod",
+    "chown",
+    "rm",
+    "mkfifo",
+    "telnet",
+    "ssh",
+    "scp",
+    "ftp",
+    "tftp",
+    "ping",
+    "nslookup",
+    "dig",
+    "ifconfig",
+    "ipconfig",
+    "netstat",
+    "passwd",
+    "crontab",
+    "base64",
+    "xxd",
+    "awk",
+    "gawk",
+    "sed",
+    "grep",
+    "egrep",
+    "busybox",
+    "powershell",
+    "pwsh",
+    "cmd",
+    "cmd.exe",
+    "certutil",
+    "bitsadmin",
+    "wmic",
+    "reg",
+    "net",
+    "net1",
+    "tasklist",
+    "systeminfo",
+    "nohup",
+    "sudo",
+    "su",
+    "env",
+    "printenv",
+    "hostname",
+    "pwd",
+    "uptime",
+    "ps",
+    "kill",
+    "killall",
+    "useradd",
+    "usermod",
+    "mknod",
+    "dd",
+    "tar",
+    "unzip",
+    "gcc",
+    "cc",
+    "socat",
+    "sleep",
+    "echo",
+    "printf",
+    "eval",
+    "exec",
+    "expr",
+    "xargs",
+    "tee",
+    "touch",
+    "cp",
+    "mv",
+    "ln",
+    "head",
+    "tail",
+    "less",
+    "more",
+    "nl",
+    "od",
+    "strings",
+    "id;",
+    "rev",
+    "tac",
+    "whoami.exe",
+    "rundll32",
+    "regsvr32",
+    "mshta",
+    "cscript",
+    "wscript",
+    "msiexec",
+    "schtasks",
+    "vssadmin",
+    "icacls",
+    "cacls",
+    "attrib",
+    "ver",
 ];
 
 /// Command words that are also English (or too short to trust after a
 /// weak separator like `;` or `&`).
-const WEAK: &[&str] = &["time", "find", "type", "dir", "set", "sort", "date", "which", "who", "test", "read", "wait", "start", "call", "copy", "del", "move", "print", "more", "less", "head", "tail", "kill", "echo", "sleep", "env", "ps", "id", "net", "ver", "reg", "su", "cc", "nl", "od", "rev", "tac", "dd", "sh"];
+const WEAK: &[&str] = &[
+    "time", "find", "type", "dir", "set", "sort", "date", "which", "who", "test", "read", "wait", "start", "call", "copy", "del", "move",
+    "print", "more", "less", "head", "tail", "kill", "echo", "sleep", "env", "ps", "id", "net", "ver", "reg", "su", "cc", "nl", "od",
+    "rev", "tac", "dd", "sh",
+];
 
 fn undo_quoting(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
@@ -45,7 +155,9 @@ fn undo_quoting(s: &[u8]) -> Vec<u8> {
                 }
                 continue;
             }
-            if matches!(rest.first(), Some(b'@' | b'*')) || rest.first().is_some_and(u8::is_ascii_digit) && i > 0 && s[i - 1].is_ascii_alphabetic() {
+            if matches!(rest.first(), Some(b'@' | b'*'))
+                || rest.first().is_some_and(u8::is_ascii_digit) && i > 0 && s[i - 1].is_ascii_alphabetic()
+            {
                 i += 2;
                 continue;
             }
@@ -54,7 +166,8 @@ fn undo_quoting(s: &[u8]) -> Vec<u8> {
         if matches!(b, b'\'' | b'"' | b'\\') {
             let prev = out.last().copied();
             let next = s.get(i + 1).copied();
-            if prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == b'/') || next.is_some_and(|n| n.is_ascii_alphanumeric() || n == b'/') {
+            if prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == b'/') || next.is_some_and(|n| n.is_ascii_alphanumeric() || n == b'/')
+            {
                 if b == b'\\' && next.is_some_and(|n| n.is_ascii_alphanumeric()) {
                     i += 1;
                     continue;
@@ -126,7 +239,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             if let Some(strong_word) = classify(w) {
                 let next = s.get(end).copied();
                 // A command word followed by an argument, a separator, or nothing.
-                let shaped = next.is_none_or(|n| n.is_ascii_whitespace() || matches!(n, b';' | b'|' | b'&' | b'`' | b')' | b'<' | b'>' | b'$' | b'}' | b','));
+                let shaped = next.is_none_or(|n| {
+                    n.is_ascii_whitespace() || matches!(n, b';' | b'|' | b'&' | b'`' | b')' | b'<' | b'>' | b'$' | b'}' | b',')
+                });
                 if shaped && (strong_word || strong_ctx) {
                     let conf = if strong_word || subst || w.len() > 3 { High } else { Medium };
                     let h = Hit::new(2201, conf, format!("command injection: `{}` after a shell separator", String::from_utf8_lossy(w)), i);

@@ -8,13 +8,42 @@ use haetae_model::Confidence::{self, High, Medium};
 use super::{Hit, Kind, Target, find, is_ident};
 
 const PHP_FUNCS_HIGH: &[&[u8]] = &[
-    b"system", b"exec", b"shell_exec", b"passthru", b"popen", b"proc_open", b"pcntl_exec", b"eval", b"assert",
-    b"create_function", b"phpinfo", b"call_user_func", b"call_user_func_array", b"preg_replace",
-    b"file_put_contents", b"fsockopen", b"show_source", b"highlight_file", b"move_uploaded_file",
+    b"system",
+    b"exec",
+    b"shell_exec",
+    b"passthru",
+    b"popen",
+    b"proc_open",
+    b"pcntl_exec",
+    b"eval",
+    b"assert",
+    b"create_function",
+    b"phpinfo",
+    b"call_user_func",
+    b"call_user_func_array",
+    b"preg_replace",
+    b"file_put_contents",
+    b"fsockopen",
+    b"show_source",
+    b"highlight_file",
+    b"move_uploaded_file",
 ];
 const PHP_FUNCS_MED: &[&[u8]] = &[
-    b"base64_decode", b"gzinflate", b"gzuncompress", b"str_rot13", b"file_get_contents", b"fopen", b"readfile",
-    b"include", b"include_once", b"require", b"require_once", b"unserialize", b"ini_set", b"chr", b"getenv",
+    b"base64_decode",
+    b"gzinflate",
+    b"gzuncompress",
+    b"str_rot13",
+    b"file_get_contents",
+    b"fopen",
+    b"readfile",
+    b"include",
+    b"include_once",
+    b"require",
+    b"require_once",
+    b"unserialize",
+    b"ini_set",
+    b"chr",
+    b"getenv",
 ];
 
 fn call_at(s: &[u8], name: &[u8]) -> Option<usize> {
@@ -71,10 +100,8 @@ fn resolve_lookups(s: &[u8]) -> Vec<u8> {
                     if find(body, b"${").is_none() && !body.starts_with(b"jndi:") {
                         let replacement: Option<Vec<u8>> = if let Some(p) = find(body, b":-") {
                             Some(body[p + 2..].to_vec())
-                        } else if let Some(rest) = body.strip_prefix(b"lower:").or_else(|| body.strip_prefix(b"upper:")) {
-                            Some(rest.to_vec())
                         } else {
-                            None
+                            body.strip_prefix(b"lower:").or_else(|| body.strip_prefix(b"upper:")).map(<[u8]>::to_vec)
                         };
                         if let Some(r) = replacement {
                             out.extend_from_slice(&r);
@@ -141,7 +168,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, "JNDI lookup (Log4Shell)".into(), at.min(s.len().saturating_sub(1)), 2501);
         }
     }
-    if has(b'<') && let Some(at) = find(s, b"<?php").or_else(|| find(s, b"<?=")) {
+    if has(b'<')
+        && let Some(at) = find(s, b"<?php").or_else(|| find(s, b"<?="))
+    {
         consider(&mut best, High, "PHP opening tag".into(), at, 2301);
     }
     if has(b'(') {
@@ -186,9 +215,25 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     // Server-side template injection.
     if let Some(p) = find(s, b"{{").or_else(|| find(s, b"{%")) {
         let inner = &s[p..];
-        if [&b"__class__"[..], b"__globals__", b"__builtins__", b"__import__", b"__subclasses__", b"__mro__", b"config.", b"self.__", b"request.application", b"lipsum", b"cycler", b"joiner", b"getattribute", b"_self.env", b"registerundefinedfiltercallback"]
-            .iter()
-            .any(|k| find(inner, k).is_some())
+        if [
+            &b"__class__"[..],
+            b"__globals__",
+            b"__builtins__",
+            b"__import__",
+            b"__subclasses__",
+            b"__mro__",
+            b"config.",
+            b"self.__",
+            b"request.application",
+            b"lipsum",
+            b"cycler",
+            b"joiner",
+            b"getattribute",
+            b"_self.env",
+            b"registerundefinedfiltercallback",
+        ]
+        .iter()
+        .any(|k| find(inner, k).is_some())
         {
             consider(&mut best, High, "template injection: object traversal in template".into(), p, 2401);
         } else if arithmetic_probe(&inner[2..]) {

@@ -29,7 +29,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
                 || [&b"set-cookie:"[..], b"location:", b"content-length:", b"transfer-encoding:", b"x-", b"refresh:", b"host:"]
                     .iter()
                     .any(|h| name.starts_with(h));
-            if known && (t.kind != Kind::Value || s[..at].iter().all(|b| !b.is_ascii_whitespace() || *b == b' ') || t.source != haetae_model::Source::Multipart) {
+            if known
+                && (t.kind != Kind::Value
+                    || s[..at].iter().all(|b| !b.is_ascii_whitespace() || *b == b' ')
+                    || t.source != haetae_model::Source::Multipart)
+            {
                 let why = if MAIL.contains(&name) { "mail header injection" } else { "CRLF header injection" };
                 return Some(Hit::new(2901, High, format!("{why}: line break then `{}`", String::from_utf8_lossy(name)), at));
             }

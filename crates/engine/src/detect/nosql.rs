@@ -6,8 +6,29 @@ use haetae_model::Confidence::{High, Medium};
 use super::{Hit, Kind, Target, find};
 
 const OPS: &[&[u8]] = &[
-    b"ne", b"eq", b"gt", b"gte", b"lt", b"lte", b"in", b"nin", b"regex", b"where", b"exists", b"expr", b"or",
-    b"and", b"not", b"nor", b"elemmatch", b"function", b"accumulator", b"lookup", b"type", b"size", b"all",
+    b"ne",
+    b"eq",
+    b"gt",
+    b"gte",
+    b"lt",
+    b"lte",
+    b"in",
+    b"nin",
+    b"regex",
+    b"where",
+    b"exists",
+    b"expr",
+    b"or",
+    b"and",
+    b"not",
+    b"nor",
+    b"elemmatch",
+    b"function",
+    b"accumulator",
+    b"lookup",
+    b"type",
+    b"size",
+    b"all",
 ];
 
 fn op_after_dollar(s: &[u8]) -> Option<usize> {
@@ -35,7 +56,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             if let Some(at) = find(s, b"$where").or_else(|| find(s, b"this.constructor")) {
                 return Some(Hit::new(2702, High, "NoSQL $where / server-side JavaScript", at));
             }
-            if s.first() == Some(&b'{') && let Some(at) = op_after_dollar(s) {
+            if s.first() == Some(&b'{')
+                && let Some(at) = op_after_dollar(s)
+            {
                 return Some(Hit::new(2703, Medium, "NoSQL operator in JSON-looking value", at));
             }
             None

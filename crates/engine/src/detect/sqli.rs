@@ -191,18 +191,63 @@ fn is_operand(t: &Tok) -> bool {
 }
 
 const SQL_FUNCS: &[&str] = &[
-    "sleep", "benchmark", "pg_sleep", "waitfor", "extractvalue", "updatexml", "load_file", "char", "chr",
-    "concat", "concat_ws", "group_concat", "substring", "substr", "ascii", "ord", "hex", "unhex", "version",
-    "database", "user", "current_user", "system_user", "schema", "md5", "if", "iif", "case", "count", "cast",
-    "convert", "elt", "make_set", "json_extract", "json_keys", "utl_inaddr.get_host_address",
-    "dbms_pipe.receive_message", "randomblob", "exp", "floor", "rand", "mid", "length", "len", "isnull",
-    "coalesce", "xp_cmdshell", "sys_eval", "dbms_lock.sleep", "string_agg", "to_char", "generate_series",
+    "sleep",
+    "benchmark",
+    "pg_sleep",
+    "waitfor",
+    "extractvalue",
+    "updatexml",
+    "load_file",
+    "char",
+    "chr",
+    "concat",
+    "concat_ws",
+    "group_concat",
+    "substring",
+    "substr",
+    "ascii",
+    "ord",
+    "hex",
+    "unhex",
+    "version",
+    "database",
+    "user",
+    "current_user",
+    "system_user",
+    "schema",
+    "md5",
+    "if",
+    "iif",
+    "case",
+    "count",
+    "cast",
+    "convert",
+    "elt",
+    "make_set",
+    "json_extract",
+    "json_keys",
+    "utl_inaddr.get_host_address",
+    "dbms_pipe.receive_message",
+    "randomblob",
+    "exp",
+    "floor",
+    "rand",
+    "mid",
+    "length",
+    "len",
+    "isnull",
+    "coalesce",
+    "xp_cmdshell",
+    "sys_eval",
+    "dbms_lock.sleep",
+    "string_agg",
+    "to_char",
+    "generate_series",
 ];
 
 const STATEMENTS: &[&str] = &[
-    "select", "insert", "update", "delete", "drop", "create", "alter", "exec", "execute", "declare",
-    "shutdown", "truncate", "grant", "revoke", "waitfor", "merge", "call", "set", "replace", "load", "copy",
-    "handler", "begin", "union", "if",
+    "select", "insert", "update", "delete", "drop", "create", "alter", "exec", "execute", "declare", "shutdown", "truncate", "grant",
+    "revoke", "waitfor", "merge", "call", "set", "replace", "load", "copy", "handler", "begin", "union", "if",
 ];
 
 /// True when the tokens from `i` form a boolean tail that is always true or
@@ -251,13 +296,11 @@ fn boolean_tail(t: &[(Tok, usize)], i: usize) -> Option<&'static str> {
             t.get(m).filter(|x| is_operand(&x.0)).map(|_| "tautology")
         }
         // `or 1--`, `or true#`, `or 1` at the end: true by itself.
-        None | Some(Tok::Comment) | Some(Tok::Semi) if matches!(a, Tok::Num | Tok::Str | Tok::Word(_)) => {
-            match a {
-                Tok::Num => Some("always-true literal"),
-                Tok::Word(w) if w == "true" || w == "null" => Some("always-true literal"),
-                _ => None,
-            }
-        }
+        None | Some(Tok::Comment) | Some(Tok::Semi) if matches!(a, Tok::Num | Tok::Str | Tok::Word(_)) => match a {
+            Tok::Num => Some("always-true literal"),
+            Tok::Word(w) if w == "true" || w == "null" => Some("always-true literal"),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -348,7 +391,20 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
                         return Some(("UNION SELECT", *at, false));
                     }
                     if matches!(next, Some(Tok::LParen))
-                        && matches!(w, "sleep" | "benchmark" | "pg_sleep" | "extractvalue" | "updatexml" | "load_file" | "dbms_pipe.receive_message" | "utl_inaddr.get_host_address" | "xp_cmdshell" | "sys_eval" | "dbms_lock.sleep")
+                        && matches!(
+                            w,
+                            "sleep"
+                                | "benchmark"
+                                | "pg_sleep"
+                                | "extractvalue"
+                                | "updatexml"
+                                | "load_file"
+                                | "dbms_pipe.receive_message"
+                                | "utl_inaddr.get_host_address"
+                                | "xp_cmdshell"
+                                | "sys_eval"
+                                | "dbms_lock.sleep"
+                        )
                     {
                         return Some(("SQL function used for injection", *at, false));
                     }
@@ -360,7 +416,9 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
                         let from = t[k + 1..t.len().min(k + 12)].iter().position(|x| word(&x.0) == Some("from"));
                         if let Some(f) = from
                             && matches!(t.get(k + 1 + f + 1).map(|x| &x.0), Some(Tok::Word(_)) | Some(Tok::Str))
-                            && t[k + 1..k + 1 + f].iter().any(|x| matches!(x.0, Tok::Comma | Tok::LParen | Tok::Var | Tok::Op(_)) || matches!(&x.0, Tok::Word(w) if w == "*"))
+                            && t[k + 1..k + 1 + f].iter().any(|x| {
+                                matches!(x.0, Tok::Comma | Tok::LParen | Tok::Var | Tok::Op(_)) || matches!(&x.0, Tok::Word(w) if w == "*")
+                            })
                         {
                             return Some(("SELECT ... FROM", *at, false));
                         }
@@ -395,7 +453,31 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
     // Cheap gate: every form above needs a quote, an operator, a
     // parenthesis, a comment, a semicolon, or a space between words.
-    if s.len() < 3 || !s.iter().any(|&b| matches!(b, b'\'' | b'"' | b'(' | b';' | b'=' | b'#' | b'-' | b' ' | b'@' | b'/' | b'|' | b'&' | b'`' | b'<' | b'>' | b'+' | b'\t' | b'\n')) {
+    if s.len() < 3
+        || !s.iter().any(|&b| {
+            matches!(
+                b,
+                b'\''
+                    | b'"'
+                    | b'('
+                    | b';'
+                    | b'='
+                    | b'#'
+                    | b'-'
+                    | b' '
+                    | b'@'
+                    | b'/'
+                    | b'|'
+                    | b'&'
+                    | b'`'
+                    | b'<'
+                    | b'>'
+                    | b'+'
+                    | b'\t'
+                    | b'\n'
+            )
+        })
+    {
         return None;
     }
     let (why, at, _) = scan(s)?;

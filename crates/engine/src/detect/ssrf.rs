@@ -7,7 +7,8 @@ use haetae_model::Confidence::{High, Medium};
 
 use super::{Hit, Kind, Target};
 
-const METADATA_HOSTS: &[&str] = &["169.254.169.254", "metadata.google.internal", "metadata", "100.100.100.200", "fd00:ec2::254", "169.254.170.2", "metadata.azure.com"];
+const METADATA_HOSTS: &[&str] =
+    &["169.254.169.254", "metadata.google.internal", "metadata", "100.100.100.200", "fd00:ec2::254", "169.254.170.2", "metadata.azure.com"];
 
 /// Parses dotted, decimal, hex and octal IPv4 forms (`2130706433`,
 /// `0x7f.1`, `0177.0.0.1`) the way `inet_aton` does.
@@ -48,7 +49,9 @@ fn parse_ipv4_loose(h: &str) -> Option<[u8; 4]> {
 }
 
 fn internal(ip: [u8; 4]) -> bool {
-    matches!(ip, [127, ..] | [10, ..] | [0, ..] | [169, 254, ..] | [192, 168, ..]) || (ip[0] == 172 && (16..32).contains(&ip[1])) || (ip[0] == 100 && (64..128).contains(&ip[1]))
+    matches!(ip, [127, ..] | [10, ..] | [0, ..] | [169, 254, ..] | [192, 168, ..])
+        || (ip[0] == 172 && (16..32).contains(&ip[1]))
+        || (ip[0] == 100 && (64..128).contains(&ip[1]))
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {

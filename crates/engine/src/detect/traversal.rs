@@ -8,11 +8,36 @@ use crate::normalize::normalize_path;
 
 /// Files whose names in a parameter mean someone is fishing.
 const SENSITIVE: &[&[u8]] = &[
-    b"/etc/passwd", b"/etc/shadow", b"/etc/group", b"/etc/hosts", b"/etc/issue", b"/etc/crontab",
-    b"/proc/self/", b"/proc/version", b"/proc/1/", b"/var/log/", b"win.ini", b"boot.ini", b"system.ini",
-    b"/windows/system32", b"\\windows\\system32", b".htpasswd", b".htaccess", b"wp-config.php", b"/.ssh/",
-    b"id_rsa", b"/.bash_history", b"/.aws/credentials", b"web.config", b"/.env", b"/etc/mysql/",
-    b"/usr/local/etc/", b"/apache2/", b"/httpd.conf", b"/.git/config", b"/root/",
+    b"/etc/passwd",
+    b"/etc/shadow",
+    b"/etc/group",
+    b"/etc/hosts",
+    b"/etc/issue",
+    b"/etc/crontab",
+    b"/proc/self/",
+    b"/proc/version",
+    b"/proc/1/",
+    b"/var/log/",
+    b"win.ini",
+    b"boot.ini",
+    b"system.ini",
+    b"/windows/system32",
+    b"\\windows\\system32",
+    b".htpasswd",
+    b".htaccess",
+    b"wp-config.php",
+    b"/.ssh/",
+    b"id_rsa",
+    b"/.bash_history",
+    b"/.aws/credentials",
+    b"web.config",
+    b"/.env",
+    b"/etc/mysql/",
+    b"/usr/local/etc/",
+    b"/apache2/",
+    b"/httpd.conf",
+    b"/.git/config",
+    b"/root/",
 ];
 
 /// Request paths that are never meant to be served (forceful browsing).
@@ -34,7 +59,8 @@ const RESTRICTED_PATHS: &[(&[u8], bool)] = &[
     (b"/.vscode/", false),
 ];
 
-const BACKUP_EXT: &[&[u8]] = &[b".bak", b".old", b".orig", b".swp", b".sql", b".sql.gz", b".tar.gz", b".tgz", b".zip~", b"~", b".save", b".backup"];
+const BACKUP_EXT: &[&[u8]] =
+    &[b".bak", b".old", b".orig", b".swp", b".sql", b".sql.gz", b".tar.gz", b".tgz", b".zip~", b"~", b".save", b".backup"];
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
@@ -68,7 +94,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         let f2: Vec<u8> = f.iter().map(|&b| if b == b'\\' { b'/' } else { b }).collect();
         find(&unified, &f2).map(|at| (f, at))
     });
-    let pathlike = unified.starts_with(b"/") || unified.starts_with(b"file:") || unified.starts_with(b"~") || (unified.len() > 2 && unified[1] == b':' && unified[2] == b'/') || ups > 0;
+    let pathlike = unified.starts_with(b"/")
+        || unified.starts_with(b"file:")
+        || unified.starts_with(b"~")
+        || (unified.len() > 2 && unified[1] == b':' && unified[2] == b'/')
+        || ups > 0;
     if let Some((f, at)) = sensitive
         && pathlike
     {

@@ -8,9 +8,28 @@ use haetae_model::Confidence::{self, High, Low, Medium};
 use super::{Hit, Kind, Target, find, is_ident};
 
 const URL_ATTRS: &[&[u8]] = &[
-    b"href", b"src", b"action", b"formaction", b"data", b"xlink:href", b"background", b"dynsrc", b"lowsrc",
-    b"poster", b"codebase", b"cite", b"longdesc", b"usemap", b"profile", b"values", b"to", b"from", b"by",
-    b"srcset", b"ping", b"content",
+    b"href",
+    b"src",
+    b"action",
+    b"formaction",
+    b"data",
+    b"xlink:href",
+    b"background",
+    b"dynsrc",
+    b"lowsrc",
+    b"poster",
+    b"codebase",
+    b"cite",
+    b"longdesc",
+    b"usemap",
+    b"profile",
+    b"values",
+    b"to",
+    b"from",
+    b"by",
+    b"srcset",
+    b"ping",
+    b"content",
 ];
 
 /// Strips what browsers ignore inside a URL scheme (`java\tscript:`).
@@ -25,7 +44,12 @@ fn scheme_of(v: &[u8]) -> Vec<u8> {
 
 fn script_url(v: &[u8]) -> bool {
     let s = scheme_of(v);
-    s.starts_with(b"javascript:") || s.starts_with(b"vbscript:") || s.starts_with(b"livescript:") || s.starts_with(b"data:text/html") || s.starts_with(b"data:image/svg") || s.starts_with(b"data:application/")
+    s.starts_with(b"javascript:")
+        || s.starts_with(b"vbscript:")
+        || s.starts_with(b"livescript:")
+        || s.starts_with(b"data:text/html")
+        || s.starts_with(b"data:image/svg")
+        || s.starts_with(b"data:application/")
 }
 
 struct Tag<'a> {
@@ -106,7 +130,12 @@ fn judge_tag(tag: &Tag<'_>) -> Option<(Confidence, &'static str)> {
         if URL_ATTRS.contains(a) && script_url(v) {
             return Some((High, "script URL in attribute"));
         }
-        if *a == b"style" && (find(v, b"expression(").is_some() || find(v, b"javascript:").is_some() || find(v, b"-moz-binding").is_some() || find(v, b"behavior:").is_some()) {
+        if *a == b"style"
+            && (find(v, b"expression(").is_some()
+                || find(v, b"javascript:").is_some()
+                || find(v, b"-moz-binding").is_some()
+                || find(v, b"behavior:").is_some())
+        {
             return Some((High, "script in style attribute"));
         }
         if *a == b"srcdoc" {
@@ -125,9 +154,25 @@ fn judge_tag(tag: &Tag<'_>) -> Option<(Confidence, &'static str)> {
 }
 
 const SINKS: &[&[u8]] = &[
-    b"alert", b"prompt", b"confirm", b"eval", b"settimeout", b"setinterval", b"fetch", b"import",
-    b"function", b"constructor", b"document.", b"window.", b"top.", b"self.", b"parent.", b"location",
-    b"atob", b"string.fromcharcode", b"globalthis",
+    b"alert",
+    b"prompt",
+    b"confirm",
+    b"eval",
+    b"settimeout",
+    b"setinterval",
+    b"fetch",
+    b"import",
+    b"function",
+    b"constructor",
+    b"document.",
+    b"window.",
+    b"top.",
+    b"self.",
+    b"parent.",
+    b"location",
+    b"atob",
+    b"string.fromcharcode",
+    b"globalthis",
 ];
 
 fn sink_at(s: &[u8], i: usize) -> bool {
@@ -187,7 +232,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             // JS string break: `';alert(1)//`, `"-alert(1)-"`
             let mut k = i + p + 1;
             let mut ops = 0;
-            while k < s.len() && (matches!(s[k], b';' | b'-' | b'+' | b'*' | b'/' | b'|' | b'&' | b')' | b',' | b'}') || s[k].is_ascii_whitespace()) {
+            while k < s.len()
+                && (matches!(s[k], b';' | b'-' | b'+' | b'*' | b'/' | b'|' | b'&' | b')' | b',' | b'}') || s[k].is_ascii_whitespace())
+            {
                 if !s[k].is_ascii_whitespace() {
                     ops += 1;
                 }

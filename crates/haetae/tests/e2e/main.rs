@@ -1,0 +1,12 @@
+//! End-to-end tests: the real `haetae` binary on loopback ports, real
+//! clients, and the demo site as the upstream.
+
+mod harness;
+
+mod basics;
+mod bodies;
+mod cli;
+mod failover;
+mod h2_tls_ws;
+mod protocol;
+mod reload;
