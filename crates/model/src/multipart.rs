@@ -59,12 +59,17 @@ pub fn parse_into(req: &mut Request, boundary: Option<&[u8]>, body: &[u8], trunc
             return;
         }
         let rest = &body[pos..];
-        let (hdr_end, sep) = match (find(rest, b"\r\n\r\n"), find(rest, b"\n\n")) {
+        // Part headers are small: search a bounded window, so a body of many
+        // parts stays linear.
+        let head_window = &rest[..rest.len().min(MAX_PART_HEADER + 4)];
+        let (hdr_end, sep) = match (find(head_window, b"\r\n\r\n"), find(head_window, b"\n\n")) {
             (Some(a), Some(b)) if b < a => (b, 2),
             (Some(a), _) => (a, 4),
             (None, Some(b)) => (b, 2),
             (None, None) => {
-                if !truncated {
+                if rest.len() > MAX_PART_HEADER {
+                    req.flag(Anomaly::MultipartMalformed("part headers too large"));
+                } else if !truncated {
                     req.flag(Anomaly::MultipartMalformed("part headers not terminated"));
                 }
                 return;

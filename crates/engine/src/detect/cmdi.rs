@@ -185,11 +185,14 @@ fn undo_quoting(s: &[u8]) -> Vec<u8> {
 }
 
 fn word_at(s: &[u8], mut i: usize) -> (&[u8], usize, usize) {
-    while i < s.len() && (s[i].is_ascii_whitespace() || matches!(s[i], b'{' | b'(' | b'!')) {
+    // Bounded: every newline is a separator, and an unbounded skip would
+    // make a body of blank lines quadratic.
+    let lim = (i + 64).min(s.len());
+    while i < lim && (s[i].is_ascii_whitespace() || matches!(s[i], b'{' | b'(' | b'!')) {
         i += 1;
     }
     let st = i;
-    while i < s.len() && (s[i].is_ascii_alphanumeric() || matches!(s[i], b'_' | b'.' | b'/' | b'-' | b'\\' | b':')) {
+    while i < s.len() && i - st < 256 && (s[i].is_ascii_alphanumeric() || matches!(s[i], b'_' | b'.' | b'/' | b'-' | b'\\' | b':')) {
         i += 1;
     }
     let w = &s[st..i];

@@ -54,7 +54,8 @@ fn call_at(s: &[u8], name: &[u8]) -> Option<usize> {
         let mut j = at + name.len();
         while j < s.len() && (s[j].is_ascii_whitespace() || s[j] == b'/' && s.get(j + 1) == Some(&b'*')) {
             if s[j] == b'/' {
-                j = find(&s[j..], b"*/").map_or(s.len(), |q| j + q + 2);
+                let window = &s[j..(j + 256).min(s.len())];
+                j = find(window, b"*/").map_or(s.len(), |q| j + q + 2);
             } else {
                 j += 1;
             }
@@ -95,7 +96,10 @@ fn resolve_lookups(s: &[u8]) -> Vec<u8> {
         while i < cur.len() {
             if cur[i] == b'$' && cur.get(i + 1) == Some(&b'{') {
                 let body_start = i + 2;
-                if let Some(rel_end) = memchr::memchr(b'}', &cur[body_start..]) {
+                // Lookup bodies are short; a bounded window keeps hostile
+                // runs of `${` linear.
+                let window = &cur[body_start..(body_start + 256).min(cur.len())];
+                if let Some(rel_end) = memchr::memchr(b'}', window) {
                     let body = &cur[body_start..body_start + rel_end];
                     if find(body, b"${").is_none() && !body.starts_with(b"jndi:") {
                         let replacement: Option<Vec<u8>> = if let Some(p) = find(body, b":-") {

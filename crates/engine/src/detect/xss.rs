@@ -52,16 +52,18 @@ fn script_url(v: &[u8]) -> bool {
         || s.starts_with(b"data:application/")
 }
 
+const MAX_ATTR: usize = 1024;
+
 struct Tag<'a> {
     name: &'a [u8],
     attrs: Vec<(&'a [u8], &'a [u8])>,
 }
 
 /// Parses a start tag at `s[i] == b'<'`. Returns None if it is not one.
-fn parse_tag(s: &[u8], i: usize) -> Option<Tag<'_>> {
+fn parse_tag<'a>(s: &'a [u8], i: usize, budget: &mut usize) -> Option<Tag<'a>> {
     let mut j = i + 1;
     let start = j;
-    while j < s.len() && (s[j].is_ascii_alphanumeric() || matches!(s[j], b':' | b'-' | b'_')) {
+    while j < s.len() && j - start < 64 && (s[j].is_ascii_alphanumeric() || matches!(s[j], b':' | b'-' | b'_')) {
         j += 1;
     }
     if j == start || !s[start].is_ascii_alphabetic() {
@@ -77,7 +79,7 @@ fn parse_tag(s: &[u8], i: usize) -> Option<Tag<'_>> {
             break;
         }
         let an = j;
-        while j < s.len() && !s[j].is_ascii_whitespace() && !matches!(s[j], b'/' | b'>' | b'=') {
+        while j < s.len() && j - an < MAX_ATTR && !s[j].is_ascii_whitespace() && !matches!(s[j], b'/' | b'>' | b'=') {
             j += 1;
         }
         let aname = &s[an..j];
@@ -93,13 +95,16 @@ fn parse_tag(s: &[u8], i: usize) -> Option<Tag<'_>> {
             match s.get(j) {
                 Some(&q @ (b'"' | b'\'' | b'`')) => {
                     let vs = j + 1;
-                    let ve = memchr::memchr(q, &s[vs..]).map_or(s.len(), |p| vs + p);
+                    // Attribute values in attacks are short; an unclosed
+                    // quote must not make every `<` scan to the end.
+                    let lim = (vs + MAX_ATTR).min(s.len());
+                    let ve = memchr::memchr(q, &s[vs..lim]).map_or(lim, |p| vs + p);
                     val = &s[vs..ve];
                     j = (ve + 1).min(s.len());
                 }
                 _ => {
                     let vs = j;
-                    while j < s.len() && !s[j].is_ascii_whitespace() && s[j] != b'>' {
+                    while j < s.len() && j - vs < MAX_ATTR && !s[j].is_ascii_whitespace() && s[j] != b'>' {
                         j += 1;
                     }
                     val = &s[vs..j];
@@ -115,6 +120,7 @@ fn parse_tag(s: &[u8], i: usize) -> Option<Tag<'_>> {
             break;
         }
     }
+    *budget = budget.saturating_sub(j - i);
     Some(Tag { name, attrs })
 }
 
@@ -191,14 +197,20 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             best = Some((c, why, at));
         }
     };
-    // Tags.
+    // Tags. Tag parsing restarts at every `<` (a tag may hide inside an
+    // attribute value), so the bytes it may revisit are budgeted to keep
+    // the whole scan linear.
+    let mut budget = 4 * s.len() + 4096;
     let mut i = 0;
     while let Some(p) = memchr::memchr(b'<', &s[i..]) {
+        if budget == 0 {
+            break;
+        }
         let at = i + p;
         if s.get(at + 1) == Some(&b'/') && s[at + 2..].starts_with(b"script") {
             consider(High, "closing script tag", at);
         }
-        if let Some(tag) = parse_tag(s, at)
+        if let Some(tag) = parse_tag(s, at, &mut budget)
             && let Some((c, why)) = judge_tag(&tag)
         {
             consider(c, why, at);
