@@ -73,9 +73,20 @@ impl std::fmt::Display for Timeout {
 impl std::error::Error for Timeout {}
 
 /// A compiled engine for one site. Cheap to share between threads.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Engine {
     cfg: EngineConfig,
+    /// The enabled detectors, resolved once from `cfg.disabled`.
+    active: Vec<&'static detect::Detector>,
+    protocol: bool,
+    upload: bool,
+    evasion: bool,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new(EngineConfig::default())
+    }
 }
 
 /// Longest excerpt kept in a finding (before the proxy masks it).
@@ -83,7 +94,9 @@ const EXCERPT: usize = 80;
 
 impl Engine {
     pub fn new(cfg: EngineConfig) -> Self {
-        Self { cfg }
+        let on = |name: &str| !cfg.disabled.iter().any(|d| d == name);
+        let active = detect::ALL.iter().filter(|d| on(d.name)).collect();
+        Self { protocol: on("protocol"), upload: on("upload"), evasion: on("evasion"), active, cfg }
     }
 
     pub fn threshold(&self) -> u32 {
@@ -103,11 +116,16 @@ impl Engine {
     pub fn inspect_until(&self, req: &Request, deadline: Option<Instant>) -> Result<Verdict, Timeout> {
         let mut findings: Vec<Finding> = Vec::new();
         let norm_path = normalize::normalize(&req.path).0;
-        protocol::check(req, &mut findings);
-        upload::check(req, &mut findings);
+        if self.protocol {
+            protocol::check(req, &mut findings);
+        }
+        if self.upload {
+            upload::check(req, &mut findings);
+        }
         let mut checked = 0usize;
         let mut timed_out = false;
-        targets::for_each(req, |t| {
+        let look = !self.active.is_empty() || self.evasion;
+        targets::for_each(req, look, |t| {
             if timed_out {
                 return;
             }
@@ -132,10 +150,7 @@ impl Engine {
     fn judge(&self, t: &targets::Owned, findings: &mut Vec<Finding>) {
         let target = t.as_target();
         let mut hit_any = false;
-        for d in detect::ALL {
-            if !self.cfg.disabled.is_empty() && self.cfg.disabled.iter().any(|x| x == d.name) {
-                continue;
-            }
+        for d in &self.active {
             if let Some(mut h) = (d.check)(&target) {
                 hit_any = true;
                 // Evasion around a real finding raises confidence: benign
@@ -147,7 +162,7 @@ impl Engine {
                 findings.push(make_finding(d.name, &t.location, &target.norm[h.at.min(target.norm.len())..], h));
             }
         }
-        if !hit_any {
+        if !hit_any && self.evasion {
             let ev = target.evasion;
             if ev.bad_utf8 || ev.nul {
                 let why = if ev.bad_utf8 { "evasion: overlong or invalid UTF-8" } else { "evasion: NUL byte" };

@@ -82,7 +82,10 @@ fn lossy(b: &[u8]) -> String {
 
 /// Calls `f` for every inspectable value. Inert values are skipped here so
 /// the common case costs one pass over the bytes and no allocation.
-pub fn for_each<'r>(req: &'r Request, mut f: impl FnMut(Owned<'r>)) {
+pub fn for_each<'r>(req: &'r Request, any_detector: bool, mut f: impl FnMut(Owned<'r>)) {
+    if !any_detector {
+        return;
+    }
     let mut emit = |source: Source, kind: Kind, key: &[u8], raw: &'r [u8], location: String| {
         if raw.is_empty() || (kind != Kind::Path && kind != Kind::Header && inert(raw)) {
             return;

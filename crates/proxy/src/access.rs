@@ -10,27 +10,23 @@ use haetae_events::{AccessRecord, time};
 use crate::body::OnDone;
 use crate::service::Meta;
 use crate::state::AccessLog;
-use crate::upstream::InflightGuard;
 
 pub struct Done {
-    log: Option<(Arc<AccessLog>, AccessRecord, Instant)>,
-    _guard: Option<InflightGuard>,
+    log: (Arc<AccessLog>, AccessRecord, Instant),
 }
 
 impl Done {
     pub fn new(
-        log: Option<Arc<AccessLog>>,
+        log: Arc<AccessLog>,
         site: Option<String>,
         meta: &Meta,
         status: u16,
         event_id: Option<String>,
-        upstream: Option<(SocketAddr, InflightGuard)>,
+        upstream: Option<SocketAddr>,
     ) -> Self {
-        let (up_addr, guard) = match upstream {
-            Some((a, g)) => (Some(a.to_string()), Some(g)),
-            None => (None, None),
-        };
-        let log = log.map(|l| {
+        let up_addr = upstream.map(|a| a.to_string());
+        let log = {
+            let l = log;
             let rec = AccessRecord {
                 time: time::rfc3339_now(),
                 site: site.unwrap_or_else(|| "-".into()),
@@ -48,17 +44,16 @@ impl Done {
                 event_id,
             };
             (l, rec, meta.started)
-        });
-        Self { log, _guard: guard }
+        };
+        Self { log }
     }
 }
 
 impl OnDone for Done {
     fn done(self: Box<Self>, bytes: u64, _complete: bool) {
-        if let Some((log, mut rec, started)) = self.log {
-            rec.bytes = bytes;
-            rec.duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
-            log.write(&rec);
-        }
+        let (log, mut rec, started) = self.log;
+        rec.bytes = bytes;
+        rec.duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+        log.write(&rec);
     }
 }

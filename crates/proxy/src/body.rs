@@ -171,23 +171,30 @@ pub struct RespBody {
     inner: RespInner,
     sent: u64,
     on_done: Option<Box<dyn OnDone>>,
+    /// Held until the body is done: the upstream's in-flight count.
+    _guard: Option<crate::upstream::InflightGuard>,
 }
 
 impl RespBody {
     pub fn full(b: impl Into<Bytes>) -> Self {
-        Self { inner: RespInner::Full(Some(b.into())), sent: 0, on_done: None }
+        Self { inner: RespInner::Full(Some(b.into())), sent: 0, on_done: None, _guard: None }
     }
 
     pub fn empty() -> Self {
-        Self { inner: RespInner::Full(None), sent: 0, on_done: None }
+        Self { inner: RespInner::Full(None), sent: 0, on_done: None, _guard: None }
     }
 
     pub fn stream(b: Incoming) -> Self {
-        Self { inner: RespInner::Stream(b), sent: 0, on_done: None }
+        Self { inner: RespInner::Stream(b), sent: 0, on_done: None, _guard: None }
     }
 
     pub fn chained(prefix: Bytes, rest: Incoming) -> Self {
-        Self { inner: RespInner::Chained(Some(prefix), rest), sent: 0, on_done: None }
+        Self { inner: RespInner::Chained(Some(prefix), rest), sent: 0, on_done: None, _guard: None }
+    }
+
+    pub fn with_guard(mut self, g: Option<crate::upstream::InflightGuard>) -> Self {
+        self._guard = g;
+        self
     }
 
     pub fn with_done(mut self, d: Option<Box<dyn OnDone>>) -> Self {

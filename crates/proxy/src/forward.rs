@@ -57,7 +57,18 @@ const HOP_BY_HOP: &[HeaderName] = &[
 ];
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
-    // Headers named in Connection are hop-by-hop too.
+    if h.contains_key(header::CONNECTION) {
+        strip_connection_named(h);
+    }
+    for n in HOP_BY_HOP {
+        h.remove(n);
+    }
+    h.remove("keep-alive");
+    h.remove("proxy-connection");
+}
+
+/// Headers named in Connection are hop-by-hop too.
+fn strip_connection_named(h: &mut HeaderMap) {
     let named: Vec<HeaderName> = h
         .get_all(header::CONNECTION)
         .iter()
@@ -68,11 +79,6 @@ fn strip_hop_by_hop(h: &mut HeaderMap) {
     for n in named {
         h.remove(n);
     }
-    for n in HOP_BY_HOP {
-        h.remove(n);
-    }
-    h.remove("keep-alive");
-    h.remove("proxy-connection");
 }
 
 pub fn is_upgrade_request(h: &HeaderMap) -> bool {
@@ -89,9 +95,9 @@ fn forwarded_for(ip: std::net::IpAddr) -> String {
     }
 }
 
-/// The headers the upstream gets.
-fn upstream_headers(rt: &Runtime, parts: &http::request::Parts, meta: &Meta, conn: &ConnInfo, upgrade: bool) -> HeaderMap {
-    let mut h = parts.headers.clone();
+/// The headers the upstream gets (the client's, rewritten in place).
+fn upstream_headers(rt: &Runtime, parts: &mut http::request::Parts, meta: &Meta, conn: &ConnInfo, upgrade: bool) -> HeaderMap {
+    let mut h = std::mem::take(&mut parts.headers);
     let up_value = h.get(header::UPGRADE).cloned();
     strip_hop_by_hop(&mut h);
     if upgrade && let Some(u) = up_value {
@@ -138,15 +144,18 @@ fn upstream_headers(rt: &Runtime, parts: &http::request::Parts, meta: &Meta, con
 pub async fn forward(
     rt: &Arc<Runtime>,
     site: &Arc<SiteRt>,
-    parts: http::request::Parts,
+    mut parts: http::request::Parts,
     body: ReqBody,
     meta: &Meta,
     conn: &ConnInfo,
     client_upgrade: Option<OnUpgrade>,
 ) -> Result<(Response<RespBody>, SocketAddr, InflightGuard), Failure> {
-    let headers = upstream_headers(rt, &parts, meta, conn, client_upgrade.is_some());
-    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let headers = upstream_headers(rt, &mut parts, meta, conn, client_upgrade.is_some());
+    let pq = parts.uri.path_and_query().cloned().unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
     let replay = body.replayable();
+    // Keep a copy of the headers only when a retry is possible.
+    let retry_headers = (replay.is_some() && site.pool.servers.len() > 1).then(|| headers.clone());
+    let mut headers = Some(headers);
     let mut body = Some(body);
     let mut tried: Vec<usize> = Vec::new();
     loop {
@@ -154,8 +163,13 @@ pub async fn forward(
             return Err(Failure::NoServer);
         };
         tried.push(i);
-        let addr = site.pool.servers[i].addr;
-        let uri: Uri = format!("http://{addr}{pq}").parse().map_err(|e: http::uri::InvalidUri| Failure::Upstream(e.to_string()))?;
+        let server = &site.pool.servers[i];
+        let addr = server.addr;
+        let mut up = http::uri::Parts::default();
+        up.scheme = Some(http::uri::Scheme::HTTP);
+        up.authority = Some(server.authority.clone());
+        up.path_and_query = Some(pq.clone());
+        let uri = Uri::from_parts(up).map_err(|e| Failure::Upstream(e.to_string()))?;
         let b = match body.take() {
             Some(b) => b,
             None => match &replay {
@@ -166,7 +180,10 @@ pub async fn forward(
         let mut req = Request::new(b);
         *req.method_mut() = parts.method.clone();
         *req.uri_mut() = uri;
-        *req.headers_mut() = headers.clone();
+        *req.headers_mut() = match headers.take() {
+            Some(h) => h,
+            None => retry_headers.clone().unwrap_or_default(),
+        };
         let guard = site.pool.start(i);
         let sent = tokio::time::timeout(rt.config.timeouts.upstream_response.0, rt.client.request(req)).await;
         let resp = match sent {
@@ -191,7 +208,7 @@ pub async fn forward(
             Ok(Ok(r)) => r,
         };
         site.pool.succeeded(i);
-        let resp = respond(site, resp, client_upgrade).await?;
+        let resp = respond(site, resp, client_upgrade, rt.config.timeouts.upstream_response.0).await?;
         return Ok((resp, addr, guard));
     }
 }
@@ -207,10 +224,57 @@ fn caused_by_too_large(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Responses up to this size (by Content-Length) are read whole before the
+/// head is sent, so head and body leave in one write, as nginx's proxy
+/// buffering does; upstreams often send them in separate segments.
+const COALESCE: u64 = 32 * 1024;
+
+fn is_event_stream(h: &HeaderMap) -> bool {
+    h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
+}
+
+/// For a body of unknown length: waits for the first frame, then takes
+/// what is already there without waiting. If that reaches the end, the
+/// response goes out whole (one write, with a Content-Length) instead of
+/// chunk by chunk; otherwise it streams on from where it is.
+async fn gather_available(mut body: hyper::body::Incoming, timeout: std::time::Duration) -> Result<RespBody, Failure> {
+    use futures_util::FutureExt;
+    use http_body_util::BodyExt;
+    let mut buf = bytes::BytesMut::new();
+    let first = match tokio::time::timeout(timeout, body.frame()).await {
+        Err(_) => return Err(Failure::Timeout),
+        Ok(None) => return Ok(RespBody::empty()),
+        Ok(Some(Err(e))) => return Err(Failure::Upstream(e.to_string())),
+        Ok(Some(Ok(f))) => f,
+    };
+    if let Ok(d) = first.into_data() {
+        buf.extend_from_slice(&d);
+    }
+    // Let the upstream connection task hand over what it has already read.
+    tokio::task::yield_now().await;
+    while buf.len() as u64 <= COALESCE {
+        if http_body::Body::is_end_stream(&body) {
+            return Ok(RespBody::full(buf.freeze()));
+        }
+        match body.frame().now_or_never() {
+            Some(None) => return Ok(RespBody::full(buf.freeze())),
+            Some(Some(Ok(f))) => {
+                if let Ok(d) = f.into_data() {
+                    buf.extend_from_slice(&d);
+                }
+            }
+            Some(Some(Err(e))) => return Err(Failure::Upstream(e.to_string())),
+            None => break,
+        }
+    }
+    Ok(RespBody::chained(buf.freeze(), body))
+}
+
 async fn respond(
     site: &SiteRt,
     mut resp: Response<hyper::body::Incoming>,
     client_upgrade: Option<OnUpgrade>,
+    timeout: std::time::Duration,
 ) -> Result<Response<RespBody>, Failure> {
     let status = resp.status();
     if status == StatusCode::SWITCHING_PROTOCOLS {
@@ -251,6 +315,15 @@ async fn respond(
     }
     let body = if response::wants_body(site, &parts.headers) {
         response::filter(site, &mut parts.headers, body).await.map_err(|e| Failure::Upstream(e.to_string()))?
+    } else if http_body::Body::size_hint(&body).exact().is_some_and(|n| n > 0 && n <= COALESCE) {
+        use http_body_util::BodyExt;
+        match tokio::time::timeout(timeout, body.collect()).await {
+            Ok(Ok(b)) => RespBody::full(b.to_bytes()),
+            Ok(Err(e)) => return Err(Failure::Upstream(e.to_string())),
+            Err(_) => return Err(Failure::Timeout),
+        }
+    } else if http_body::Body::size_hint(&body).exact().is_none() && !is_event_stream(&parts.headers) {
+        gather_available(body, timeout).await?
     } else {
         RespBody::stream(body)
     };

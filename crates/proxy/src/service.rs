@@ -109,6 +109,8 @@ fn host_of(req: &Request<Incoming>) -> Result<String, &'static str> {
 async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Request<Incoming>, started: Instant) -> Response<RespBody> {
     let cfg = &rt.config;
     let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    // User-Agent and Referer are only kept for the access log.
+    let logging = shared.access.load().is_some();
     let mut meta = Meta {
         started,
         method: req.method().as_str().to_owned(),
@@ -116,8 +118,8 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
         host: String::new(),
         client_ip: conn.peer.ip(),
         version: version_str(req.version()),
-        user_agent: header_str(req.headers(), header::USER_AGENT),
-        referer: header_str(req.headers(), header::REFERER),
+        user_agent: if logging { header_str(req.headers(), header::USER_AGENT) } else { None },
+        referer: if logging { header_str(req.headers(), header::REFERER) } else { None },
         tls: conn.tls,
     };
     meta.client_ip = client_ip(conn.peer.ip(), req.headers(), &cfg.server.client_ip_header, &cfg.server.trusted);
@@ -386,10 +388,17 @@ pub fn finish(
     m.status(status);
     m.latency.observe(meta.started.elapsed());
     let access = shared.access.load_full();
-    if access.is_none() && upstream.is_none() {
-        return resp;
-    }
+    let (addr, guard) = match upstream {
+        Some((a, g)) => (Some(a), Some(g)),
+        None => (None, None),
+    };
+    let Some(access) = access else {
+        if guard.is_none() {
+            return resp;
+        }
+        return resp.map(|b| b.with_guard(guard));
+    };
     let (parts, body) = resp.into_parts();
-    let done = crate::access::Done::new(access, site.map(|s| s.name.clone()), meta, status, event_id, upstream);
-    Response::from_parts(parts, body.with_done(Some(Box::new(done))))
+    let done = crate::access::Done::new(access, site.map(|s| s.name.clone()), meta, status, event_id, addr);
+    Response::from_parts(parts, body.with_guard(guard).with_done(Some(Box::new(done))))
 }

@@ -15,6 +15,8 @@ use haetae_config::Balance;
 /// nor resets in-flight counts.
 pub struct ServerState {
     pub addr: SocketAddr,
+    /// `addr` as a URI authority, parsed once.
+    pub authority: http::uri::Authority,
     pub up: Arc<AtomicBool>,
     pub inflight: Arc<AtomicUsize>,
     passive_fails: AtomicU32,
@@ -35,8 +37,10 @@ fn now_ms() -> u64 {
 
 impl ServerState {
     pub fn new(addr: SocketAddr) -> Self {
+        let authority = addr.to_string().parse().unwrap_or_else(|_| http::uri::Authority::from_static("127.0.0.1"));
         Self {
             addr,
+            authority,
             up: Arc::new(AtomicBool::new(true)),
             inflight: Arc::new(AtomicUsize::new(0)),
             passive_fails: AtomicU32::new(0),

@@ -71,6 +71,12 @@ pub struct Detector {
     pub check: fn(&Target<'_>) -> Option<Hit>,
 }
 
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
 /// Every detector, in the order they run.
 pub const ALL: &[Detector] = &[
     Detector { name: "sqli", check: sqli::check },

@@ -9,12 +9,12 @@ use haetae_model::Confidence::{High, Medium};
 use super::{Hit, Kind, Target};
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
+enum Tok<'a> {
     Str,
     Num,
-    Word(String),
+    Word(&'a str),
     Var,
-    Op(String),
+    Op(&'a str),
     LParen,
     RParen,
     Comma,
@@ -32,7 +32,7 @@ fn is_word(b: u8) -> bool {
 }
 
 /// Tokenizes `s`; `open` is the quote the input starts inside (if any).
-fn tokenize(s: &[u8], open: Option<u8>) -> Vec<(Tok, usize)> {
+fn tokenize(s: &[u8], open: Option<u8>) -> Vec<(Tok<'_>, usize)> {
     let mut t = Vec::new();
     let mut i = 0;
     if let Some(q) = open {
@@ -55,7 +55,7 @@ fn tokenize(s: &[u8], open: Option<u8>) -> Vec<(Tok, usize)> {
             }
             b'`' => {
                 i = memchr::memchr(b'`', &s[i + 1..]).map_or(s.len(), |p| i + 2 + p);
-                t.push((Tok::Word("`ident`".into()), start));
+                t.push((Tok::Word("`ident`"), start));
             }
             b'-' if s.get(i + 1) == Some(&b'-') => {
                 i = memchr::memchr(b'\n', &s[i..]).map_or(s.len(), |p| i + p + 1);
@@ -124,7 +124,7 @@ fn tokenize(s: &[u8], open: Option<u8>) -> Vec<(Tok, usize)> {
                 while i < s.len() && matches!(s[i], b'=' | b'<' | b'>' | b'|' | b'&' | b'!') && i - start < 3 {
                     i += 1;
                 }
-                let op = String::from_utf8_lossy(&s[start..i]).into_owned();
+                let op = std::str::from_utf8(&s[start..i]).unwrap_or("?");
                 t.push((Tok::Op(op), start));
             }
             b if is_word_start(b) => {
@@ -132,7 +132,8 @@ fn tokenize(s: &[u8], open: Option<u8>) -> Vec<(Tok, usize)> {
                 while i < s.len() && is_word(s[i]) {
                     i += 1;
                 }
-                let w = String::from_utf8_lossy(&s[start..i]).into_owned();
+                // Non-UTF-8 bytes make a word no keyword can equal.
+                let w = std::str::from_utf8(&s[start..i]).unwrap_or("\u{fffd}");
                 t.push((Tok::Word(w), start));
             }
             _ => {
@@ -163,25 +164,25 @@ fn string_end(s: &[u8], mut i: usize, q: u8) -> usize {
     s.len()
 }
 
-fn word(t: &Tok) -> Option<&str> {
+fn word<'a>(t: &Tok<'a>) -> Option<&'a str> {
     match t {
-        Tok::Word(w) => Some(w.as_str()),
+        Tok::Word(w) => Some(w),
         _ => None,
     }
 }
 
 fn is_bool_op(t: &Tok) -> bool {
     match t {
-        Tok::Word(w) => matches!(w.as_str(), "or" | "and" | "xor" | "div" | "not"),
-        Tok::Op(o) => matches!(o.as_str(), "||" | "&&" | "|" | "&" | "^"),
+        Tok::Word(w) => matches!(*w, "or" | "and" | "xor" | "div" | "not"),
+        Tok::Op(o) => matches!(*o, "||" | "&&" | "|" | "&" | "^"),
         _ => false,
     }
 }
 
 fn is_cmp(t: &Tok) -> bool {
     match t {
-        Tok::Op(o) => matches!(o.as_str(), "=" | "==" | "<" | ">" | "<=" | ">=" | "<>" | "!=" | "<=>" | "!<" | "!>"),
-        Tok::Word(w) => matches!(w.as_str(), "like" | "rlike" | "regexp" | "is" | "in" | "between" | "sounds" | "glob"),
+        Tok::Op(o) => matches!(*o, "=" | "==" | "<" | ">" | "<=" | ">=" | "<>" | "!=" | "<=>" | "!<" | "!>"),
+        Tok::Word(w) => matches!(*w, "like" | "rlike" | "regexp" | "is" | "in" | "between" | "sounds" | "glob"),
         _ => false,
     }
 }
@@ -252,7 +253,7 @@ const STATEMENTS: &[&str] = &[
 
 /// True when the tokens from `i` form a boolean tail that is always true or
 /// otherwise meaningful: `or 1=1`, `or 'a'='a`, `and sleep(5)`, `or true--`.
-fn boolean_tail(t: &[(Tok, usize)], i: usize) -> Option<&'static str> {
+fn boolean_tail(t: &[(Tok<'_>, usize)], i: usize) -> Option<&'static str> {
     let op = &t.get(i)?.0;
     if !is_bool_op(op) {
         return None;
@@ -261,7 +262,7 @@ fn boolean_tail(t: &[(Tok, usize)], i: usize) -> Option<&'static str> {
     loop {
         match t.get(j).map(|x| &x.0) {
             Some(Tok::LParen) => j += 1,
-            Some(Tok::Op(o)) if o == "!" || o == "-" || o == "~" => j += 1,
+            Some(Tok::Op(o)) if *o == "!" || *o == "-" || *o == "~" => j += 1,
             _ => break,
         }
     }
@@ -272,7 +273,7 @@ fn boolean_tail(t: &[(Tok, usize)], i: usize) -> Option<&'static str> {
     {
         return Some("boolean condition with a SQL function call");
     }
-    if matches!(a, Tok::Word(w) if w == "exists" || w == "select") {
+    if matches!(a, Tok::Word(w) if *w == "exists" || *w == "select") {
         return Some("boolean condition with a subquery");
     }
     if !is_operand(a) {
@@ -288,8 +289,8 @@ fn boolean_tail(t: &[(Tok, usize)], i: usize) -> Option<&'static str> {
             loop {
                 match t.get(m).map(|x| &x.0) {
                     Some(Tok::LParen) => m += 1,
-                    Some(Tok::Word(w)) if w == "not" || w == "binary" => m += 1,
-                    Some(Tok::Word(w)) if w == "null" => return Some("tautology"),
+                    Some(Tok::Word(w)) if *w == "not" || *w == "binary" => m += 1,
+                    Some(Tok::Word(w)) if *w == "null" => return Some("tautology"),
                     _ => break,
                 }
             }
@@ -298,7 +299,7 @@ fn boolean_tail(t: &[(Tok, usize)], i: usize) -> Option<&'static str> {
         // `or 1--`, `or true#`, `or 1` at the end: true by itself.
         None | Some(Tok::Comment) | Some(Tok::Semi) if matches!(a, Tok::Num | Tok::Str | Tok::Word(_)) => match a {
             Tok::Num => Some("always-true literal"),
-            Tok::Word(w) if w == "true" || w == "null" => Some("always-true literal"),
+            Tok::Word(w) if *w == "true" || *w == "null" => Some("always-true literal"),
             _ => None,
         },
         _ => None,
@@ -307,7 +308,7 @@ fn boolean_tail(t: &[(Tok, usize)], i: usize) -> Option<&'static str> {
 
 /// Looks at the token stream from `i` (just after a string break, a number,
 /// or the start) and says why it is an attack.
-fn judge_tail(t: &[(Tok, usize)], mut i: usize, after_break: bool) -> Option<(&'static str, usize)> {
+fn judge_tail(t: &[(Tok<'_>, usize)], mut i: usize, after_break: bool) -> Option<(&'static str, usize)> {
     // Closing parentheses of the application's own query: `') or ('a'='a`.
     while matches!(t.get(i).map(|x| &x.0), Some(Tok::RParen)) {
         i += 1;
@@ -326,7 +327,7 @@ fn judge_tail(t: &[(Tok, usize)], mut i: usize, after_break: bool) -> Option<(&'
             }
         }
         Tok::Word(w) => {
-            let w = w.as_str();
+            let w = *w;
             let next = t.get(i + 1).and_then(|x| word(&x.0));
             match (w, next) {
                 ("union", Some("select" | "all" | "distinct")) => return Some(("UNION SELECT", at)),
@@ -338,17 +339,17 @@ fn judge_tail(t: &[(Tok, usize)], mut i: usize, after_break: bool) -> Option<(&'
                 _ => {}
             }
         }
-        Tok::Op(o) if after_break && matches!(o.as_str(), "||" | "+" | "-" | "*" | "/" | "=" | "<>" | "!=") => {
+        Tok::Op(o) if after_break && matches!(*o, "||" | "+" | "-" | "*" | "/" | "=" | "<>" | "!=") => {
             // `'||pg_sleep(5)--`, `'+(select ...)+'`, `'='`, `'-sleep(5)-'`
             let mut j = i + 1;
             while matches!(t.get(j).map(|x| &x.0), Some(Tok::LParen)) {
                 j += 1;
             }
             match t.get(j).map(|x| &x.0) {
-                Some(Tok::Word(w)) if SQL_FUNCS.contains(&w.as_str()) || w == "select" => {
+                Some(Tok::Word(w)) if SQL_FUNCS.contains(w) || *w == "select" => {
                     return Some(("string break then expression", at));
                 }
-                Some(Tok::Str) if o == "=" => return Some(("string break then comparison", at)),
+                Some(Tok::Str) if *o == "=" => return Some(("string break then comparison", at)),
                 _ => {}
             }
         }
@@ -372,7 +373,7 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
         } else {
             // Bare: a number (possibly negative/parenthesized) then a tail.
             let mut i = 0;
-            while matches!(t.get(i).map(|x| &x.0), Some(Tok::Op(o)) if o == "-") {
+            while matches!(t.get(i).map(|x| &x.0), Some(Tok::Op(o)) if *o == "-") {
                 i += 1;
             }
             if matches!(t.get(i).map(|x| &x.0), Some(Tok::Num))
@@ -386,8 +387,8 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
             let next = t.get(k + 1).map(|x| &x.0);
             match tok {
                 Tok::Word(w) => {
-                    let w = w.as_str();
-                    if w == "union" && matches!(next, Some(Tok::Word(n)) if n == "select" || n == "all" || n == "distinct") {
+                    let w = *w;
+                    if w == "union" && matches!(next, Some(Tok::Word(n)) if *n == "select" || *n == "all" || *n == "distinct") {
                         return Some(("UNION SELECT", *at, false));
                     }
                     if matches!(next, Some(Tok::LParen))
@@ -417,7 +418,7 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
                         if let Some(f) = from
                             && matches!(t.get(k + 1 + f + 1).map(|x| &x.0), Some(Tok::Word(_)) | Some(Tok::Str))
                             && t[k + 1..k + 1 + f].iter().any(|x| {
-                                matches!(x.0, Tok::Comma | Tok::LParen | Tok::Var | Tok::Op(_)) || matches!(&x.0, Tok::Word(w) if w == "*")
+                                matches!(x.0, Tok::Comma | Tok::LParen | Tok::Var | Tok::Op(_)) || matches!(&x.0, Tok::Word(w) if *w == "*")
                             })
                         {
                             return Some(("SELECT ... FROM", *at, false));
