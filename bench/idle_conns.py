@@ -51,7 +51,7 @@ async def main(a):
 [timeouts]\nclient_header = "300s"\n
 [[site]]\nname = "idle"\nhosts = ["*"]\n[site.upstream]\nservers = ["{a.upstream}"]\n""")
         p = subprocess.Popen([a.bin, "run", "--config", cfg], stderr=subprocess.DEVNULL,
-                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536)))
+                             preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard)))
         try:
             for _ in range(100):
                 try:
@@ -67,7 +67,7 @@ async def main(a):
             held.clear()
             time.sleep(1)
             before = rss_kib(p.pid)
-            batch = 500
+            batch = int(os.environ.get("BATCH", "500"))
             for i in range(0, a.conns, batch):
                 await asyncio.gather(*(one(port, held) for _ in range(min(batch, a.conns - i))))
             time.sleep(2)

@@ -1,6 +1,10 @@
 //! The `haetae` command. A thin shell: each subcommand calls into the
 //! library crates.
 
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod cli;
 mod demo;
 mod quick;

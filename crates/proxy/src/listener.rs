@@ -90,10 +90,10 @@ pub async fn accept_loop(
             if tls {
                 let Some(cfg) = shared.rt.load().tls.clone() else { return };
                 let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
-                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                match tokio::time::timeout(timeout, Box::pin(acceptor.accept(stream))).await {
                     Ok(Ok(s)) => {
                         let proto = if s.get_ref().1.alpn_protocol() == Some(b"h2") { Proto::H2 } else { Proto::H1 };
-                        serve(shared.clone(), s, peer, true, proto, shutdown).await
+                        Box::pin(serve(shared.clone(), s, peer, true, proto, shutdown)).await
                     }
                     Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
                     Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -108,7 +108,7 @@ pub async fn accept_loop(
                 match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
                     Ok(Ok(1)) => {
                         let proto = if first[0] == b'P' { Proto::Detect } else { Proto::H1 };
-                        serve(shared.clone(), stream, peer, false, proto, shutdown).await;
+                        Box::pin(serve(shared.clone(), stream, peer, false, proto, shutdown)).await;
                     }
                     _ => tracing::debug!(%peer, "connection closed: no request"),
                 }
@@ -125,48 +125,78 @@ enum Proto {
     Detect,
 }
 
+/// Serves one connection until it ends or shutdown drains it. The
+/// connection is boxed at its exact type: an async fn's state is as large
+/// as its largest branch, and a plain HTTP/1 connection should not carry
+/// the size of an HTTP/2 or TLS one while it idles.
+macro_rules! drive {
+    ($conn:expr, $shutdown:expr) => {{
+        let mut conn = Box::pin($conn);
+        tokio::select! {
+            r = conn.as_mut() => r.map_err(Box::<dyn std::error::Error + Send + Sync>::from),
+            _ = $shutdown.changed() => {
+                conn.as_mut().graceful_shutdown();
+                conn.as_mut().await.map_err(Box::<dyn std::error::Error + Send + Sync>::from)
+            }
+        }
+    }};
+}
+
 async fn serve<I>(shared: Arc<Shared>, io: I, peer: SocketAddr, tls: bool, proto: Proto, mut shutdown: watch::Receiver<bool>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let builder = {
+    let (header_timeout, buf, max_headers) = {
         let rt = shared.rt.load();
         let c = &rt.config;
-        let mut b = auto::Builder::new(TokioExecutor::new());
         let buf = (c.limits.max_header_bytes.0 + c.limits.max_uri_bytes.0 + 4096).max(16 * 1024) as usize;
-        b.http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(c.timeouts.client_header.0)
-            .keep_alive(true)
-            .max_buf_size(buf)
-            // One more than our own limit, so the service sees the excess
-            // and answers it with 431 and an event.
-            .max_headers(c.limits.max_header_count + 1);
-        b.http2()
-            .timer(TokioTimer::new())
-            .max_concurrent_streams(256)
-            .max_header_list_size(buf as u32)
-            // Idle h2 connections are pinged; a peer that stops answering
-            // is dropped.
-            .keep_alive_interval(Some(c.timeouts.client_header.0.max(std::time::Duration::from_secs(1))))
-            .keep_alive_timeout(c.timeouts.client_header.0.max(std::time::Duration::from_secs(1)));
-        match proto {
-            Proto::H1 => b = b.http1_only(),
-            Proto::H2 => b = b.http2_only(),
-            Proto::Detect => {}
-        }
-        b
+        // One more header than our own limit, so the service sees the
+        // excess and answers it with 431 and an event.
+        (c.timeouts.client_header.0, buf, c.limits.max_header_count + 1)
     };
+    let ping = header_timeout.max(std::time::Duration::from_secs(1));
     let info = Arc::new(ConnInfo { peer, tls });
     let sh = shared.clone();
-    let svc = service_fn(move |req| handle(sh.clone(), info.clone(), req));
-    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
-    tokio::pin!(conn);
-    let result = tokio::select! {
-        r = conn.as_mut() => r,
-        _ = shutdown.changed() => {
-            conn.as_mut().graceful_shutdown();
-            conn.as_mut().await
+    // Boxed: hyper keeps the service future in a slot that lives as long
+    // as the connection; boxing frees the (large) request state when the
+    // request ends instead of holding it on every idle keep-alive connection.
+    let svc = service_fn(move |req| Box::pin(handle(sh.clone(), info.clone(), req)));
+    let io = TokioIo::new(io);
+    // With the protocol known (first byte, or ALPN), hyper's own builders
+    // are used: hyper-util's auto connection carries both protocols' state
+    // and a rewind buffer on every connection.
+    let result = match proto {
+        Proto::H1 => {
+            let mut b = hyper::server::conn::http1::Builder::new();
+            b.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true).max_buf_size(buf).max_headers(max_headers);
+            drive!(b.serve_connection(io, svc).with_upgrades(), shutdown)
+        }
+        Proto::H2 => {
+            let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+            // Idle h2 connections are pinged; a peer that stops answering
+            // is dropped.
+            b.timer(TokioTimer::new())
+                .max_concurrent_streams(256)
+                .max_header_list_size(buf as u32)
+                .keep_alive_interval(Some(ping))
+                .keep_alive_timeout(ping);
+            drive!(b.serve_connection(io, svc), shutdown)
+        }
+        Proto::Detect => {
+            let mut b = auto::Builder::new(TokioExecutor::new());
+            b.http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .keep_alive(true)
+                .max_buf_size(buf)
+                .max_headers(max_headers);
+            b.http2()
+                .timer(TokioTimer::new())
+                .max_concurrent_streams(256)
+                .max_header_list_size(buf as u32)
+                .keep_alive_interval(Some(ping))
+                .keep_alive_timeout(ping);
+            drive!(b.serve_connection_with_upgrades(io, svc), shutdown)
         }
     };
     if let Err(e) = result {

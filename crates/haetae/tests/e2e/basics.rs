@@ -160,3 +160,53 @@ fn custom_block_page_and_method_policy() {
     assert_eq!(request(h.port, "DELETE", "/", &[], b"").status, 405);
     assert_eq!(request(h.port, "PUT", "/", &[], b"x").status, 405);
 }
+
+#[test]
+fn sites_are_chosen_by_host_and_unknown_hosts_are_refused() {
+    let (_a, up_a) = origin();
+    let dead = free_port();
+    let sites = format!(
+        r#"
+[[site]]
+name = "shop"
+hosts = ["shop.test", "www.shop.test"]
+mode = "prevention"
+[site.upstream]
+servers = ["127.0.0.1:{up_a}"]
+
+[[site]]
+name = "blog"
+hosts = ["blog.test"]
+mode = "detection"
+[site.upstream]
+servers = ["127.0.0.1:{dead}"]
+"#
+    );
+    let h = Haetae::run("", &sites, "");
+    let req = |host: &str, path: &str| {
+        parse(&raw(h.port, format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes()))
+    };
+    assert_eq!(req("shop.test", "/").status, 200);
+    assert_eq!(req("WWW.Shop.Test:8080", "/").status, 200, "host match ignores case and port");
+    assert_eq!(req("blog.test", "/").status, 502, "blog goes to its own (dead) upstream");
+    assert_eq!(req("shop.test", "/?q=%27%20or%201=1--").status, 403, "shop is in prevention");
+    assert_eq!(req("blog.test", "/?q=%27%20or%201=1--").status, 502, "blog only logs, then forwards");
+    assert_eq!(req("other.test", "/").status, 421, "no default site: misdirected");
+    let m = h.metrics();
+    assert!(m.contains("haetae_requests_total{site=\"shop\",status=\"200\"} 2"), "{m}");
+    assert!(m.contains("haetae_detections_total{site=\"blog\"} 1"), "{m}");
+}
+
+#[test]
+fn response_hook_strips_html_comments_within_its_buffer() {
+    let (_o, up) = origin();
+    let site = SITE.replace("[site.upstream]", "[site.response]\nstrip_html_comments = true\nmax_buffer = \"64KiB\"\n[site.upstream]");
+    let h = Haetae::run("", &site, &format!("127.0.0.1:{up}"));
+    let small = get(h.port, "/", &[]);
+    assert!(!small.body.contains("<!--") && small.body.contains("Haetae demo site"), "{}", small.body);
+    assert_eq!(small.header("content-length").and_then(|v| v.parse::<usize>().ok()), Some(small.raw_body.len()));
+    // Larger than the buffer: streamed through untouched.
+    let big = get(h.port, "/_demo/big?kb=200", &[]);
+    assert!(big.body.contains("<!-- note: internal -->"));
+    assert!(big.raw_body.len() > 200 * 1024);
+}
