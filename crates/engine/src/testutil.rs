@@ -1,6 +1,6 @@
-use haetae_model::Source;
+use haetae_model::{Confidence, Source};
 
-use crate::detect::{Kind, Target};
+use crate::detect::{Hit, Kind, Target};
 use crate::normalize::Evasion;
 
 pub fn target<'a>(raw: &'a [u8], norm: &'a [u8], ev: Evasion) -> Target<'a> {
@@ -9,4 +9,10 @@ pub fn target<'a>(raw: &'a [u8], norm: &'a [u8], ev: Evasion) -> Target<'a> {
 
 pub fn target_kind<'a>(raw: &'a [u8], norm: &'a [u8], ev: Evasion, kind: Kind) -> Target<'a> {
     Target { source: Source::Query, kind, key: "q", raw, norm, evasion: ev }
+}
+
+/// Normalizes `s` and runs one detector's `check` on it as a query value.
+pub fn confidence(check: fn(&Target<'_>) -> Option<Hit>, s: &str) -> Option<Confidence> {
+    let (norm, ev) = crate::normalize::normalize(s.as_bytes());
+    check(&target(s.as_bytes(), &norm, ev)).map(|h| h.confidence)
 }

@@ -68,6 +68,35 @@ pub struct Event {
 }
 
 impl Event {
+    /// A request refused by a protocol check (bad framing, limits, unknown
+    /// host) rather than by inspection. Callers fill in what they know of
+    /// the request.
+    pub fn rejected(status: u16, reason: String) -> Self {
+        Event {
+            id: new_event_id(),
+            time: time::rfc3339_now(),
+            site: "-".into(),
+            client_ip: String::new(),
+            method: String::new(),
+            host: String::new(),
+            url: String::new(),
+            status,
+            action: Disposition::Rejected,
+            mode: "-",
+            score: 0,
+            threshold: 0,
+            matches: vec![Match {
+                detector: "protocol",
+                rule_id: 1000,
+                location: String::new(),
+                reason,
+                confidence: haetae_model::Confidence::High,
+                score: 0,
+                excerpt: String::new(),
+            }],
+        }
+    }
+
     /// Builds the match list from engine findings, masking excerpts.
     pub fn matches_from(findings: &[haetae_model::Finding], excerpt_chars: usize) -> Vec<Match> {
         findings

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
-use haetae_events::{Disposition, Event, Match, new_event_id, time};
+use haetae_events::Event;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -220,27 +220,7 @@ fn connection_error(shared: &Shared, peer: SocketAddr, e: &(dyn std::error::Erro
         return;
     };
     shared.metrics.unrouted.status(status);
-    shared.events.load().record(Event {
-        id: new_event_id(),
-        time: time::rfc3339_now(),
-        site: "-".into(),
-        client_ip: crate::client_ip::canonical(peer.ip()).to_string(),
-        method: String::new(),
-        host: String::new(),
-        url: String::new(),
-        status,
-        action: Disposition::Rejected,
-        mode: "-",
-        score: 0,
-        threshold: 0,
-        matches: vec![Match {
-            detector: "protocol",
-            rule_id: 1000,
-            location: String::new(),
-            reason: format!("malformed HTTP: {h}"),
-            confidence: haetae_model::Confidence::High,
-            score: 0,
-            excerpt: String::new(),
-        }],
-    });
+    let mut ev = Event::rejected(status, format!("malformed HTTP: {h}"));
+    ev.client_ip = crate::client_ip::canonical(peer.ip()).to_string();
+    shared.events.load().record(ev);
 }

@@ -338,30 +338,17 @@ fn record(
 
 /// Refuses a request with a protocol error: neutral page, event, metrics.
 pub fn refuse(shared: &Shared, site: Option<&Arc<SiteRt>>, meta: &Meta, status: StatusCode, why: &str) -> Response<RespBody> {
-    let id = new_event_id();
-    shared.events.load().record(Event {
-        id: id.clone(),
-        time: time::rfc3339_now(),
-        site: site.map_or_else(|| "-".to_owned(), |s| s.name.clone()),
-        client_ip: meta.client_ip.to_string(),
-        method: meta.method.clone(),
-        host: meta.host.clone(),
-        url: meta.uri.clone(),
-        status: status.as_u16(),
-        action: Disposition::Rejected,
-        mode: site.map_or("-", |s| s.mode.as_str()),
-        score: 0,
-        threshold: 0,
-        matches: vec![Match {
-            detector: "protocol",
-            rule_id: 1000,
-            location: String::new(),
-            reason: why.to_owned(),
-            confidence: Confidence::High,
-            score: 0,
-            excerpt: String::new(),
-        }],
-    });
+    let mut ev = Event::rejected(status.as_u16(), why.to_owned());
+    let id = ev.id.clone();
+    if let Some(s) = site {
+        ev.site = s.name.clone();
+        ev.mode = s.mode.as_str();
+    }
+    ev.client_ip = meta.client_ip.to_string();
+    ev.method = meta.method.clone();
+    ev.host = meta.host.clone();
+    ev.url = meta.uri.clone();
+    shared.events.load().record(ev);
     let body = match site {
         Some(s) => s.pages.error(status.as_u16(), &id, &s.name),
         None => pages::plain(status.as_u16()),

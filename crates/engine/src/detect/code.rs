@@ -282,11 +282,9 @@ fn arithmetic_probe(s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::target;
 
     fn conf(s: &str) -> Option<Confidence> {
-        let (norm, ev) = crate::normalize::normalize(s.as_bytes());
-        check(&target(s.as_bytes(), &norm, ev)).map(|h| h.confidence)
+        crate::testutil::confidence(check, s)
     }
 
     #[test]

@@ -289,11 +289,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::target;
 
     fn conf(s: &str) -> Option<Confidence> {
-        let (norm, ev) = crate::normalize::normalize(s.as_bytes());
-        check(&target(s.as_bytes(), &norm, ev)).map(|h| h.confidence)
+        crate::testutil::confidence(check, s)
     }
 
     #[test]
