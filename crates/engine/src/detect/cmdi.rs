@@ -2,7 +2,7 @@
 //! shell separator, inside `$(...)` or backticks — once quoting tricks
 //! (`c'a't`, `c\at`, `${IFS}`) are undone.
 
-use haetae_model::Confidence::{High, Medium};
+use haetae_model::Confidence::{High, Low, Medium};
 
 use super::{Hit, Kind, Target};
 
@@ -225,7 +225,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     while i < s.len() {
         let b = s[i];
         // (separator length, strong context?)
-        let subst = matches!(b, b'`' | b'\n') || (matches!(b, b'$' | b'<' | b'>') && s.get(i + 1) == Some(&b'('));
+        // `$(`, `<(`, `>(` and a newline are code; a backtick is also
+        // Markdown's inline-code mark, so on its own it proves less.
+        let subst = b == b'\n' || (matches!(b, b'$' | b'<' | b'>') && s.get(i + 1) == Some(&b'('));
+        let backtick = b == b'`';
         let sep = match b {
             b'`' => Some((1, true)),
             b'$' if s.get(i + 1) == Some(&b'(') => Some((2, true)),
@@ -246,7 +249,13 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
                     n.is_ascii_whitespace() || matches!(n, b';' | b'|' | b'&' | b'`' | b')' | b'<' | b'>' | b'$' | b'}' | b',')
                 });
                 if shaped && (strong_word || strong_ctx) {
-                    let conf = if strong_word || subst || w.len() > 3 { High } else { Medium };
+                    let conf = if strong_word || subst {
+                        High
+                    } else if backtick {
+                        Low
+                    } else {
+                        Medium
+                    };
                     let h = Hit::new(2201, conf, format!("command injection: `{}` after a shell separator", String::from_utf8_lossy(w)), i);
                     if conf == High {
                         return Some(h);
@@ -286,6 +295,7 @@ mod tests {
             "x & powershell -enc AAAA",
             "x\nid",
             "127.0.0.1&&ping -c 3 127.0.0.1",
+            "`cat /etc/passwd`",
         ] {
             assert!(hit(a), "missed: {a}");
         }
@@ -302,6 +312,8 @@ mod tests {
             "R&D; find the type",
             "a & b; c",
             "salt & pepper",
+            "the ` type is like the `file` type",
+            "use ` print` to show ` which` one",
         ] {
             assert!(!hit(b), "false positive: {b}");
         }

@@ -279,6 +279,12 @@ fn boolean_tail(t: &[(Tok<'_>, usize)], i: usize) -> Option<&'static str> {
     if !is_operand(a) {
         return None;
     }
+    // `&`, `|`, `^` are bitwise in SQL and common in random strings:
+    // only literal comparisons (`'&1=1`) count after them.
+    let bitwise = matches!(op, Tok::Op(o) if o.len() == 1);
+    if bitwise && !matches!(a, Tok::Num | Tok::Str) {
+        return None;
+    }
     let mut k = j + 1;
     while matches!(t.get(k).map(|x| &x.0), Some(Tok::RParen)) {
         k += 1;
@@ -308,7 +314,7 @@ fn boolean_tail(t: &[(Tok<'_>, usize)], i: usize) -> Option<&'static str> {
 
 /// Looks at the token stream from `i` (just after a string break, a number,
 /// or the start) and says why it is an attack.
-fn judge_tail(t: &[(Tok<'_>, usize)], mut i: usize, after_break: bool) -> Option<(&'static str, usize)> {
+fn judge_tail(t: &[(Tok<'_>, usize)], mut i: usize, after_break: bool, s_len: usize) -> Option<(&'static str, usize)> {
     // Closing parentheses of the application's own query: `') or ('a'='a`.
     while matches!(t.get(i).map(|x| &x.0), Some(Tok::RParen)) {
         i += 1;
@@ -349,7 +355,15 @@ fn judge_tail(t: &[(Tok<'_>, usize)], mut i: usize, after_break: bool) -> Option
                 Some(Tok::Word(w)) if SQL_FUNCS.contains(w) || *w == "select" => {
                     return Some(("string break then expression", at));
                 }
-                Some(Tok::Str) if *o == "=" => return Some(("string break then comparison", at)),
+                // `'='` (the whole condition is `'x'=''`): the second string
+                // is empty or tiny and nothing but a comment follows.
+                Some(Tok::Str)
+                    if *o == "="
+                        && t.get(j + 1).map_or(s_len, |x| x.1) - t[j].1 <= 4
+                        && matches!(t.get(j + 1).map(|x| &x.0), None | Some(Tok::Comment) | Some(Tok::Semi)) =>
+                {
+                    return Some(("string break then comparison", at));
+                }
                 _ => {}
             }
         }
@@ -367,7 +381,7 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
         }
         let t = tokenize(s, open);
         if open.is_some() {
-            if let Some((why, at)) = judge_tail(&t, 1, true) {
+            if let Some((why, at)) = judge_tail(&t, 1, true, s.len()) {
                 return Some((why, at, true));
             }
         } else {
@@ -377,7 +391,7 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
                 i += 1;
             }
             if matches!(t.get(i).map(|x| &x.0), Some(Tok::Num))
-                && let Some((why, at)) = judge_tail(&t, i + 1, false)
+                && let Some((why, at)) = judge_tail(&t, i + 1, false, s.len())
             {
                 return Some((why, at, false));
             }
@@ -426,9 +440,9 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
                     }
                 }
                 Tok::Var => {
-                    // @@version and friends
+                    // @@version and friends: a name must follow.
                     let v = &s[*at..];
-                    if v.starts_with(b"@@") {
+                    if v.starts_with(b"@@") && v.len() > 4 && v[2..5].iter().all(|b| b.is_ascii_alphabetic() || *b == b'_') {
                         return Some(("server variable", *at, false));
                     }
                 }
@@ -445,6 +459,11 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
         }
     }
     None
+}
+
+fn comment_has_text(c: &[u8]) -> bool {
+    let body = c.strip_prefix(b"--").or_else(|| c.strip_prefix(b"#")).or_else(|| c.strip_prefix(b"/*")).unwrap_or(c);
+    body.iter().any(|b| b.is_ascii_alphanumeric())
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
@@ -484,6 +503,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     let (why, at, _) = scan(s)?;
     let conf = match why {
         "SELECT ... FROM" => Medium,
+        // `admin'--` / `admin'#` discard the rest of the query; text after
+        // the comment mark (as in a random password) makes that less sure.
+        "string break then comment" if comment_has_text(&s[at..]) => Medium,
         _ => High,
     };
     Some(Hit::new(4001, conf, format!("SQL: {why}"), at))
@@ -522,6 +544,11 @@ mod tests {
             "select * from users where id=1",
             "' having 1=1--",
             "x' and 1=(select count(*) from tabname); --",
+            "admin'#",
+            "admin' -- -",
+            "x'='",
+            "1 union select @@version",
+            "'&1=1--",
         ] {
             assert!(hit(a), "missed: {a}");
         }
@@ -544,8 +571,20 @@ mod tests {
             "사진을 올렸습니다. 확인 부탁드려요!",
             "union station",
             "1-2-3",
+            "@@}x9!Lq",
+            "zz:'&aB=cD&q",
+            "he wrote ='). and then the rest of a sentence",
         ] {
             assert!(!hit(b), "false positive: {b}");
+        }
+    }
+
+    #[test]
+    fn random_passwords_do_not_reach_high_confidence() {
+        for b in ["k7'#Wq9zP", "Xy'--Q3rt", "p'/*z9"] {
+            let (norm, ev) = crate::normalize::normalize(b.as_bytes());
+            let c = check(&target(b.as_bytes(), &norm, ev)).map(|h| h.confidence);
+            assert_ne!(c, Some(High), "{b}");
         }
     }
 }
