@@ -25,9 +25,10 @@ pub struct Exception {
 }
 
 impl Exception {
+    /// `norm_path` is the normalized request path; `self.path` is expected
+    /// lower-case (the engine lower-cases it once when built).
     pub fn covers(&self, norm_path: &[u8], f: &Finding) -> bool {
         if let Some(p) = &self.path {
-            let p = p.to_ascii_lowercase();
             let ok = match p.strip_suffix('*') {
                 Some(prefix) => norm_path.starts_with(prefix.as_bytes()),
                 None => {

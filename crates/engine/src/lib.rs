@@ -93,7 +93,13 @@ impl Default for Engine {
 const EXCERPT: usize = 80;
 
 impl Engine {
-    pub fn new(cfg: EngineConfig) -> Self {
+    pub fn new(mut cfg: EngineConfig) -> Self {
+        // Paths are compared with the normalized (lower-case) request path.
+        for e in &mut cfg.exceptions {
+            if let Some(p) = &mut e.path {
+                p.make_ascii_lowercase();
+            }
+        }
         let on = |name: &str| !cfg.disabled.iter().any(|d| d == name);
         let active = detect::ALL.iter().filter(|d| on(d.name)).collect();
         Self { protocol: on("protocol"), upload: on("upload"), evasion: on("evasion"), active, cfg }
@@ -105,17 +111,14 @@ impl Engine {
 
     /// Inspects a request with no time budget.
     pub fn inspect(&self, req: &Request) -> Verdict {
-        match self.inspect_until(req, None) {
-            Ok(v) => v,
-            Err(Timeout) => unreachable_timeout(),
-        }
+        // Without a deadline there is no timeout.
+        self.inspect_until(req, None).unwrap_or_default()
     }
 
     /// Inspects a request; gives up with [`Timeout`] once `deadline` passes
     /// (checked between values, so one value's cost is the granularity).
     pub fn inspect_until(&self, req: &Request, deadline: Option<Instant>) -> Result<Verdict, Timeout> {
         let mut findings: Vec<Finding> = Vec::new();
-        let norm_path = normalize::normalize(&req.path).0;
         if self.protocol {
             protocol::check(req, &mut findings);
         }
@@ -141,7 +144,10 @@ impl Engine {
         if timed_out || deadline.is_some_and(|d| Instant::now() > d) {
             return Err(Timeout);
         }
-        findings.retain(|f| !self.cfg.exceptions.iter().any(|e| e.covers(&norm_path, f)));
+        if !self.cfg.exceptions.is_empty() && !findings.is_empty() {
+            let norm_path = normalize::normalize(&req.path).0;
+            findings.retain(|f| !self.cfg.exceptions.iter().any(|e| e.covers(&norm_path, f)));
+        }
         let score: u32 = findings.iter().map(|f| f.score).sum();
         let action = if score >= self.threshold() { Action::Block } else { Action::Allow };
         Ok(Verdict { score, action, findings })
@@ -170,12 +176,6 @@ impl Engine {
             }
         }
     }
-}
-
-#[cold]
-fn unreachable_timeout() -> Verdict {
-    // inspect_until without a deadline never times out.
-    Verdict::allow()
 }
 
 pub(crate) fn make_finding(detector: &'static str, location: &str, evidence: &[u8], h: detect::Hit) -> Finding {

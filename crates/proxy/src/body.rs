@@ -39,7 +39,6 @@ pub struct Prefix {
 
 pub enum CollectError {
     TooLarge,
-    Timeout,
     Client(hyper::Error),
 }
 

@@ -27,8 +27,7 @@ fn parse_hop(s: &str) -> Option<IpAddr> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Some(ip);
     }
-    // `[v6]:port`, `v4:port`, `for=…` (Forwarded)
-    let s = s.strip_prefix("for=").unwrap_or(s).trim_matches('"');
+    // `[v6]:port`, `v4:port`
     if let Some(rest) = s.strip_prefix('[') {
         return rest.split(']').next()?.parse().ok();
     }

@@ -68,19 +68,17 @@ impl Pages {
     }
 }
 
+const DEFAULT_REFUSAL: &str = r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{status}}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;color:#222}</style>
+</head><body><h1>{{status}}</h1>
+<p>The request could not be processed. 요청을 처리할 수 없습니다.</p>
+</body></html>
+"#;
+
 /// A minimal page for refusals before a site is known (400, 413, 414, 431).
 pub fn plain(status: u16) -> Bytes {
-    render(
-        DEFAULT_ERROR
-            .replace(
-                "The service is temporarily unavailable. Please try again later. 잠시 후 다시 시도해 주세요.",
-                "The request could not be processed.",
-            )
-            .as_str(),
-        status,
-        "",
-        "",
-    )
+    render(DEFAULT_REFUSAL, status, "", "")
 }
 
 #[cfg(test)]

@@ -187,7 +187,7 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
                 let why = format!("unreadable request body: {e}");
                 return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, &why);
             }
-            Ok(Err(CollectError::Timeout)) | Err(_) => {
+            Err(_) => {
                 return refuse(shared, Some(&site), &meta, StatusCode::REQUEST_TIMEOUT, "request body not received in time");
             }
         };

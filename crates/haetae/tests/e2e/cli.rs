@@ -50,3 +50,41 @@ fn quick_proxy_command_protects_an_upstream() {
     assert!(m.contains("haetae_blocked_total{site=\"default\"} 1"), "{m}");
     assert!(m.contains("haetae_request_duration_seconds_bucket{site=\"default\""));
 }
+
+#[test]
+fn quick_proxy_writes_events_and_a_json_access_log() {
+    let (_o, up) = origin();
+    let (port, admin) = (free_port(), free_port());
+    let dir = TempDir::new("quicklogs");
+    let (events, access) = (dir.path("events.jsonl"), dir.path("access.jsonl"));
+    let p = spawn(
+        &[
+            "proxy",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--upstream",
+            &format!("127.0.0.1:{up}"),
+            "--admin",
+            &format!("127.0.0.1:{admin}"),
+            "--mode",
+            "detection",
+            "--events",
+            events.to_str().unwrap(),
+            "--access-log",
+            access.to_str().unwrap(),
+        ],
+        &[port, admin],
+    );
+    assert_eq!(get(port, "/search?q=%3Cscript%3Ealert(1)%3C/script%3E", &[("User-Agent", "probe/1")]).status, 200, "detection mode passes");
+    drop(p); // SIGTERM flushes both logs
+    let ev: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&events).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(ev["action"], "logged");
+    assert_eq!(ev["matches"][0]["detector"], "xss");
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&access).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rec = lines.iter().find(|r| r["uri"].as_str().is_some_and(|u| u.starts_with("/search"))).expect("access record");
+    assert_eq!(rec["status"], 200);
+    assert_eq!(rec["user_agent"], "probe/1");
+    assert_eq!(rec["event_id"], ev["id"]);
+    assert!(rec["bytes"].as_u64().unwrap() > 0);
+}

@@ -99,3 +99,20 @@ fn binary_upgrade_hands_over_the_sockets() {
         h.proc.log_text()
     );
 }
+
+#[test]
+fn reload_through_the_admin_api() {
+    let (_o, up) = origin();
+    let upstream = format!("127.0.0.1:{up}");
+    let h = Haetae::run("watch_config = false", SITE, &upstream);
+    assert_eq!(get(h.port, ATTACK, &[]).status, 403);
+    h.rewrite("watch_config = false", &SITE.replace("prevention", "detection"), &upstream);
+    let r = request(h.admin, "POST", "/reload", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(get(h.port, ATTACK, &[]).status, 200, "detection mode after POST /reload");
+    std::fs::write(h.config_path(), "[[site]]\nname = 1\n").unwrap();
+    let r = request(h.admin, "POST", "/reload", &[], b"");
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("haetae.toml:2:8:"), "the refusal names file:line:col: {}", r.body);
+    assert_eq!(get(h.port, ATTACK, &[]).status, 200, "the previous config keeps serving");
+}
