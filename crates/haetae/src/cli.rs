@@ -30,6 +30,9 @@ pub enum Command {
     /// Start the demo site on loopback with Haetae in front of it
     /// (prevention mode) and print requests to try.
     Demo(DemoArgs),
+    /// Measure detection: CRS regression attacks and a benign corpus,
+    /// in-process or through a running Haetae.
+    Eval(EvalArgs),
     /// Serve the demo site alone (an upstream for tests and benchmarks).
     Origin {
         #[arg(long, default_value = "127.0.0.1:8081")]
@@ -79,4 +82,40 @@ pub struct DemoArgs {
     /// Admin listener.
     #[arg(long, default_value = "127.0.0.1:9180")]
     pub admin: SocketAddr,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SensitivityArg {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// CRS regression tests (go-ftw YAML), e.g. crs/tests/regression/tests.
+    #[arg(long)]
+    pub crs_tests: Option<PathBuf>,
+    /// CRS rule files, read for each rule's paranoia level.
+    #[arg(long)]
+    pub crs_rules: Option<PathBuf>,
+    /// Benign requests, one JSON object a line (category, method, path,
+    /// headers, body).
+    #[arg(long)]
+    pub benign: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "medium")]
+    pub sensitivity: SensitivityArg,
+    /// Send every request to a running Haetae (prevention mode) at this
+    /// address instead of the in-process engine.
+    #[arg(long)]
+    pub proxy: Option<SocketAddr>,
+    /// Misses listed per family (0 = none).
+    #[arg(long, default_value_t = 10)]
+    pub misses: usize,
+    /// Exit non-zero if fewer than this % of PL 1-2 attacks are stopped.
+    #[arg(long)]
+    pub min_detection: Option<f64>,
+    /// Exit non-zero if more than this % of benign requests are stopped.
+    #[arg(long)]
+    pub max_false_positives: Option<f64>,
 }

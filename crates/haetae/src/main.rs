@@ -7,6 +7,7 @@ static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 mod cli;
 mod demo;
+mod eval;
 mod quick;
 
 use std::process::ExitCode;
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
             init_logging();
             demo::run(&d)
         }
+        cli::Command::Eval(e) => eval::run(&e),
         cli::Command::Origin { listen } => {
             init_logging();
             demo::origin(listen)
