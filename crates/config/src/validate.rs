@@ -13,8 +13,23 @@ use crate::model::Config;
 use crate::{Diagnostic, line_col};
 
 /// Detector names a user may switch off or name in an exception.
-pub const DETECTORS: &[&str] =
-    &["sqli", "xss", "cmdi", "traversal", "code", "ssrf", "crlf", "ldap", "nosql", "xxe", "scanner", "upload", "protocol", "evasion"];
+pub const DETECTORS: &[&str] = &[
+    "sqli",
+    "xss",
+    "cmdi",
+    "traversal",
+    "code",
+    "java",
+    "ssrf",
+    "crlf",
+    "ldap",
+    "nosql",
+    "xxe",
+    "scanner",
+    "upload",
+    "protocol",
+    "evasion",
+];
 
 struct Ctx<'a> {
     src: &'a str,

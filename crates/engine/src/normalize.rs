@@ -17,6 +17,8 @@ pub struct Evasion {
     pub fullwidth: bool,
     /// HTML character references decoded.
     pub html_entities: bool,
+    /// JavaScript/JSON escapes (`\u007b`, `\x3c`) decoded.
+    pub js_escapes: bool,
 }
 
 impl Evasion {
@@ -113,6 +115,33 @@ fn html_decode(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
                     (b"sol;", b'/'),
                     (b"tab;", b'\t'),
                     (b"newline;", b'\n'),
+                    (b"lbrace;", b'{'),
+                    (b"rbrace;", b'}'),
+                    (b"lcub;", b'{'),
+                    (b"rcub;", b'}'),
+                    (b"lsqb;", b'['),
+                    (b"rsqb;", b']'),
+                    (b"lbrack;", b'['),
+                    (b"rbrack;", b']'),
+                    (b"dollar;", b'$'),
+                    (b"comma;", b','),
+                    (b"period;", b'.'),
+                    (b"excl;", b'!'),
+                    (b"num;", b'#'),
+                    (b"percnt;", b'%'),
+                    (b"equals;", b'='),
+                    (b"quest;", b'?'),
+                    (b"bsol;", b'\\'),
+                    (b"verbar;", b'|'),
+                    (b"vert;", b'|'),
+                    (b"semi;", b';'),
+                    (b"grave;", b'`'),
+                    (b"plus;", b'+'),
+                    (b"ast;", b'*'),
+                    (b"midast;", b'*'),
+                    (b"commat;", b'@'),
+                    (b"lowbar;", b'_'),
+                    (b"nbsp;", b' '),
                 ];
                 let rest = &s[i + 1..];
                 if let Some((name, c)) = NAMED.iter().find(|(n, _)| rest.len() >= n.len() && rest[..n.len()].eq_ignore_ascii_case(n)) {
@@ -128,6 +157,57 @@ fn html_decode(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
     }
     if changed {
         ev.html_entities = true;
+    }
+    changed.then_some(out)
+}
+
+/// Decodes `\uXXXX`, `\u{X…}` and `\xHH`, the escapes JavaScript, JSON
+/// and many template languages read; attackers use them to hide `${`, `<`
+/// and quotes. Other backslashes stay (Windows paths, regexes).
+fn js_unescape(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
+    memchr::memchr(b'\\', s)?;
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    let mut changed = false;
+    let hexrun =
+        |from: usize, n: usize| -> Option<u32> { s.get(from..from + n)?.iter().try_fold(0u32, |acc, &b| hex(b).map(|d| acc << 4 | d)) };
+    while i < s.len() {
+        if s[i] == b'\\' {
+            match s.get(i + 1) {
+                Some(b'u' | b'U') => {
+                    if let Some(cp) = hexrun(i + 2, 4) {
+                        push_char(&mut out, cp);
+                        i += 6;
+                        changed = true;
+                        continue;
+                    }
+                    if s.get(i + 2) == Some(&b'{')
+                        && let Some(close) = s[i + 3..(i + 10).min(s.len())].iter().position(|&b| b == b'}')
+                        && close > 0
+                        && let Some(cp) = hexrun(i + 3, close)
+                    {
+                        push_char(&mut out, cp);
+                        i += 4 + close;
+                        changed = true;
+                        continue;
+                    }
+                }
+                Some(b'x' | b'X') => {
+                    if let Some(b) = hexrun(i + 2, 2) {
+                        out.push(b as u8);
+                        i += 4;
+                        changed = true;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    if changed {
+        ev.js_escapes = true;
     }
     changed.then_some(out)
 }
@@ -213,6 +293,9 @@ pub fn normalize(raw: &[u8]) -> (Vec<u8>, Evasion) {
         ev.multi_url_decode = true;
     }
     if let Some(next) = html_decode(&cur, &mut ev) {
+        cur = next;
+    }
+    if let Some(next) = js_unescape(&cur, &mut ev) {
         cur = next;
     }
     if let Some(next) = fold_utf8(&cur, &mut ev) {

@@ -72,8 +72,11 @@ const STRUCTURED_HEADERS: &[&str] = &[
 
 /// Values with nothing but letters, digits and a few inert punctuation
 /// marks cannot carry any payload the detectors look for.
+/// Dots are not inert: `java.lang.Runtime` is a payload. Neither is a
+/// base64 Java serialization stream (`rO0AB…`).
 fn inert(v: &[u8]) -> bool {
-    v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b',' | b'-' | b'@') || b >= 0x80)
+    v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b',' | b'-' | b'@') || b >= 0x80)
+        && ![&b"rO0AB"[..], b"KztAA", b"Cs7QAF"].iter().any(|m| v.starts_with(m))
 }
 
 fn lossy(b: &[u8]) -> String {

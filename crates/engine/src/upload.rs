@@ -14,26 +14,45 @@ const EXEC_EXT: &[&str] = &[
     "dll", "bat", "cmd", "com", "msi", "vbs", "ps1", "war", "jar", "htaccess", "config", "svg", "html", "htm", "xhtml",
 ];
 
+/// Headers some upload APIs (and exploits) use to name the file.
+fn is_filename_header(name: &str) -> bool {
+    let n: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    matches!(n.as_str(), "xfilename" | "xfile" | "xuploadfilename" | "filename")
+}
+
+/// An executable extension, last or inner (`a.php.jpg` runs on Apache with
+/// AddHandler).
+fn judge_name(name: &[u8], loc: &str, out: &mut Vec<Finding>) -> bool {
+    let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+    let name = name.trim_end_matches(['.', ' ']).replace('\0', "");
+    let parts: Vec<&str> = name.rsplit(['/', '\\']).next().unwrap_or("").split('.').collect();
+    if parts.len() > 1
+        && let Some(ext) = parts[1..].iter().find(|e| EXEC_EXT.contains(e))
+    {
+        let c = if parts.last() == Some(ext) { High } else { Medium };
+        out.push(make_finding(
+            "upload",
+            loc,
+            name.as_bytes(),
+            Hit::new(2311, c, format!("upload: executable or script file type .{ext}"), 0),
+        ));
+        return true;
+    }
+    false
+}
+
 pub fn check(req: &Request, out: &mut Vec<Finding>) {
-    for f in &req.files {
-        let name = String::from_utf8_lossy(&f.filename).to_ascii_lowercase();
-        let name = name.trim_end_matches(['.', ' ']).replace('\0', "");
-        let loc = format!("FILES:{}", String::from_utf8_lossy(&f.field));
-        let parts: Vec<&str> = name.rsplit(['/', '\\']).next().unwrap_or("").split('.').collect();
-        if parts.len() > 1 {
-            // Any executable extension, last or inner (`a.php.jpg` runs on
-            // Apache with AddHandler).
-            if let Some(ext) = parts[1..].iter().find(|e| EXEC_EXT.contains(e)) {
-                let c = if parts.last() == Some(ext) { High } else { Medium };
-                out.push(make_finding(
-                    "upload",
-                    &loc,
-                    name.as_bytes(),
-                    Hit::new(2311, c, format!("upload: executable or script file type .{ext}"), 0),
-                ));
-                continue;
-            }
+    for (n, v) in &req.headers {
+        if is_filename_header(n) {
+            judge_name(v, &format!("REQUEST_HEADERS:{n}"), out);
         }
+    }
+    for f in &req.files {
+        let loc = format!("FILES:{}", String::from_utf8_lossy(&f.field));
+        if judge_name(&f.filename, &loc, out) {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&f.filename).to_ascii_lowercase();
         let head = f.head.to_ascii_lowercase();
         if find(&head, b"<?php").is_some()
             || find(&head, b"<%@").is_some()

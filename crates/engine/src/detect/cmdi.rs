@@ -215,11 +215,19 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         return None;
     }
     let raw = t.norm;
-    if !raw.iter().any(|&b| matches!(b, b';' | b'|' | b'&' | b'`' | b'$' | b'\n' | b'\r' | b'<' | b'>' | b'(')) {
+    let separators = raw.iter().any(|&b| matches!(b, b';' | b'|' | b'&' | b'`' | b'$' | b'\n' | b'\r' | b'<' | b'>' | b'('));
+    // A command line with arguments has a space (or `${IFS}`, `{a,b}`).
+    if !separators && !raw.iter().any(|&b| matches!(b, b' ' | b'\t' | b'{' | b'+')) {
         return None;
     }
     let s = undo_quoting(raw);
     let s = &s[..];
+    // The command-line grammar first: it also reads values that start
+    // with a command (`ls -l /etc`), with no separator in front.
+    let line = super::shell::judge(s).map(|(c, why, at)| Hit::new(2202, c, why, at));
+    if line.as_ref().is_some_and(|h| h.confidence == High) || !separators {
+        return line;
+    }
     let mut i = 0;
     let mut best: Option<Hit> = None;
     while i < s.len() {
@@ -268,7 +276,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         }
         i += 1;
     }
-    best
+    match (best, line) {
+        (Some(b), Some(l)) => Some(if l.confidence > b.confidence { l } else { b }),
+        (b, l) => b.or(l),
+    }
 }
 
 #[cfg(test)]

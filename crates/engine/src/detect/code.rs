@@ -213,7 +213,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         }
     }
     // Java / .NET serialized objects (raw magic, hex, base64).
-    if let Some(at) = find(t.raw, b"rO0AB").or_else(|| find(s, b"aced0005")) {
+    // The base64 magic shifts with its offset in the encoded stream.
+    if let Some(at) =
+        find(t.raw, b"rO0AB").or_else(|| find(t.raw, b"KztAA")).or_else(|| find(t.raw, b"Cs7QAF")).or_else(|| find(s, b"aced0005"))
+    {
         consider(&mut best, High, "Java serialized object".into(), at.min(s.len().saturating_sub(1)), 2306);
     }
     // Server-side template injection.
@@ -250,8 +253,6 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         (b"<#assign", "FreeMarker assign"),
         (b"?new()", "FreeMarker ?new()"),
         (b"freemarker.template.utility.execute", "FreeMarker Execute"),
-        (b"java.lang.runtime", "Java Runtime reference"),
-        (b"java.lang.processbuilder", "Java ProcessBuilder reference"),
         (b"#set($", "Velocity directive"),
         (b"@java.lang.", "OGNL static access"),
         (b"#_memberaccess", "OGNL member access"),

@@ -9,9 +9,11 @@ use crate::normalize::Evasion;
 pub mod cmdi;
 pub mod code;
 pub mod crlf;
+pub mod java;
 pub mod ldap;
 pub mod nosql;
 pub mod scanner;
+pub mod shell;
 pub mod sqli;
 pub mod ssrf;
 pub mod traversal;
@@ -84,6 +86,7 @@ pub const ALL: &[Detector] = &[
     Detector { name: "cmdi", check: cmdi::check },
     Detector { name: "traversal", check: traversal::check },
     Detector { name: "code", check: code::check },
+    Detector { name: "java", check: java::check },
     Detector { name: "ssrf", check: ssrf::check },
     Detector { name: "crlf", check: crlf::check },
     Detector { name: "ldap", check: ldap::check },

@@ -38,6 +38,10 @@ const SENSITIVE: &[&[u8]] = &[
     b"/httpd.conf",
     b"/.git/config",
     b"/root/",
+    b"/proc/",
+    b"/sys/class/",
+    b"/sys/kernel/",
+    b"/sys/devices/",
 ];
 
 /// Request paths that are never meant to be served (forceful browsing).
@@ -59,8 +63,44 @@ const RESTRICTED_PATHS: &[(&[u8], bool)] = &[
     (b"/.vscode/", false),
 ];
 
-const BACKUP_EXT: &[&[u8]] =
-    &[b".bak", b".old", b".orig", b".swp", b".sql", b".sql.gz", b".tar.gz", b".tgz", b".zip~", b"~", b".save", b".backup"];
+const BACKUP_EXT: &[&[u8]] = &[
+    b".bak",
+    b".old",
+    b".orig",
+    b".swp",
+    b".sql",
+    b".sql.gz",
+    b".sql.zip",
+    b".sql.bz2",
+    b".sql.xz",
+    b".sql.tar",
+    b".tar.gz",
+    b".tgz",
+    b".zip~",
+    b"~",
+    b".save",
+    b".backup",
+    b".log",
+    b".dump",
+    b".mdb",
+    b".sqlite",
+    b".sqlite3",
+    b".db",
+];
+
+/// A hidden file or directory in the request path (`/.claude/settings.json`,
+/// `/.n8n/config`): tool state and secrets, never site content. Only
+/// `/.well-known/` is meant to be served.
+fn hidden_segment(p: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    for seg in p.split(|&b| b == b'/') {
+        if seg.len() > 1 && seg[0] == b'.' && seg[1] != b'.' && seg != b".well-known" {
+            return Some(at);
+        }
+        at += seg.len() + 1;
+    }
+    None
+}
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
@@ -81,7 +121,13 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         if let Some(last) = p.rsplit(|&b| b == b'/').next()
             && BACKUP_EXT.iter().any(|e| last.ends_with(e) && last.len() > e.len())
         {
-            return Some(Hit::new(1302, Medium, "restricted file: backup or dump", 0));
+            return Some(Hit::new(1302, High, "restricted file: backup, dump or log", 0));
+        }
+        if let Some(at) = hidden_segment(&p) {
+            return Some(Hit::new(1303, High, "restricted file: hidden file or directory", at));
+        }
+        if let Some(at) = SENSITIVE.iter().find_map(|f| find(&p, f)) {
+            return Some(Hit::new(1304, High, "restricted file: system path in the URL", at));
         }
         return None;
     }
@@ -138,7 +184,9 @@ mod tests {
         assert_eq!(conf(b"....//....//....//etc/passwd", Kind::Value), Some(High));
         assert_eq!(conf(b"/a/../../etc/x", Kind::Path), Some(High));
         assert_eq!(conf(b"/.git/config", Kind::Path), Some(High));
-        assert_eq!(conf(b"/backup/site.sql", Kind::Path), Some(Medium));
+        assert_eq!(conf(b"/backup/site.sql", Kind::Path), Some(High));
+        assert_eq!(conf(b"/.claude/settings.json", Kind::Path), Some(High));
+        assert_eq!(conf(b"/.well-known/acme-challenge/x", Kind::Path), None);
     }
 
     #[test]

@@ -1,0 +1,670 @@
+//! The command-line grammar behind [`super::cmdi`]: reads a value as a
+//! POSIX shell or Windows command line and judges each simple command —
+//! its command word (after `time`, `nohup`, `sudo`… prefixes), and whether
+//! its arguments have the shape of a real invocation (flags, absolute
+//! paths, redirections, globs on system paths). A value that *starts* with
+//! `ls -l /etc` is a command line even without a separator in front.
+
+use haetae_model::Confidence::{self, High, Low, Medium};
+
+/// Programs an attacker runs (recon, download, shells, interpreters,
+/// package and config tools), named by their usual binaries. English words
+/// are in [`ENGLISH`] and need stronger arguments.
+const PROGRAMS: &[&str] = &[
+    "ls",
+    "cat",
+    "tac",
+    "nl",
+    "id",
+    "whoami",
+    "uname",
+    "hostname",
+    "ifconfig",
+    "ipconfig",
+    "ip",
+    "netstat",
+    "ss",
+    "nslookup",
+    "dig",
+    "host",
+    "ping",
+    "traceroute",
+    "tracert",
+    "arp",
+    "route",
+    "wget",
+    "curl",
+    "fetch",
+    "lwp-download",
+    "lynx",
+    "nc",
+    "ncat",
+    "netcat",
+    "socat",
+    "telnet",
+    "ssh",
+    "scp",
+    "sftp",
+    "ftp",
+    "tftp",
+    "rsync",
+    "bash",
+    "sh",
+    "zsh",
+    "ksh",
+    "csh",
+    "tcsh",
+    "dash",
+    "ash",
+    "fish",
+    "busybox",
+    "python",
+    "python2",
+    "python3",
+    "perl",
+    "ruby",
+    "php",
+    "lua",
+    "node",
+    "nodejs",
+    "java",
+    "jrunscript",
+    "gcc",
+    "cc",
+    "c89",
+    "c99",
+    "g++",
+    "clang",
+    "make",
+    "chmod",
+    "chown",
+    "chgrp",
+    "chattr",
+    "rm",
+    "rmdir",
+    "mkdir",
+    "mkfifo",
+    "mknod",
+    "cp",
+    "mv",
+    "ln",
+    "dd",
+    "tar",
+    "zip",
+    "unzip",
+    "gzip",
+    "gunzip",
+    "bzip2",
+    "xz",
+    "zcat",
+    "zstdcat",
+    "bzcat",
+    "xzcat",
+    "base64",
+    "base32",
+    "xxd",
+    "od",
+    "hexdump",
+    "strings",
+    "awk",
+    "gawk",
+    "mawk",
+    "sed",
+    "grep",
+    "egrep",
+    "fgrep",
+    "rgrep",
+    "cut",
+    "tr",
+    "uniq",
+    "wc",
+    "fold",
+    "rev",
+    "paste",
+    "column",
+    "diff",
+    "cmp",
+    "tee",
+    "xargs",
+    "env",
+    "printenv",
+    "export",
+    "unset",
+    "crontab",
+    "at",
+    "passwd",
+    "useradd",
+    "usermod",
+    "userdel",
+    "groupadd",
+    "visudo",
+    "sudo",
+    "su",
+    "doas",
+    "chroot",
+    "mount",
+    "umount",
+    "systemctl",
+    "service",
+    "kill",
+    "killall",
+    "pkill",
+    "ps",
+    "top",
+    "pgrep",
+    "lsof",
+    "strace",
+    "ltrace",
+    "gdb",
+    "nohup",
+    "setsid",
+    "screen",
+    "tmux",
+    "uptime",
+    "df",
+    "du",
+    "free",
+    "lsb_release",
+    "dmesg",
+    "journalctl",
+    "iptables",
+    "nft",
+    "ufw",
+    "openssl",
+    "gpg",
+    "ssh-keygen",
+    "sshpass",
+    "mysql",
+    "psql",
+    "sqlite3",
+    "mongo",
+    "redis-cli",
+    "apt",
+    "apt-get",
+    "dpkg",
+    "yum",
+    "dnf",
+    "rpm",
+    "apk",
+    "pip",
+    "pip3",
+    "npm",
+    "gem",
+    "composer",
+    "cargo",
+    "go",
+    "docker",
+    "kubectl",
+    "podman",
+    "ansible",
+    "ansible-playbook",
+    "ansible-pull",
+    "ansible-galaxy",
+    "ansible-inventory",
+    "ansible-vault",
+    "chef",
+    "chef-client",
+    "chef-shell",
+    "chef-solo",
+    "chef-vault",
+    "knife",
+    "puppet",
+    "salt",
+    "terraform",
+    "vagrant",
+    "cscli",
+    "aws",
+    "gcloud",
+    "az",
+    "uconv",
+    "iconv",
+    "rmt",
+    "shred",
+    "wall",
+    "write",
+    "finger",
+    "last",
+    "w",
+    "who",
+    "whereis",
+    "locate",
+    "updatedb",
+    "file",
+    "stat",
+    "readlink",
+    "realpath",
+    "basename",
+    "dirname",
+    "mktemp",
+    "seq",
+    "yes",
+    "sleep",
+    "usleep",
+    "printf",
+    "echo",
+    "eval",
+    "exec",
+    "expr",
+    "let",
+    "source",
+    "alias",
+    "bind",
+    "declare",
+    "typeset",
+    "ulimit",
+    "umask",
+    "history",
+    "fc",
+    "cd",
+    "getent",
+    "id",
+    "groups",
+    "last",
+    "lastlog",
+    "tailf",
+    "more",
+    "less",
+    "most",
+    "head",
+    "tail",
+    "vi",
+    "vim",
+    "nano",
+    "ed",
+    "emacs",
+    "pico",
+    "view",
+    "rvim",
+    "vimdiff",
+    "powershell",
+    "pwsh",
+    "cmd",
+    "certutil",
+    "bitsadmin",
+    "wmic",
+    "reg",
+    "regedit",
+    "net",
+    "net1",
+    "netsh",
+    "sc",
+    "schtasks",
+    "tasklist",
+    "taskkill",
+    "systeminfo",
+    "whoami",
+    "rundll32",
+    "regsvr32",
+    "mshta",
+    "cscript",
+    "wscript",
+    "msiexec",
+    "vssadmin",
+    "icacls",
+    "cacls",
+    "attrib",
+    "wevtutil",
+    "bcdedit",
+    "fsutil",
+    "forfiles",
+    "nltest",
+    "dsquery",
+    "qwinsta",
+    "quser",
+    "runas",
+    "msbuild",
+    "installutil",
+    "regasm",
+    "regsvcs",
+    "odbcconf",
+    "cmstp",
+];
+
+/// Command words that are also common English (or too short to trust):
+/// they need an argument that no sentence has.
+const ENGLISH: &[&str] = &[
+    "time", "find", "type", "dir", "set", "sort", "date", "which", "who", "test", "read", "wait", "start", "call", "copy", "del", "move",
+    "print", "more", "less", "head", "tail", "kill", "echo", "sleep", "env", "ps", "id", "net", "ver", "reg", "su", "cc", "nl", "od",
+    "rev", "tac", "dd", "sh", "at", "w", "file", "host", "fetch", "make", "view", "write", "last", "free", "top", "go", "yes", "let",
+    "source", "bind", "export", "service", "screen", "column", "paste", "fold", "cut", "tr", "ip", "ss", "salt", "chef", "aws", "az",
+    "apt", "gem", "seq", "stat", "ed", "at", "sc", "cmd", "groups", "mount", "route", "history", "alias", "wall", "finger", "more", "cat",
+    "cd", "python", "node", "ruby", "java", "go", "dig", "ping", "host", "curl", "fetch", "chef", "pip", "make", "top", "last",
+];
+
+/// Words that run the command after them.
+const PREFIXES: &[&str] = &[
+    "time", "nohup", "sudo", "doas", "strace", "ltrace", "nice", "timeout", "stdbuf", "setsid", "command", "builtin", "busybox", "env",
+    "xargs", "exec",
+];
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b'\\' | b':' | b'+' | b'~')
+}
+
+/// The program a word names: `/usr/bin/python3.10` → `python3`, `gcc10.1` → `gcc`.
+fn program(word: &[u8]) -> Option<(&'static str, bool)> {
+    let base = word.rsplit(|&b| b == b'/' || b == b'\\').next().unwrap_or(word);
+    let base = base.strip_suffix(b".exe").unwrap_or(base);
+    let base = std::str::from_utf8(base).ok()?;
+    let lookup = |w: &str| PROGRAMS.iter().chain(ENGLISH).find(|p| **p == w).copied();
+    let found = lookup(base).or_else(|| {
+        // Version suffixes: python3.10, gcc10.1, php8.
+        let stem = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        if stem.len() >= 2 && stem.len() < base.len() { lookup(stem) } else { None }
+    })?;
+    let full_path = word.starts_with(b"/") && (word.starts_with(b"/bin/") || word.starts_with(b"/usr/") || word.starts_with(b"/sbin/"));
+    let english = ENGLISH.contains(&found) && !full_path;
+    Some((found, english))
+}
+
+/// What the arguments of one simple command look like.
+#[derive(Default)]
+struct Args {
+    flag: bool,
+    path: bool,
+    redirect: bool,
+    var: bool,
+    /// A path under a system directory (`/etc/…`, `/proc/…`, `c:\windows`).
+    syspath: bool,
+    words: usize,
+    other_program: bool,
+}
+
+fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
+    let lim = (i + 512).min(s.len());
+    while i < lim {
+        let b = s[i];
+        match b {
+            b';' | b'|' | b'&' | b'\n' | b'\r' | b'`' | b')' | b'}' => break,
+            b' ' | b'\t' | b',' => i += 1,
+            // `<p>`, `</p>`: markup ends the command, it is no redirection.
+            b'<' if s.get(i + 1).is_some_and(|&n| n == b'/' || n == b'!' || n.is_ascii_alphabetic()) => break,
+            b'>' | b'<' => {
+                out.redirect = true;
+                i += 1;
+            }
+            b'$' => {
+                out.var = true;
+                i += 1;
+            }
+            _ => {
+                let st = i;
+                while i < lim
+                    && !matches!(s[i], b' ' | b'\t' | b';' | b'|' | b'&' | b'\n' | b'\r' | b'`' | b')' | b'}' | b'>' | b'<' | b',')
+                {
+                    i += 1;
+                }
+                let w = &s[st..i];
+                if w.is_empty() {
+                    i += 1;
+                    continue;
+                }
+                out.words += 1;
+                if (w[0] == b'-' && w.len() > 1 && w[1].is_ascii_alphabetic()) || (w.starts_with(b"--") && w.len() > 2) {
+                    out.flag = true;
+                } else if w.starts_with(b"/")
+                    || w.starts_with(b"./")
+                    || w.starts_with(b"~/")
+                    || w.starts_with(b"../")
+                    || w.starts_with(b"\\\\")
+                {
+                    // `/` alone or `/?` is not a path.
+                    if w.len() > 2 && w[1].is_ascii_alphanumeric() {
+                        out.path = true;
+                    }
+                    const SYS: &[&[u8]] = &[
+                        b"/etc/", b"/proc/", b"/bin/", b"/sbin/", b"/usr/", b"/var/", b"/dev/", b"/tmp/", b"/root/", b"/home/", b"/sys/",
+                        b"/boot/", b"/opt/",
+                    ];
+                    if SYS.iter().any(|p| w.starts_with(p) && w.len() > p.len()) {
+                        out.syspath = true;
+                    }
+                    if w[0] == b'/' && w.len() > 1 && w[1].is_ascii_alphabetic() && !w[1..].contains(&b'/') && w.len() <= 3 {
+                        // Windows switches: `/c`, `/f`, `/r`.
+                        out.flag = true;
+                    }
+                } else if w.len() > 2 && w[1] == b':' && w[2] == b'\\' {
+                    out.path = true;
+                    out.syspath |= w.len() > 3;
+                } else if program(w).is_some_and(|(_, english)| !english) {
+                    out.other_program = true;
+                }
+            }
+        }
+    }
+    i
+}
+
+/// Positions where a simple command can start: the value's start and
+/// after every separator or substitution opener.
+fn command_starts(s: &[u8]) -> impl Iterator<Item = (usize, bool)> + '_ {
+    std::iter::once((0, true)).chain(s.iter().enumerate().filter_map(|(i, &b)| {
+        let after = match b {
+            // A backtick is also Markdown's code mark; `cmdi` judges those.
+            b';' | b'|' | b'&' | b'\n' | b'\r' => i + 1,
+            b'(' if i > 0 && matches!(s[i - 1], b'$' | b'<' | b'>') => i + 1,
+            b'{' if s.get(i + 1).is_some_and(|&n| n == b',' || n.is_ascii_alphabetic() || n == b'/') => i + 1,
+            _ => return None,
+        };
+        Some((after, false))
+    }))
+}
+
+/// Judges `s` (already unquoted) as a command line.
+pub fn judge(s: &[u8]) -> Option<(Confidence, String, usize)> {
+    let mut best: Option<(Confidence, String, usize)> = None;
+    fn consider(best: &mut Option<(Confidence, String, usize)>, c: Confidence, why: String, at: usize) {
+        if best.as_ref().is_none_or(|b| c > b.0) {
+            *best = Some((c, why, at));
+        }
+    }
+    let mut seen = 0usize;
+    for (start, at_value_start) in command_starts(s) {
+        seen += 1;
+        if seen > 256 {
+            break;
+        }
+        let mut i = start;
+        while i < s.len() && i - start < 16 && matches!(s[i], b' ' | b'\t' | b'{' | b'(' | b'!' | b',' | b'@') {
+            i += 1;
+        }
+        let mut prefixed = false;
+        let mut word_start = i;
+        let mut word;
+        let mut hops = 0;
+        loop {
+            let st = i;
+            while i < s.len() && i - st < 128 && is_word_byte(s[i]) {
+                i += 1;
+            }
+            word = &s[st..i];
+            word_start = st.max(word_start);
+            let w = std::str::from_utf8(word).unwrap_or("");
+            if hops < 3 && PREFIXES.contains(&w) && s.get(i) == Some(&b' ') {
+                // `time sh -c`, `nohup ifconfig`: a prefix before a program.
+                let save = i;
+                while i < s.len() && s[i] == b' ' {
+                    i += 1;
+                }
+                let mut j = i;
+                while j < s.len() && is_word_byte(s[j]) {
+                    j += 1;
+                }
+                if program(&s[i..j]).is_some() {
+                    prefixed = true;
+                    hops += 1;
+                    continue;
+                }
+                i = save;
+            }
+            break;
+        }
+        if word.is_empty() {
+            continue;
+        }
+        // Windows `for /f … in (…) do …` and `if [not] exist …`.
+        if let Some(c) = windows_control(word, &s[i..]) {
+            consider(&mut best, High, format!("command injection: Windows `{c}` statement"), word_start);
+            continue;
+        }
+        if let Some(c) = powershell(word, &s[i..]) {
+            consider(&mut best, c, format!("command injection: PowerShell {}", String::from_utf8_lossy(word)), word_start);
+            continue;
+        }
+        let Some((name, english)) = program(word) else { continue };
+        let mut args = Args::default();
+        read_args(s, i, &mut args);
+        let strong_args = args.flag || args.redirect || args.var || args.syspath || args.other_program;
+        let program_shaped = !english && (strong_args || args.path);
+        let english_shaped = english && (args.syspath || args.flag && (args.path || args.redirect || args.var));
+        let conf = if prefixed && (!english || strong_args) || program_shaped || english_shaped {
+            High
+        } else if prefixed {
+            Medium
+        } else if english && (args.flag || args.redirect) && !at_value_start {
+            Medium
+        } else if strong_args || args.path || (!english && args.words > 0) {
+            // `chef report nodes`, `sort -r`: shaped like a command, but
+            // also like a search for one.
+            Low
+        } else {
+            continue;
+        };
+        consider(&mut best, conf, format!("command injection: `{name}` with shell-shaped arguments"), word_start);
+        if best.as_ref().is_some_and(|b| b.0 == High) {
+            break;
+        }
+    }
+    best
+}
+
+fn windows_control(word: &[u8], rest: &[u8]) -> Option<&'static str> {
+    let rest = rest.trim_ascii_start();
+    let win = &rest[..rest.len().min(200)];
+    match word {
+        // for /f … in (…) do …, for %x in (…) do …
+        b"for" if (win.first() == Some(&b'/') && win.get(1).is_some_and(u8::is_ascii_alphabetic)) || win.first() == Some(&b'%') => {
+            super::find(win, b" in (").or_else(|| super::find(win, b" in(")).map(|_| "for … in (…) do")
+        }
+        b"if" => {
+            let mut r = win;
+            for skip in [&b"/i "[..], b"not "] {
+                if let Some(x) = r.strip_prefix(skip) {
+                    r = x.trim_ascii_start();
+                }
+            }
+            let head = &r[..r.len().min(64)];
+            let keyword = [&b"exist "[..], b"defined ", b"errorlevel ", b"cmdextversion "].iter().any(|k| r.starts_with(k));
+            let cmd_var = r.first() == Some(&b'%') && r[1..].iter().take(32).any(|&b| b == b'%');
+            let compare = super::find(head, b"==").is_some()
+                || [&b" equ "[..], b" neq ", b" lss ", b" leq ", b" gtr ", b" geq "].iter().any(|k| super::find(head, k).is_some());
+            (keyword || cmd_var || compare).then_some("if")
+        }
+        _ => None,
+    }
+}
+
+/// PowerShell cmdlets exploits use (`Invoke-Expression`, `IEX`,
+/// `Invoke-WebRequest`, `New-Object Net.WebClient`, `Start-Process`).
+fn powershell(word: &[u8], rest: &[u8]) -> Option<Confidence> {
+    const CMDLETS: &[&[u8]] = &[
+        b"invoke-expression",
+        b"invoke-webrequest",
+        b"invoke-restmethod",
+        b"invoke-command",
+        b"invoke-item",
+        b"invoke-wmimethod",
+        b"invoke-shellcode",
+        b"invoke-mimikatz",
+        b"start-process",
+        b"start-bitstransfer",
+        b"new-object",
+        b"get-wmiobject",
+        b"get-ciminstance",
+        b"get-childitem",
+        b"get-content",
+        b"set-content",
+        b"add-content",
+        b"get-process",
+        b"stop-process",
+        b"get-service",
+        b"set-executionpolicy",
+        b"add-mppreference",
+        b"set-mppreference",
+        b"get-localuser",
+        b"new-localuser",
+        b"get-itemproperty",
+        b"set-itemproperty",
+        b"remove-item",
+        b"copy-item",
+        b"out-file",
+        b"import-module",
+        b"get-acl",
+        b"downloadstring",
+        b"downloadfile",
+    ];
+    if CMDLETS.contains(&word) {
+        let rest = rest.trim_ascii_start();
+        let with_args = !rest.is_empty() && !rest.starts_with(b".") && !rest.starts_with(b",");
+        return Some(if with_args || word == b"invoke-expression" { High } else { Medium });
+    }
+    if (word == b"iex" || word == b"iwr")
+        && rest.trim_ascii_start().first().is_some_and(|&b| matches!(b, b'(' | b'$' | b'\'' | b'"' | b'-'))
+    {
+        return Some(High);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conf(s: &str) -> Option<Confidence> {
+        judge(s.to_ascii_lowercase().as_bytes()).map(|x| x.0)
+    }
+
+    #[test]
+    fn reads_command_lines() {
+        for a in [
+            "ls -l /etc/passwd",
+            "cat /proc/self/environ",
+            "nohup ifconfig",
+            "strace sh -c whoami",
+            "time sh -c whoami",
+            ";find /etc -name passwd -exec cat {} +",
+            "zstdcat /var/log/sensitive_log_file.zst",
+            "for /f \"tokens=*\" %a in ('dir') do echo %a",
+            "if exist c:\\boot.ini (type c:\\boot.ini)",
+            "Invoke-Expression -Command file.ps1",
+            "/usr/bin/python3 -m http.server",
+            "{cat,/etc/passwd}",
+            "python3.10 -c import > /tmp/x",
+        ] {
+            assert_eq!(conf(a), Some(High), "{a}");
+        }
+    }
+
+    #[test]
+    fn leaves_prose_alone() {
+        for b in [
+            "time to go home",
+            "find the best price",
+            "date night ideas",
+            "cat food",
+            "which one is better?",
+            "sort by price",
+            "test results for 2024",
+            "python tutorial",
+            "make a wish",
+            "if you have time, call me",
+            "for the record",
+            "echo chamber",
+            "get-started",
+            "type a message",
+            "last week",
+        ] {
+            assert!(conf(b).is_none_or(|c| c < Medium), "{b}: {:?}", conf(b));
+        }
+    }
+}
