@@ -519,9 +519,7 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, String, usize)> {
         let english_shaped = english && (args.syspath || args.flag && (args.path || args.redirect || args.var));
         let conf = if prefixed && (!english || strong_args) || program_shaped || english_shaped {
             High
-        } else if prefixed {
-            Medium
-        } else if english && (args.flag || args.redirect) && !at_value_start {
+        } else if prefixed || english && (args.flag || args.redirect) && !at_value_start {
             Medium
         } else if strong_args || args.path || (!english && args.words > 0) {
             // `chef report nodes`, `sort -r`: shaped like a command, but
