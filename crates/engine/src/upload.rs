@@ -24,10 +24,18 @@ fn is_filename_header(name: &str) -> bool {
 /// AddHandler).
 fn judge_name(name: &[u8], loc: &str, out: &mut Vec<Finding>) -> bool {
     let name = String::from_utf8_lossy(name).to_ascii_lowercase();
-    let name = name.trim_end_matches(['.', ' ']).replace('\0', "");
-    let parts: Vec<&str> = name.rsplit(['/', '\\']).next().unwrap_or("").split('.').collect();
+    let name = name.trim_end_matches(['.', ' ']).replace(['\0', ' '], "");
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    // A PHP session file: writing one plants code the session loader runs.
+    if base.starts_with("sess_") && base.len() >= 16 {
+        out.push(make_finding("upload", loc, name.as_bytes(), Hit::new(2313, High, "upload: PHP session file name", 0)));
+        return true;
+    }
+    let parts: Vec<&str> = base.split('.').collect();
+    // `.php907`, `.phpt`: Apache's handler matches the prefix.
+    let exec = |e: &&&str| EXEC_EXT.contains(e) || e.starts_with("php") || e.starts_with("pht") || e.starts_with("phar");
     if parts.len() > 1
-        && let Some(ext) = parts[1..].iter().find(|e| EXEC_EXT.contains(e))
+        && let Some(ext) = parts[1..].iter().find(exec)
     {
         let c = if parts.last() == Some(ext) { High } else { Medium };
         out.push(make_finding(

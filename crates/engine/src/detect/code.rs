@@ -172,10 +172,28 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, "JNDI lookup (Log4Shell)".into(), at.min(s.len().saturating_sub(1)), 2501);
         }
     }
-    if has(b'<')
-        && let Some(at) = find(s, b"<?php").or_else(|| find(s, b"<?="))
+    if (has(b'<') || has(b'['))
+        && let Some(at) = super::php::open_tag(s)
     {
         consider(&mut best, High, "PHP opening tag".into(), at, 2301);
+    }
+    if has(b'$') {
+        if let Some(at) = super::php::superglobal(s) {
+            consider(&mut best, High, "PHP superglobal".into(), at, 2307);
+        }
+        if has(b'(')
+            && let Some(at) = super::php::variable_call(s)
+        {
+            consider(&mut best, High, "PHP: variable called as a function".into(), at, 2308);
+        }
+    }
+    if has(b'(') {
+        if let Some(at) = super::php::dynamic_call(s) {
+            consider(&mut best, High, "PHP: string or expression called as a function".into(), at, 2309);
+        }
+        if let Some(f) = super::php::leading_call(s) {
+            consider(&mut best, High, format!("code: the value is a call to {f}()"), 0, 2302);
+        }
     }
     if has(b'(') {
         for f in PHP_FUNCS_HIGH {

@@ -12,6 +12,7 @@ pub mod crlf;
 pub mod java;
 pub mod ldap;
 pub mod nosql;
+pub mod php;
 pub mod scanner;
 pub mod shell;
 pub mod sqli;

@@ -1,0 +1,423 @@
+//! PHP shapes that only code has: calling a variable (`$f(…)`,
+//! `$a['x'](…)`), calling a string or an expression (`("sys"."tem")(…)`),
+//! superglobals, opening tags, and a value that is nothing but a call to a
+//! PHP function. Used by [`super::code`].
+
+use super::{find, is_ident};
+
+/// Functions a PHP payload calls, beyond the ones `code` always flags.
+/// A value consisting of a call to one of these is code.
+pub const FUNCS: &[&str] = &[
+    "system",
+    "exec",
+    "shell_exec",
+    "passthru",
+    "popen",
+    "proc_open",
+    "pcntl_exec",
+    "eval",
+    "assert",
+    "create_function",
+    "phpinfo",
+    "call_user_func",
+    "call_user_func_array",
+    "preg_replace",
+    "file_put_contents",
+    "fsockopen",
+    "pfsockopen",
+    "show_source",
+    "highlight_file",
+    "move_uploaded_file",
+    "base64_decode",
+    "base64_encode",
+    "gzinflate",
+    "gzuncompress",
+    "gzdecode",
+    "str_rot13",
+    "file_get_contents",
+    "fopen",
+    "readfile",
+    "unserialize",
+    "serialize",
+    "ini_set",
+    "ini_get",
+    "ini_restore",
+    "chr",
+    "ord",
+    "getenv",
+    "putenv",
+    "curl_init",
+    "curl_exec",
+    "stream_socket_client",
+    "posix_getpwuid",
+    "posix_kill",
+    "posix_setuid",
+    "posix_getegid",
+    "posix_geteuid",
+    "posix_getuid",
+    "posix_uname",
+    "posix_mkfifo",
+    "proc_nice",
+    "proc_terminate",
+    "dl",
+    "apache_setenv",
+    "imap_open",
+    "set_time_limit",
+    "ignore_user_abort",
+    "error_reporting",
+    "symlink",
+    "chmod",
+    "chown",
+    "unlink",
+    "rmdir",
+    "mkdir",
+    "rename",
+    "tempnam",
+    "tmpfile",
+    "fwrite",
+    "fputs",
+    "fread",
+    "fgets",
+    "scandir",
+    "opendir",
+    "readdir",
+    "realpath",
+    "parse_ini_file",
+    "is_writable",
+    "is_writeable",
+    "is_readable",
+    "file_exists",
+    "filegroup",
+    "fileowner",
+    "fileperms",
+    "lstat",
+    "get_current_user",
+    "getmypid",
+    "getmyuid",
+    "php_uname",
+    "phpversion",
+    "sys_get_temp_dir",
+    "var_dump",
+    "print_r",
+    "var_export",
+    "unpack",
+    "pack",
+    "hex2bin",
+    "bin2hex",
+    "strrev",
+    "substr",
+    "str_replace",
+    "array_map",
+    "array_filter",
+    "array_walk",
+    "usort",
+    "uasort",
+    "uksort",
+    "register_shutdown_function",
+    "register_tick_function",
+    "ob_start",
+    "extract",
+    "parse_str",
+    "constant",
+    "function_exists",
+    "is_callable",
+    "get_defined_vars",
+    "get_defined_functions",
+    "debug_zval_dump",
+    "mb_ereg_replace",
+    "iconv",
+    "gzopen",
+    "bzopen",
+    "zip_open",
+    "ftp_connect",
+    "mysql_query",
+    "mysqli_query",
+    "pg_query",
+    "ldap_connect",
+    "ldap_search",
+    "ldap_get_entries",
+    "escapeshellarg",
+    "escapeshellcmd",
+    "glob",
+    "is_dir",
+    "is_file",
+    "fsockopen",
+    "socket_create",
+    "socket_connect",
+    "ob_get_contents",
+    "get_cfg_var",
+    "getcwd",
+    "chdir",
+    "chroot",
+    "mail",
+    "mb_send_mail",
+    "header",
+    "setcookie",
+    "include",
+    "require",
+    "include_once",
+    "require_once",
+    "print",
+    "printf",
+    "sprintf",
+    "vsprintf",
+    "die",
+    "exit",
+    "sleep",
+    "usleep",
+    "array_reduce",
+    "preg_replace_callback",
+    "forward_static_call",
+    "func_get_args",
+    "str_repeat",
+    "implode",
+    "explode",
+    "strtolower",
+    "strtoupper",
+    "ucfirst",
+    "urldecode",
+    "rawurldecode",
+    "htmlspecialchars_decode",
+    "html_entity_decode",
+    "md5",
+    "sha1",
+    "crc32",
+    "crypt",
+    "is_array",
+    "count",
+    "strlen",
+    "file",
+    "copy",
+    "link",
+    "touch",
+    "stat",
+];
+
+/// The names [`dynamic_call`] looks for once quotes and concatenation are
+/// removed.
+const DANGEROUS: &[&[u8]] =
+    &[b"system", b"exec", b"passthru", b"shell_exec", b"popen", b"proc_open", b"assert", b"eval", b"phpinfo", b"create_function"];
+
+fn skip_space_and_comments(s: &[u8], mut j: usize) -> usize {
+    let lim = (j + 256).min(s.len());
+    while j < lim {
+        if s[j].is_ascii_whitespace() {
+            j += 1;
+        } else if s[j..].starts_with(b"/*") {
+            j = find(&s[j..lim], b"*/").map_or(lim, |q| j + q + 2);
+        } else if s[j] == b'#' || s[j..].starts_with(b"//") {
+            j = memchr::memchr(b'\n', &s[j..lim]).map_or(lim, |q| j + q + 1);
+        } else {
+            break;
+        }
+    }
+    j
+}
+
+/// `$f(…)`, `$a['x'][0](…)`, `$o->f(…)`, `${'x'}(…)`: a variable called as
+/// a function.
+pub fn variable_call(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'$', &s[from..]) {
+        let at = from + p;
+        from = at + 1;
+        // `M$mj_(` inside a random token is no PHP variable.
+        if at > 0 && s[at - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let mut j = at + 1;
+        match s.get(j) {
+            Some(b'{') => {
+                let close = memchr::memchr(b'}', &s[j..(j + 128).min(s.len())])?;
+                j += close + 1;
+            }
+            Some(&b) if b.is_ascii_alphabetic() || b == b'_' => {
+                while j < s.len() && is_ident(s[j]) {
+                    j += 1;
+                }
+            }
+            _ => continue,
+        }
+        // Indexes, braces and properties, each bounded.
+        for _ in 0..8 {
+            let k = skip_space_and_comments(s, j);
+            match s.get(k) {
+                Some(b'[') | Some(b'{') => {
+                    let close = if s[k] == b'[' { b']' } else { b'}' };
+                    match memchr::memchr(close, &s[k..(k + 64).min(s.len())]) {
+                        Some(c) => j = k + c + 1,
+                        None => break,
+                    }
+                }
+                Some(b'-') if s.get(k + 1) == Some(&b'>') => {
+                    j = k + 2;
+                    if s.get(j) == Some(&b'$') {
+                        j += 1;
+                    }
+                    while j < s.len() && is_ident(s[j]) {
+                        j += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+        let k = skip_space_and_comments(s, j);
+        // A call has its closing parenthesis.
+        if s.get(k) == Some(&b'(') && memchr::memchr(b')', &s[k..(k + 256).min(s.len())]).is_some() {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// `("system")("id")`, `(sy.(st).em)(ls)`, `"sys"."tem"(…)`,
+/// `([system][0])(ls)`: a string or an expression called as a function
+/// whose text spells a dangerous function.
+pub fn dynamic_call(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'(', &s[from..]) {
+        let open = from + p;
+        from = open + 1;
+        if open == 0 {
+            continue;
+        }
+        // What stands right before this `(`, skipping blanks and comments
+        // backwards is costly; accept only blanks.
+        let mut e = open;
+        while e > 0 && s[e - 1].is_ascii_whitespace() {
+            e -= 1;
+        }
+        if e == 0 || !matches!(s[e - 1], b')' | b'"' | b'\'' | b']' | b'}') {
+            continue;
+        }
+        let start = e.saturating_sub(96);
+        let callee: Vec<u8> = s[start..e].iter().copied().filter(|b| b.is_ascii_alphabetic() || *b == b'_').collect();
+        if let Some(name) = DANGEROUS.iter().find(|d| callee.ends_with(d) || find(&callee, d).is_some() && callee.len() <= 24) {
+            let _ = name;
+            return Some(start);
+        }
+    }
+    None
+}
+
+/// `$_GET`, `$_SERVER[…]`, `$GLOBALS`: request and server state that only
+/// code names.
+pub fn superglobal(s: &[u8]) -> Option<usize> {
+    const NAMES: &[&[u8]] = &[
+        b"$_get",
+        b"$_post",
+        b"$_cookie",
+        b"$_request",
+        b"$_server",
+        b"$_files",
+        b"$_env",
+        b"$_session",
+        b"$globals",
+        b"$http_raw_post_data",
+    ];
+    NAMES.iter().find_map(|n| {
+        let at = find(s, n)?;
+        s.get(at + n.len()).is_none_or(|&b| !is_ident(b)).then_some(at)
+    })
+}
+
+/// `<?php`, `<?=`, `<? echo`, `[php]…`: PHP's opening tags.
+pub fn open_tag(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = find(&s[from..], b"<?") {
+        let at = from + p;
+        from = at + 2;
+        let rest = &s[at + 2..];
+        if rest.starts_with(b"php") || rest.starts_with(b"=") {
+            return Some(at);
+        }
+        if rest.first().is_some_and(|b| b.is_ascii_whitespace()) {
+            return Some(at);
+        }
+        // `<?xml` followed by anything but an XML declaration.
+        if let Some(x) = rest.strip_prefix(b"xml")
+            && x.first().is_some_and(|&b| b != b' ' && b != b'-' && !b.is_ascii_alphanumeric())
+        {
+            return Some(at);
+        }
+        if let Some(x) = rest.strip_prefix(b"xml")
+            && x.first().is_some_and(|b| b.is_ascii_whitespace())
+            && find(&x[..x.len().min(64)], b"version").is_none()
+        {
+            return Some(at);
+        }
+    }
+    if let Some(at) = find(s, b"[php]")
+        && find(&s[at..], b"[/php]").is_some()
+    {
+        return Some(at);
+    }
+    None
+}
+
+/// The whole value is one call to a PHP function (`chr(123)`,
+/// `posix_getegid()`, `unpack($x)`), possibly with comments before `(`.
+pub fn leading_call(s: &[u8]) -> Option<&'static str> {
+    let s = s.trim_ascii();
+    let n = s.iter().take_while(|&&b| is_ident(b)).count();
+    if n < 2 {
+        return None;
+    }
+    let name = std::str::from_utf8(&s[..n]).ok()?;
+    let f = FUNCS.iter().find(|f| **f == name)?;
+    let k = skip_space_and_comments(s, n);
+    if s.get(k) != Some(&b'(') {
+        return None;
+    }
+    // The call closes (or the value ends inside it) and little follows.
+    let tail = &s[k + 1..];
+    // English words (`copy (2)`, `count (the) words`) need arguments only
+    // code has: a string, a variable, a nested call, or none.
+    const WORDS: &[&str] = &[
+        "copy", "link", "touch", "file", "stat", "count", "print", "printf", "die", "exit", "sleep", "header", "mail", "glob", "constant",
+        "extract", "pack", "include", "require", "chdir", "crypt",
+    ];
+    if WORDS.contains(f) {
+        let a = tail.trim_ascii_start();
+        let code_like = matches!(a.first(), None | Some(b'\'' | b'"' | b'$' | b')'))
+            || a.iter().take_while(|&&b| is_ident(b)).count() > 0 && a.get(a.iter().take_while(|&&b| is_ident(b)).count()) == Some(&b'(');
+        if !code_like {
+            return None;
+        }
+    }
+    match memchr::memrchr(b')', tail) {
+        Some(c) => tail[c + 1..].iter().all(|&b| b.is_ascii_whitespace() || b == b';').then_some(*f),
+        None => (tail.len() < 64).then_some(*f),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_php_shapes() {
+        for s in ["$a(1)", "$d['o'](9)", "${$foo->bar}(200)", "$ooo0000o0 (16)", "$_ab_4c[5]['d'] /*lol*/ (17)", "$foo->$funcname()"] {
+            assert!(variable_call(s.as_bytes()).is_some(), "{s}");
+        }
+        for s in
+            ["(\"system\")(\"whoami\")", "(system)(ls);", "\"system\"(ls);", "(sy.(st).em)(@id)", "(  [  system  ][  0  ])  {0}  (  ls  );"]
+        {
+            assert!(dynamic_call(s.as_bytes()).is_some(), "{s}");
+        }
+        assert!(superglobal(b"$_server['test'];").is_some());
+        assert!(open_tag(b"<? echo 1; ?>").is_some());
+        assert!(open_tag(b"<?xml version=\"1.0\"?><a/>").is_none());
+        assert_eq!(leading_call(b"chr(123)"), Some("chr"));
+        assert_eq!(leading_call(b"posix_getegid()"), Some("posix_getegid"));
+    }
+
+    #[test]
+    fn leaves_text_alone() {
+        for s in ["price $5 (usd)", "copy (2)", "see (fig. 2) (left)", "the system (of record)", "count (the) words"] {
+            assert!(variable_call(s.as_bytes()).is_none(), "{s}");
+            assert!(dynamic_call(s.as_bytes()).is_none(), "{s}");
+            assert!(leading_call(s.as_bytes()).is_none(), "{s}");
+        }
+    }
+}
