@@ -128,7 +128,7 @@ fn is_event_attr(a: &[u8]) -> bool {
     a.len() > 4 && a.starts_with(b"on") && a[2..].iter().all(|b| b.is_ascii_alphabetic())
 }
 
-fn judge_tag(tag: &Tag<'_>) -> Option<(Confidence, &'static str)> {
+fn judge_tag(tag: &Tag<'_>, after: &[u8]) -> Option<(Confidence, &'static str)> {
     for (a, v) in &tag.attrs {
         if is_event_attr(a) {
             return Some((High, "event handler attribute"));
@@ -148,15 +148,222 @@ fn judge_tag(tag: &Tag<'_>) -> Option<(Confidence, &'static str)> {
             return Some((High, "srcdoc attribute"));
         }
     }
-    match tag.name {
+    let has = |n: &[u8]| tag.attrs.iter().any(|(a, _)| *a == n);
+    // `x:script`, `v:vmlframe`: a namespace prefix does not change the element.
+    let name = tag.name.rsplit(|&b| b == b':').next().unwrap_or(tag.name);
+    match name {
         b"script" => Some((High, "script tag")),
         b"iframe" | b"frame" | b"frameset" => Some((Low, "frame tag")),
+        b"base" | b"link" if has(b"href") => Some((High, "base or link tag with href")),
+        b"object" | b"embed" | b"applet" if has(b"data") || has(b"src") || has(b"code") || has(b"classid") => {
+            Some((High, "plugin tag with content"))
+        }
         b"object" | b"embed" | b"applet" | b"base" | b"import" | b"vmlframe" | b"xss" | b"portal" => Some((Medium, "active content tag")),
-        b"meta" if tag.attrs.iter().any(|(a, _)| *a == b"http-equiv") => Some((Medium, "meta http-equiv")),
+        b"meta" if has(b"http-equiv") => Some((High, "meta http-equiv")),
+        b"style" => {
+            let body = &after[..after.len().min(512)];
+            let active = [&b"@import"[..], b"expression(", b"-moz-binding", b"behavior:", b"javascript:", b"url("]
+                .iter()
+                .any(|k| find(body, k).is_some());
+            Some(if active { (High, "style tag loading or running code") } else { (Low, "style tag") })
+        }
         b"svg" | b"math" | b"xml" => Some((Low, "SVG/MathML/XML island")),
-        b"style" | b"link" => Some((Low, "style or link tag")),
+        b"link" => Some((Low, "link tag")),
         _ => None,
     }
+}
+
+/// DOM event names (after `on`) by prefix, so new events (`onwebkit…`,
+/// `onpointer…`) are known too.
+const EVENT_PREFIXES: &[&[u8]] = &[
+    b"abort",
+    b"activate",
+    b"after",
+    b"animation",
+    b"auxclick",
+    b"before",
+    b"begin",
+    b"blur",
+    b"bounce",
+    b"can",
+    b"change",
+    b"click",
+    b"close",
+    b"content",
+    b"context",
+    b"copy",
+    b"cuechange",
+    b"cut",
+    b"dblclick",
+    b"deactivate",
+    b"drag",
+    b"drop",
+    b"durationchange",
+    b"emptied",
+    b"end",
+    b"error",
+    b"finish",
+    b"focus",
+    b"formdata",
+    b"fullscreen",
+    b"gotpointer",
+    b"hashchange",
+    b"help",
+    b"input",
+    b"invalid",
+    b"key",
+    b"load",
+    b"lostpointer",
+    b"message",
+    b"mouse",
+    b"move",
+    b"offline",
+    b"online",
+    b"page",
+    b"paste",
+    b"pause",
+    b"play",
+    b"pointer",
+    b"popstate",
+    b"progress",
+    b"propertychange",
+    b"ratechange",
+    b"readystatechange",
+    b"repeat",
+    b"reset",
+    b"resize",
+    b"scroll",
+    b"search",
+    b"security",
+    b"seek",
+    b"select",
+    b"show",
+    b"stalled",
+    b"start",
+    b"storage",
+    b"submit",
+    b"suspend",
+    b"timeupdate",
+    b"toggle",
+    b"touch",
+    b"transition",
+    b"unload",
+    b"volumechange",
+    b"waiting",
+    b"webkit",
+    b"moz",
+    b"wheel",
+    b"zoom",
+    b"beforeunload",
+    b"hide",
+    b"filterchange",
+    b"layoutcomplete",
+    b"losecapture",
+    b"row",
+    b"data",
+    b"cell",
+];
+
+/// `onload=`, `" onzoom =`: an event handler written into an attribute
+/// context, with no tag of its own.
+fn bare_event(s: &[u8]) -> Option<(usize, bool)> {
+    let mut from = 0;
+    while let Some(p) = find(&s[from..], b"on") {
+        let at = from + p;
+        from = at + 2;
+        if at > 0 && s[at - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let name_end = at + 2 + s[at + 2..].iter().take(40).take_while(|b| b.is_ascii_alphabetic()).count();
+        let ev = &s[at + 2..name_end];
+        if ev.len() < 3 || !EVENT_PREFIXES.iter().any(|p| ev.starts_with(p)) {
+            continue;
+        }
+        let mut j = name_end;
+        while j < s.len() && s[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if s.get(j) != Some(&b'=') || s.get(j + 1) == Some(&b'=') {
+            continue;
+        }
+        // After a quote, a blank, `/` or at the start it is an attribute.
+        let attr_ctx = at == 0 || matches!(s[at - 1], b'"' | b'\'' | b'`' | b' ' | b'\t' | b'\n' | b'\r' | b'/' | b';' | 0x0b | 0x0c);
+        return Some((at, attr_ctx));
+    }
+    None
+}
+
+/// `<f o r m`, `<d i a l o g`: a tag name spelled with blanks between its
+/// letters (an old IE parsing quirk).
+fn spaced_tag(s: &[u8]) -> Option<usize> {
+    const TAGS: &[&[u8]] = &[
+        b"form", b"dialog", b"script", b"iframe", b"img", b"svg", b"object", b"embed", b"frame", b"body", b"style", b"input", b"video",
+        b"audio", b"details", b"marquee", b"button", b"image", b"isindex",
+    ];
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'<', &s[from..]) {
+        let at = from + p;
+        from = at + 1;
+        let mut letters = Vec::new();
+        let mut j = at + 1;
+        while j < s.len() && letters.len() < 12 && s[j].is_ascii_alphabetic() && s.get(j + 1).is_none_or(|b| b.is_ascii_whitespace()) {
+            letters.push(s[j]);
+            j += 1;
+            while j < s.len() && s[j].is_ascii_whitespace() {
+                j += 1;
+            }
+        }
+        if letters.len() >= 3 && TAGS.contains(&letters.as_slice()) {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// Script with no markup: `alert(1)`, ``alert`1` ``, `self["alert"](…)`,
+/// `(document)["cookie"]`, `document.cookie`, ``[].sort.call`…` ``.
+fn bare_script(s: &[u8]) -> Option<(usize, &'static str)> {
+    for (k, why) in [
+        (&b"document.cookie"[..], "document.cookie"),
+        (b"document.domain", "document.domain"),
+        (b"document.location", "document.location"),
+        (b"document.write(", "document.write"),
+        (b"window.location", "window.location"),
+        (b"location.href=", "location assignment"),
+        (b".innerhtml=", "innerHTML assignment"),
+        (b"(document)[", "bracket access to document"),
+        (b"string.fromcharcode(", "String.fromCharCode"),
+        (b".call`", "tagged template call"),
+        (b".apply`", "tagged template call"),
+    ] {
+        if let Some(at) = find(s, k) {
+            return Some((at, why));
+        }
+    }
+    for g in [&b"self["[..], b"window[", b"top[", b"parent[", b"this[", b"globalthis[", b"frames["] {
+        if let Some(at) = find(s, g)
+            && (at == 0 || !is_ident(s[at - 1]))
+            && matches!(s.get(at + g.len()), Some(b'"' | b'\'' | b'`' | b'/'))
+        {
+            return Some((at, "bracket access to a global object"));
+        }
+    }
+    for f in [&b"alert"[..], b"confirm", b"prompt"] {
+        let mut from = 0;
+        while let Some(p) = find(&s[from..], f) {
+            let at = from + p;
+            from = at + f.len();
+            if at > 0 && (is_ident(s[at - 1]) || s[at - 1] == b'.' && !s[..at].ends_with(b"window.")) {
+                continue;
+            }
+            match s.get(at + f.len()) {
+                Some(b'(') if memchr::memchr(b')', &s[at..(at + 128).min(s.len())]).is_some() => return Some((at, "dialog call")),
+                Some(b'`') => return Some((at, "dialog call")),
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 const SINKS: &[&[u8]] = &[
@@ -211,7 +418,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(High, "closing script tag", at);
         }
         if let Some(tag) = parse_tag(s, at, &mut budget)
-            && let Some((c, why)) = judge_tag(&tag)
+            && let Some((c, why)) = judge_tag(&tag, &s[at..])
         {
             consider(c, why, at);
             if c == High {
@@ -272,8 +479,23 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         } else if let Some(p) = find(s, b"javascript:")
             && (p == 0 || !is_ident(s[p - 1]))
         {
-            consider(Medium, "javascript: scheme", p);
+            // `url(javascript:alert(1))`: the scheme with a call after it.
+            let rest = &s[p + 11..(p + 64).min(s.len())];
+            let call = rest
+                .iter()
+                .position(|&b| b == b'(' || b == b'`')
+                .is_some_and(|q| q > 0 && rest[..q].iter().all(|&b| is_ident(b) || b == b'.' || b == b' '));
+            consider(if call { High } else { Medium }, "javascript: scheme", p);
         }
+    }
+    if let Some((at, attr_ctx)) = bare_event(s) {
+        consider(if attr_ctx { High } else { Medium }, "event handler attribute outside a tag", at);
+    }
+    if let Some(at) = spaced_tag(s) {
+        consider(High, "tag name spelled with blanks", at);
+    }
+    if let Some((at, why)) = bare_script(s) {
+        consider(High, why, at);
     }
     // Client-side template injection (AngularJS sandbox escapes).
     if let Some(p) = find(s, b"{{") {
@@ -298,6 +520,17 @@ mod tests {
     fn catches_script_forms() {
         for a in [
             "<script>alert(1)</script>",
+            "\" onzoom=alert(1)",
+            "  onload= ",
+            "<x:script xmlns:x=\"http://www.w3.org/1999/xhtml\" src=\"data:,alert(1)\" />",
+            "<f o r m action=x>",
+            "self[\"alert\"](1)",
+            "(document)[\"cookie\"]",
+            "confirm()",
+            "[].sort.call`${alert}1337`",
+            "<style>@import'http://x/x.css';</style>",
+            "<link href=\"xss.js\" rel=stylesheet>",
+            "style=x:url(javascript:alert(1))",
             "<img src=x onerror=alert(1)>",
             "<svg/onload=alert(1)>",
             "<a href=\"java\tscript:alert(1)\">x</a>",
@@ -327,6 +560,11 @@ mod tests {
             "I <3 this, 2 < 3 and 5 > 4",
             "He said \"hello\" - then left",
             "<table><tr><td>cell</td></tr></table>",
+            "turn the light on = save power",
+            "we went on a long walk",
+            "please confirm (yes/no)",
+            "red alert level",
+            "the document cookie policy",
         ] {
             assert_eq!(conf(b), None, "{b}");
         }
