@@ -16,6 +16,7 @@ pub mod php;
 pub mod scanner;
 pub mod shell;
 pub mod sqli;
+pub mod sqli_frag;
 pub mod ssrf;
 pub mod traversal;
 pub mod xss;

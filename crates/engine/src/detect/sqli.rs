@@ -9,7 +9,7 @@ use haetae_model::Confidence::{High, Medium};
 use super::{Hit, Kind, Target};
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok<'a> {
+pub(super) enum Tok<'a> {
     Str,
     Num,
     Word(&'a str),
@@ -32,7 +32,7 @@ fn is_word(b: u8) -> bool {
 }
 
 /// Tokenizes `s`; `open` is the quote the input starts inside (if any).
-fn tokenize(s: &[u8], open: Option<u8>) -> Vec<(Tok<'_>, usize)> {
+pub(super) fn tokenize(s: &[u8], open: Option<u8>) -> Vec<(Tok<'_>, usize)> {
     let mut t = Vec::new();
     let mut i = 0;
     if let Some(q) = open {
@@ -164,14 +164,14 @@ fn string_end(s: &[u8], mut i: usize, q: u8) -> usize {
     s.len()
 }
 
-fn word<'a>(t: &Tok<'a>) -> Option<&'a str> {
+pub(super) fn word<'a>(t: &Tok<'a>) -> Option<&'a str> {
     match t {
         Tok::Word(w) => Some(w),
         _ => None,
     }
 }
 
-fn is_bool_op(t: &Tok) -> bool {
+pub(super) fn is_bool_op(t: &Tok) -> bool {
     match t {
         Tok::Word(w) => matches!(*w, "or" | "and" | "xor" | "div" | "not"),
         Tok::Op(o) => matches!(*o, "||" | "&&" | "|" | "&" | "^"),
@@ -179,7 +179,7 @@ fn is_bool_op(t: &Tok) -> bool {
     }
 }
 
-fn is_cmp(t: &Tok) -> bool {
+pub(super) fn is_cmp(t: &Tok) -> bool {
     match t {
         Tok::Op(o) => matches!(*o, "=" | "==" | "<" | ">" | "<=" | ">=" | "<>" | "!=" | "<=>" | "!<" | "!>"),
         Tok::Word(w) => matches!(*w, "like" | "rlike" | "regexp" | "is" | "in" | "between" | "sounds" | "glob"),
@@ -461,7 +461,7 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
     None
 }
 
-fn comment_has_text(c: &[u8]) -> bool {
+pub(super) fn comment_has_text(c: &[u8]) -> bool {
     let body = c.strip_prefix(b"--").or_else(|| c.strip_prefix(b"#")).or_else(|| c.strip_prefix(b"/*")).unwrap_or(c);
     body.iter().any(|b| b.is_ascii_alphanumeric())
 }
@@ -500,7 +500,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     {
         return None;
     }
-    let (why, at, _) = scan(s)?;
+    let Some((why, at, _)) = scan(s) else {
+        return super::sqli_frag::judge(s).map(|(c, why, at)| Hit::new(4002, c, format!("SQL: {why}"), at));
+    };
     let conf = match why {
         "SELECT ... FROM" => Medium,
         // `admin'--` / `admin'#` discard the rest of the query; text after
