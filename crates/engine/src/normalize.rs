@@ -212,6 +212,14 @@ fn js_unescape(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
     changed.then_some(out)
 }
 
+fn ascii_quote(cp: u32) -> Option<u8> {
+    match cp {
+        0x2018 | 0x2019 | 0x201A | 0x201B | 0x2032 | 0x02BC => Some(b'\''),
+        0x201C | 0x201D | 0x201E | 0x201F | 0x2033 => Some(b'"'),
+        _ => None,
+    }
+}
+
 /// Folds overlong 2-byte UTF-8 forms of ASCII (`C0 AE` = `.`) to ASCII,
 /// full-width forms to ASCII, drops NULs, flags invalid sequences.
 fn fold_utf8(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
@@ -258,6 +266,10 @@ fn fold_utf8(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
                 if (0xFF01..=0xFF5E).contains(&cp) {
                     ev.fullwidth = true;
                     out.push((cp - 0xFEE0) as u8);
+                } else if let Some(q) = ascii_quote(cp) {
+                    // Some databases and frameworks map typographic quotes
+                    // to ASCII ("best fit"), so `‘ or 1=1` works as `' or 1=1`.
+                    out.push(q);
                 } else {
                     out.extend_from_slice(c.as_bytes());
                 }

@@ -467,10 +467,15 @@ pub(super) fn comment_has_text(c: &[u8]) -> bool {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
-    if matches!(t.kind, Kind::Path | Kind::FileName) {
+    if t.kind == Kind::FileName {
         return None;
     }
     let s = t.norm;
+    // A path is inspected only when it has what SQL needs and a path
+    // rarely has: a quote, a blank or a parenthesis.
+    if t.kind == Kind::Path && !s.iter().any(|&b| matches!(b, b'\'' | b'"' | b' ' | b'(')) {
+        return None;
+    }
     // Cheap gate: every form above needs a quote, an operator, a
     // parenthesis, a comment, a semicolon, or a space between words.
     if s.len() < 3
@@ -500,8 +505,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     {
         return None;
     }
+    let frag = || super::sqli_frag::judge(s).map(|(c, why, at)| Hit::new(4002, c, format!("SQL: {why}"), at));
     let Some((why, at, _)) = scan(s) else {
-        return super::sqli_frag::judge(s).map(|(c, why, at)| Hit::new(4002, c, format!("SQL: {why}"), at));
+        return frag();
     };
     let conf = match why {
         "SELECT ... FROM" => Medium,
@@ -510,6 +516,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         "string break then comment" if comment_has_text(&s[at..]) => Medium,
         _ => High,
     };
+    if conf == Medium
+        && let Some(h) = frag().filter(|h| h.confidence == High)
+    {
+        return Some(h);
+    }
     Some(Hit::new(4001, conf, format!("SQL: {why}"), at))
 }
 

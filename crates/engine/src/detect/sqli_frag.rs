@@ -258,7 +258,74 @@ const CATALOGS: &[&[u8]] = &[
     b"performance_schema",
 ];
 
+/// Stored procedures and packages that only attacks call from a web form.
+const PROCEDURES: &[&[u8]] = &[
+    b"xp_cmdshell",
+    b"xp_regread",
+    b"xp_regwrite",
+    b"xp_dirtree",
+    b"xp_fileexist",
+    b"xp_servicecontrol",
+    b"xp_availablemedia",
+    b"xp_makecab",
+    b"xp_ntsec_enumdomains",
+    b"xp_terminate_process",
+    b"sp_executesql",
+    b"sp_oacreate",
+    b"sp_oamethod",
+    b"sp_password",
+    b"sp_configure",
+    b"sp_makewebtask",
+    b"sp_addextendedproc",
+    b"sp_addlogin",
+    b"sp_addsrvrolemember",
+    b"openrowset",
+    b"opendatasource",
+    b"utl_http",
+    b"utl_inaddr",
+    b"utl_file",
+    b"dbms_pipe",
+    b"dbms_lock",
+    b"dbms_xmlgen",
+    b"dbms_java",
+    b"nvarchar",
+];
+
+/// SQL words that inline comments (`SELECT/**/x/**/FROM`) separate in an
+/// evasion.
+const KEYWORDS: &[&str] = &[
+    "select",
+    "union",
+    "from",
+    "where",
+    "and",
+    "or",
+    "insert",
+    "update",
+    "delete",
+    "drop",
+    "order",
+    "group",
+    "by",
+    "having",
+    "limit",
+    "into",
+    "values",
+    "table",
+    "exec",
+    "execute",
+    "declare",
+    "sleep",
+    "benchmark",
+];
+
 pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
+    if let Some(at) = PROCEDURES.iter().find_map(|c| {
+        let at = find(s, c)?;
+        (at == 0 || !is_ident(s[at - 1])).then_some(at)
+    }) {
+        return Some((High, "database system procedure", at));
+    }
     if let Some(at) = CATALOGS.iter().find_map(|c| {
         let at = find(s, c)?;
         (at == 0 || !is_ident(s[at - 1])).then_some(at)
@@ -402,14 +469,50 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
             return Some((High, "the value is a SQL function call", t[i].1));
         }
     }
+    // `date]=(`, `version=(`, `ln) (`: a short value, a function name, a
+    // little punctuation, a parenthesis.
+    if s.len() <= 16
+        && let Some(w) = word(&first.0)
+        && FUNCS.contains(&w)
+        && let Some(p) = t.iter().skip(1).take(4).position(|(tok, _)| matches!(tok, Tok::LParen))
+        && t[1..=p].iter().all(|(tok, _)| matches!(tok, Tok::Op(_) | Tok::Other | Tok::RParen | Tok::Str))
+    {
+        return Some((High, "SQL function name before a parenthesis", first.1));
+    }
+    // A statement that ends in a comment or `;`: `DROP sampletable;--`.
+    if let Some(w) = word(&first.0)
+        && matches!(w, "select" | "insert" | "update" | "delete" | "drop" | "create" | "alter" | "truncate" | "shutdown" | "declare")
+        && t.len() >= 3
+        && matches!(t.last().map(|x| &x.0), Some(Tok::Comment | Tok::Semi))
+        && matches!(t.get(1).map(|x| &x.0), Some(Tok::Word(_) | Tok::Op("*") | Tok::Comment))
+    {
+        return Some((High, "statement ending in a comment", first.1));
+    }
     for k in 0..t.len() {
         let next = t.get(k + 1).map(|x| &x.0);
+        // `SELECT/**/password/**/FROM`: inline comments as blanks around keywords.
+        if let Tok::Comment = &t[k].0
+            && k > 0
+            && s[t[k].1..].starts_with(b"/*")
+            && let (Some(a), Some(b)) = (word(&t[k - 1].0), next.and_then(word))
+            && (KEYWORDS.contains(&a) || KEYWORDS.contains(&b))
+        {
+            return Some((High, "inline comments between SQL words", t[k].1));
+        }
         match &t[k].0 {
+            // `(select count(*)`, `(select concat(`: a subquery.
+            Tok::LParen
+                if next.and_then(word) == Some("select")
+                    && (t.get(k + 2).and_then(|x| word(&x.0)).is_some_and(|w| FUNCS.contains(&w))
+                        || matches!(t.get(k + 2).map(|x| &x.0), Some(Tok::Op("*") | Tok::Var | Tok::LParen))) =>
+            {
+                return Some((High, "subquery", t[k].1));
+            }
             // `) AS alias FROM`, `1234 AS "foobar" FROM table`
-            Tok::Word("as") if k > 0 => {
-                if matches!(next, Some(Tok::Word(_) | Tok::Str)) && t.get(k + 2).and_then(|x| word(&x.0)) == Some("from") {
-                    return Some((High, "AS alias FROM", t[k].1));
-                }
+            Tok::Word("as")
+                if k > 0 && matches!(next, Some(Tok::Word(_) | Tok::Str)) && t.get(k + 2).and_then(|x| word(&x.0)) == Some("from") =>
+            {
+                return Some((High, "AS alias FROM", t[k].1));
             }
             // `exec xp_cmdshell`, `execute sp_executesql`
             Tok::Word("exec" | "execute") => {
