@@ -266,6 +266,10 @@ fn fold_utf8(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
                 if (0xFF01..=0xFF5E).contains(&cp) {
                     ev.fullwidth = true;
                     out.push((cp - 0xFEE0) as u8);
+                } else if (0x2460..=0x2468).contains(&cp) || cp == 0x24EA {
+                    // Circled digits (①②…, ⓪): IDNA maps them to ASCII, so a
+                    // host `①②⑦.⓪.⓪.①` resolves as 127.0.0.1.
+                    out.push(if cp == 0x24EA { b'0' } else { b'1' + (cp - 0x2460) as u8 });
                 } else if let Some(q) = ascii_quote(cp) {
                     // Some databases and frameworks map typographic quotes
                     // to ASCII ("best fit"), so `‘ or 1=1` works as `' or 1=1`.

@@ -262,7 +262,14 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         {
             consider(&mut best, High, "template injection: object traversal in template".into(), p, 2401);
         } else if arithmetic_probe(&inner[2..]) {
-            consider(&mut best, Medium, "template injection: arithmetic probe".into(), p, 2402);
+            consider(&mut best, High, "template injection: arithmetic probe".into(), p, 2402);
+        } else if let Some(tag) = inner.strip_prefix(b"{%")
+            && [&b"if "[..], b"for ", b"set ", b"import ", b"include ", b"macro ", b"raw", b"debug"]
+                .iter()
+                .any(|k| tag.trim_ascii_start().starts_with(k))
+            && (find(tag, b"%}").is_some())
+        {
+            consider(&mut best, High, "template injection: template statement".into(), p, 2404);
         }
     }
     for (w, why) in [
@@ -280,10 +287,36 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, format!("code: {why}"), at, 2403);
         }
     }
+    // ERB/JSP/ASP statements: `<% if true %>`, `<%= 7*7 %>`.
+    if let Some(p) = find(s, b"<%")
+        && let Some(close) = find(&s[p..], b"%>")
+    {
+        let body = s[p + 2..p + close].trim_ascii();
+        let body = body.strip_prefix(b"=").or_else(|| body.strip_prefix(b"-")).unwrap_or(body).trim_ascii_start();
+        if [
+            &b"if "[..],
+            b"for ",
+            b"while ",
+            b"each",
+            b"end",
+            b"require",
+            b"system",
+            b"exec",
+            b"runtime",
+            b"out.print",
+            b"response.write",
+            b"eval",
+        ]
+        .iter()
+        .any(|k| body.starts_with(k))
+        {
+            consider(&mut best, High, "template injection: server-side script block".into(), p, 2404);
+        }
+    }
     if let Some(p) = find(s, b"${").or_else(|| find(s, b"#{")).or_else(|| find(s, b"<%=")) {
         let skip = if s[p..].starts_with(b"<%=") { 3 } else { 2 };
         if arithmetic_probe(&s[p + skip..]) {
-            consider(&mut best, Medium, "template injection: arithmetic probe".into(), p, 2402);
+            consider(&mut best, High, "template injection: arithmetic probe".into(), p, 2402);
         }
     }
     let (c, why, at, id) = best?;
@@ -323,7 +356,8 @@ mod tests {
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
-        assert_eq!(conf("{{7*7}}"), Some(Medium));
+        assert_eq!(conf("{{7*7}}"), Some(High));
+        assert_eq!(conf("{% if True %}49{% endif %}"), Some(High));
     }
 
     #[test]

@@ -129,6 +129,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             return Some(Hit::new(2602, High, format!("Java: class reference {}", String::from_utf8_lossy(&s[at..end.min(at + 60)])), at));
         }
     }
+    if let Some(r) = super::find(s, b"runtime.exec(").or_else(|| super::find(s, b"runtime().exec(")) {
+        return Some(Hit::new(2603, High, "Java: Runtime.exec", r));
+    }
     // `java.Runtime`, `java.evil.runtime`: the platform and its process API.
     if let Some(j) = super::find(s, b"java")
         && let Some(r) = super::find(s, b"runtime")

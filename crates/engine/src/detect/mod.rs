@@ -10,6 +10,7 @@ pub mod cmdi;
 pub mod code;
 pub mod crlf;
 pub mod java;
+pub mod js;
 pub mod ldap;
 pub mod nosql;
 pub mod php;
@@ -89,6 +90,7 @@ pub const ALL: &[Detector] = &[
     Detector { name: "traversal", check: traversal::check },
     Detector { name: "code", check: code::check },
     Detector { name: "java", check: java::check },
+    Detector { name: "js", check: js::check },
     Detector { name: "ssrf", check: ssrf::check },
     Detector { name: "crlf", check: crlf::check },
     Detector { name: "ldap", check: ldap::check },

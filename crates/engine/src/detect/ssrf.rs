@@ -54,57 +54,129 @@ fn internal(ip: [u8; 4]) -> bool {
         || (ip[0] == 100 && (64..128).contains(&ip[1]))
 }
 
+/// Names that resolve to the machine itself or its private network in
+/// common setups (containers, Kubernetes, wildcard loopback DNS).
+const INTERNAL_NAMES: &[&str] = &[
+    "localhost",
+    "localhost4",
+    "localhost6",
+    "localhost.localdomain",
+    "localhost4.localdomain4",
+    "localhost6.localdomain6",
+    "ip6-localhost",
+    "ip6-loopback",
+    "host.docker.internal",
+    "gateway.docker.internal",
+    "host.containers.internal",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "metadata.packet.net",
+    "instance-data",
+    "lvh.me",
+    "localtest.me",
+];
+
+const INTERNAL_SUFFIXES: &[&str] = &[".localhost", ".svc.cluster.local", ".internal", ".nip.io", ".sslip.io", ".local"];
+
+/// Why `host` is an internal target, if it is.
+fn judge_host(host: &str) -> Option<(u32, haetae_model::Confidence, String)> {
+    let host = host.trim_end_matches('.');
+    if host.is_empty() {
+        return None;
+    }
+    if METADATA_HOSTS.contains(&host) || host == "192.0.0.192" {
+        return Some((2102, High, format!("SSRF: cloud metadata address {host}")));
+    }
+    let wildcard_loopback =
+        (host.ends_with(".nip.io") || host.ends_with(".sslip.io")) && (host.starts_with("127.") || host.starts_with("10."));
+    if INTERNAL_NAMES.contains(&host)
+        || INTERNAL_SUFFIXES.iter().any(|x| host.ends_with(x) && !x.ends_with(".io"))
+        || wildcard_loopback
+        || host == "::1"
+        || host == "::"
+        || host.starts_with("::ffff:")
+        || host.starts_with("0:0:0:0:0:ffff:")
+        || host == "0"
+    {
+        return Some((2103, High, format!("SSRF: loopback or internal host {host}")));
+    }
+    if let Some(ip) = parse_ipv4_loose(host) {
+        let dotted = host.split('.').count() == 4 && host.split('.').all(|p| p.parse::<u8>().is_ok() && (p == "0" || !p.starts_with('0')));
+        if internal(ip) {
+            return Some((2103, High, format!("SSRF: internal address {}", ip.map(|b| b.to_string()).join("."))));
+        }
+        if !dotted {
+            return Some((2104, Medium, "SSRF: IP address in numeric disguise".into()));
+        }
+    }
+    None
+}
+
+/// The hosts a URL's authority may mean to different parsers: the part
+/// after each `@` and the part before the first one.
+fn hosts_of(authority: &[u8]) -> impl Iterator<Item = &str> {
+    authority.split(|&b| b == b'@').filter_map(|part| {
+        let part = part.trim_ascii();
+        let part = part.split(|&b| matches!(b, b'#' | b' ' | b'&')).next().unwrap_or(part);
+        let host = if part.starts_with(b"[") {
+            part.split(|&b| b == b']').next().map(|h| &h[1..]).unwrap_or(b"")
+        } else {
+            part.split(|&b| b == b':').next().unwrap_or(part)
+        };
+        std::str::from_utf8(host).ok()
+    })
+}
+
 pub fn check(t: &Target<'_>) -> Option<Hit> {
     if matches!(t.kind, Kind::Path | Kind::Name | Kind::FileName) || (t.kind == Kind::Header && !t.key.starts_with("x-")) {
         return None;
     }
     let s = t.norm;
-    let trimmed: &[u8] = {
-        let st = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
-        &s[st..]
-    };
+    let trimmed = s.trim_ascii_start();
+    // `localhost/`, `kubernetes.default.svc/`: an internal name with no scheme.
+    let bare_end = trimmed.iter().position(|&b| matches!(b, b'/' | b':' | b'?')).unwrap_or(trimmed.len());
+    if let Ok(h) = std::str::from_utf8(&trimmed[..bare_end])
+        && (INTERNAL_NAMES.contains(&h) || h.ends_with(".svc.cluster.local") || h.ends_with(".docker.internal"))
+    {
+        return Some(Hit::new(2103, High, format!("SSRF: internal host {h}"), 0));
+    }
     let colon = memchr::memchr(b':', trimmed)?;
     let scheme = &trimmed[..colon];
-    if scheme.is_empty() || scheme.len() > 12 || !scheme.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-')) {
+    if scheme.is_empty() || scheme.len() > 16 || !scheme.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-' | b'_'))
+    {
         return None;
     }
     let rest = &trimmed[colon + 1..];
     match scheme {
-        b"file" | b"gopher" | b"dict" | b"netdoc" | b"jar" | b"tftp" | b"ldap" | b"ldaps" | b"sftp" if rest.starts_with(b"/") => {
+        b"file" | b"gopher" | b"dict" | b"netdoc" | b"jar" | b"tftp" | b"ldap" | b"ldaps" | b"sftp" | b"local_file"
+            if rest.starts_with(b"/") =>
+        {
             let c = if matches!(scheme, b"ldap" | b"sftp" | b"ldaps") { Medium } else { High };
             return Some(Hit::new(2101, c, format!("SSRF: {} URL", String::from_utf8_lossy(scheme)), 0));
         }
-        b"http" | b"https" | b"ftp" | b"ws" | b"wss" => {}
-        _ => return None,
+        _ => {}
     }
-    let rest = rest.strip_prefix(b"//")?;
-    let auth_end = rest.iter().position(|&b| matches!(b, b'/' | b'?' | b'#' | b'\\')).unwrap_or(rest.len());
-    let authority = &rest[..auth_end];
-    // userinfo@host:port — the host is after the last '@'.
-    let host_port = authority.rsplit(|&b| b == b'@').next().unwrap_or(authority);
-    let host = if host_port.starts_with(b"[") {
-        host_port.split(|&b| b == b']').next().map(|h| &h[1..]).unwrap_or(b"")
+    // `http:127.0.0.1` (no slashes) is still fetched by lenient clients.
+    let after = rest.strip_prefix(b"//").or_else(|| rest.strip_prefix(b"\\\\")).or_else(|| {
+        (matches!(scheme, b"http" | b"https") && rest.first().is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'[')).then_some(rest)
+    })?;
+    let auth_end = after.iter().position(|&b| matches!(b, b'/' | b'?' | b'\\')).unwrap_or(after.len());
+    let authority = &after[..auth_end];
+    // `\\l\\o\\c…`: backslashes some clients drop.
+    let cleaned: Vec<u8>;
+    let authority = if authority.contains(&b'\\') {
+        cleaned = authority.iter().copied().filter(|&b| b != b'\\').collect();
+        &cleaned[..]
     } else {
-        host_port.split(|&b| b == b':').next().unwrap_or(host_port)
+        authority
     };
-    let host = std::str::from_utf8(host).ok()?.trim_end_matches('.');
-    if METADATA_HOSTS.contains(&host) {
-        return Some(Hit::new(2102, High, format!("SSRF: cloud metadata address {host}"), 0));
-    }
-    if host == "localhost" || host.ends_with(".localhost") || host == "::1" || host == "::" || host.starts_with("::ffff:") || host == "0" {
-        return Some(Hit::new(2103, High, format!("SSRF: loopback host {host}"), 0));
-    }
-    if let Some(ip) = parse_ipv4_loose(host) {
-        let dotted = host.split('.').count() == 4 && host.split('.').all(|p| p.parse::<u8>().is_ok() && (p == "0" || !p.starts_with('0')));
-        if internal(ip) {
-            return Some(Hit::new(2103, High, format!("SSRF: internal address {}", ip.map(|b| b.to_string()).join(".")), 0));
-        }
-        if !dotted {
-            return Some(Hit::new(2104, Medium, "SSRF: IP address in numeric disguise", 0));
+    for host in hosts_of(authority) {
+        if let Some((id, c, why)) = judge_host(host) {
+            return Some(Hit::new(id, c, why, 0));
         }
     }
     // Classic RFI: a remote URL whose query ends in `?` or carries a NUL.
-    if (rest.ends_with(b"?") || t.evasion.nul) && t.kind == Kind::Value {
+    if (after.ends_with(b"?") || t.evasion.nul) && t.kind == Kind::Value {
         return Some(Hit::new(2105, Medium, "remote file inclusion: URL ending in ?", 0));
     }
     None
@@ -131,6 +203,12 @@ mod tests {
             "file:///etc/passwd",
             "http://user@localhost/",
             "http://10.0.0.5/internal",
+            "http:127.0.0.1",
+            "ssh://0177.00.00.01",
+            "rsync://[0:0:0:0:0:ffff:169.254.169.254]",
+            "http://google.com:80 &@google.com:80# @127.88.23.245:22/",
+            "kubernetes.default.svc.cluster.local/",
+            "http://host.docker.internal:2375/",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -138,7 +216,14 @@ mod tests {
 
     #[test]
     fn passes_public_urls() {
-        for b in ["https://www.example.com/a?b=c", "http://8.8.8.8/", "mailto:a@b.c", "https://naver.com"] {
+        for b in [
+            "https://www.example.com/a?b=c",
+            "http://8.8.8.8/",
+            "mailto:a@b.c",
+            "https://naver.com",
+            "note: localhost is fine",
+            "time: 10:30",
+        ] {
             assert_eq!(conf(b), None, "{b}");
         }
     }

@@ -1,0 +1,154 @@
+//! Server-side JavaScript and friends: Node.js code injection
+//! (`require('child_process')`, `process.env`, `new Function(…)`,
+//! node-serialize's `_$$ND_FUNC$$_`), prototype pollution in parameter
+//! names and values (`__proto__[x]`, `constructor[prototype]`), endless
+//! loops sent to an `eval`, and the Ruby and Perl interpolation forms
+//! (`Process.spawn`, `@{[ system 'id' ]}`) the same attacks use.
+
+use haetae_model::Confidence::{self, High, Medium};
+
+use super::{Hit, Kind, Target, find, is_ident};
+
+/// Substrings with no reading outside server-side code.
+const CODE: &[(&[u8], &str)] = &[
+    (b"child_process", "Node child_process"),
+    (b"require(", "Node require()"),
+    (b"process.env", "Node process.env"),
+    (b"process[", "Node process object"),
+    (b"process.mainmodule", "Node process.mainModule"),
+    (b"process.binding(", "Node process.binding"),
+    (b"process.kill(", "Node process.kill"),
+    (b"process.exit(", "Node process.exit"),
+    (b"global.process", "Node global.process"),
+    (b"module.exports", "Node module.exports"),
+    (b"module.constructor", "Node module constructor"),
+    (b".constructor._load(", "Node module loader"),
+    (b"require.main", "Node require.main"),
+    (b"_$$nd_func$$_", "node-serialize function"),
+    (b"new function(", "new Function()"),
+    (b"new function (", "new Function()"),
+    (b".constructor.constructor(", "Function constructor"),
+    (b"constructor.constructor(", "Function constructor"),
+    (b"console.log(", "console call"),
+    (b"console.info(", "console call"),
+    (b"console.error(", "console call"),
+    (b"process.spawn(", "Ruby Process.spawn"),
+    (b"kernel.exec(", "Ruby Kernel.exec"),
+    (b"kernel.system(", "Ruby Kernel.system"),
+    (b"io.popen(", "Ruby IO.popen"),
+    (b"open3.", "Ruby Open3"),
+    (b"@{[", "Perl interpolated code"),
+    (b"qx{", "Perl qx{}"),
+    (b"qx(", "Perl qx()"),
+];
+
+/// `__proto__`, `constructor.prototype`, `constructor[prototype]`.
+fn prototype(s: &[u8]) -> Option<usize> {
+    if let Some(p) = find(s, b"__proto__") {
+        return Some(p);
+    }
+    let p = find(s, b"constructor")?;
+    let rest = &s[p + 11..];
+    let rest = rest.strip_prefix(b"]").unwrap_or(rest);
+    (rest.starts_with(b".prototype")
+        || rest.starts_with(b"[prototype")
+        || rest.starts_with(b"['prototype")
+        || rest.starts_with(b"[\"prototype"))
+    .then_some(p)
+}
+
+/// `while(true)`, `while(!0)`, `for(;;)`: an endless loop as a value.
+fn endless_loop(s: &[u8]) -> Option<usize> {
+    if let Some(p) = find(s, b"for(;;)").or_else(|| find(s, b"for (;;)")) {
+        return Some(p);
+    }
+    let p = find(s, b"while")?;
+    if p > 0 && is_ident(s[p - 1]) {
+        return None;
+    }
+    let rest = s[p + 5..].trim_ascii_start();
+    let inner = rest.strip_prefix(b"(")?;
+    let close = memchr::memchr(b')', &inner[..inner.len().min(40)]).unwrap_or(inner.len().min(40));
+    let cond: Vec<u8> = inner[..close].iter().copied().filter(|b| !b.is_ascii_whitespace() && *b != b'(').collect();
+    // A literal condition: true, 1, !0, !false, !"", -Infinity, !undefined…
+    let lit = cond.strip_prefix(b"!").or_else(|| cond.strip_prefix(b"-")).unwrap_or(&cond);
+    let lit = lit.strip_prefix(b"!").unwrap_or(lit);
+    let literal =
+        matches!(lit, b"true" | b"false" | b"0" | b"1" | b"\"\"" | b"''" | b"``" | b"undefined" | b"null" | b"infinity" | b"[]" | b"{}")
+            || lit.iter().all(u8::is_ascii_digit) && !lit.is_empty();
+    literal.then_some(p)
+}
+
+pub fn check(t: &Target<'_>) -> Option<Hit> {
+    let s = t.norm;
+    if s.len() < 4 {
+        return None;
+    }
+    let mut best: Option<(Confidence, String, usize, u32)> = None;
+    if let Some(at) = prototype(s) {
+        best = Some((High, "prototype pollution".into(), at, 2701));
+    }
+    if t.kind == Kind::Path {
+        return best.map(|(c, why, at, id)| Hit::new(id, c, format!("JS: {why}"), at));
+    }
+    if best.is_none() {
+        for (k, why) in CODE {
+            if let Some(at) = find(s, k)
+                && (at == 0 || !is_ident(s[at - 1]) || k[0] == b'.' || k[0] == b'_')
+            {
+                // `require(` needs a module name, not prose in parentheses.
+                if *k == b"require(" && !matches!(s.get(at + 8), Some(b'\'' | b'"' | b'`' | b'x' | b'a'..=b'z')) {
+                    continue;
+                }
+                best = Some((High, (*why).into(), at, 2702));
+                break;
+            }
+        }
+    }
+    if best.is_none()
+        && let Some(at) = endless_loop(s)
+    {
+        best = Some((Medium, "endless loop".into(), at, 2703));
+        if s.len() < 40 {
+            best = Some((High, "endless loop as the whole value".into(), at, 2703));
+        }
+    }
+    let (c, why, at, id) = best?;
+    Some(Hit::new(id, c, format!("JS: {why}"), at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conf(s: &str) -> Option<Confidence> {
+        crate::testutil::confidence(check, s)
+    }
+
+    #[test]
+    fn catches_server_side_js() {
+        for a in [
+            "require('child_process').exec('id')",
+            "process.env",
+            "__proto__[admin]=1",
+            "constructor.prototype.x",
+            "a[constructor][prototype]=image",
+            "_$$ND_FUNC$$_function(){}",
+            "new Function (",
+            "while(!0);",
+            "while(true)",
+            "Process.spawn(\"id\")",
+            "@{[system 'id']}",
+            "#{require.main.constructor._load(child_process).spawn('foo')}",
+        ] {
+            assert_eq!(conf(a), Some(High), "{a}");
+        }
+    }
+
+    #[test]
+    fn leaves_prose_alone() {
+        for b in ["we require (at least) two", "the process environment", "while (you wait)", "constructor of the house", "console"] {
+            assert_eq!(conf(b), None, "{b}");
+        }
+    }
+}
