@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use model::*;
 pub use units::{ByteSize, Dur};
+pub use validate::DETECTORS;
 
 /// One problem in a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]

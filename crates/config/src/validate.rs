@@ -20,6 +20,7 @@ pub const DETECTORS: &[&str] = &[
     "traversal",
     "code",
     "java",
+    "js",
     "ssrf",
     "crlf",
     "ldap",
@@ -27,6 +28,7 @@ pub const DETECTORS: &[&str] = &[
     "xxe",
     "scanner",
     "upload",
+    "session",
     "protocol",
     "evasion",
 ];

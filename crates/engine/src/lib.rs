@@ -13,6 +13,7 @@ pub mod detect;
 pub mod exceptions;
 pub mod normalize;
 pub mod protocol;
+pub mod session;
 pub mod targets;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -49,6 +50,12 @@ impl Sensitivity {
     }
 }
 
+/// Every detector family name, as `disabled_detectors` and exceptions use
+/// them: the value detectors, then the request-level checks.
+pub fn families() -> Vec<&'static str> {
+    detect::ALL.iter().map(|d| d.name).chain(["upload", "session", "protocol", "evasion"]).collect()
+}
+
 /// Per-site engine settings.
 #[derive(Debug, Clone, Default)]
 pub struct EngineConfig {
@@ -80,6 +87,7 @@ pub struct Engine {
     active: Vec<&'static detect::Detector>,
     protocol: bool,
     upload: bool,
+    session: bool,
     evasion: bool,
 }
 
@@ -102,7 +110,7 @@ impl Engine {
         }
         let on = |name: &str| !cfg.disabled.iter().any(|d| d == name);
         let active = detect::ALL.iter().filter(|d| on(d.name)).collect();
-        Self { protocol: on("protocol"), upload: on("upload"), evasion: on("evasion"), active, cfg }
+        Self { protocol: on("protocol"), upload: on("upload"), session: on("session"), evasion: on("evasion"), active, cfg }
     }
 
     pub fn threshold(&self) -> u32 {
@@ -124,6 +132,9 @@ impl Engine {
         }
         if self.upload {
             upload::check(req, &mut findings);
+        }
+        if self.session {
+            session::check(req, &mut findings);
         }
         let mut checked = 0usize;
         let mut timed_out = false;

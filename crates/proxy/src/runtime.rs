@@ -165,3 +165,17 @@ impl Runtime {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The config validator and the engine must agree on detector names,
+    /// or a valid `disabled_detectors` entry would silently do nothing.
+    #[test]
+    fn config_knows_every_engine_family() {
+        let mut engine = haetae_engine::families();
+        let mut config: Vec<&str> = haetae_config::DETECTORS.to_vec();
+        engine.sort_unstable();
+        config.sort_unstable();
+        assert_eq!(engine, config);
+    }
+}

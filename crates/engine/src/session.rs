@@ -1,0 +1,123 @@
+//! Session fixation (A1 cookie integrity): a session identifier planted
+//! through the URL or a form — worst when the request comes from another
+//! site's link — or a value that sets a cookie in script.
+
+use haetae_model::Confidence::{self, High, Medium};
+use haetae_model::{Finding, Request};
+
+use crate::detect::{Hit, find};
+use crate::make_finding;
+
+/// Names frameworks give their session cookie. Carried as a *parameter*,
+/// they fix the victim's session to one the attacker knows.
+const SESSION_NAMES: &[&str] = &[
+    "phpsessid",
+    "jsessionid",
+    "asp.net_sessionid",
+    "aspsessionid",
+    "laravel_session",
+    "connect.sid",
+    "_flask_session",
+    "next-auth.session-token",
+    "__host-next-auth.session-token",
+    "__secure-next-auth.session-token",
+    "meteor_login_token",
+    "rack.session",
+    "play_session",
+    "sails.sid",
+    "cakephp",
+    "ci_session",
+    "koa.sess",
+    "koa:sess",
+    "cfid",
+    "cftoken",
+    "cfsid",
+    "zend_session_id",
+    "shiny-token",
+    "weblogicsession",
+    "sessionid",
+    "session-id",
+    "session_id",
+    "_session_id",
+    "_rails_session",
+    "jservsession",
+    "jwsession",
+    "phpsession",
+];
+
+/// Names only a server's own session layer uses (no app names a form field this way).
+const UNAMBIGUOUS: &[&str] = &["phpsessid", "jsessionid", "asp.net_sessionid", "aspsessionid"];
+
+fn host_of(url: &[u8]) -> Option<&[u8]> {
+    let rest = url.splitn(2, |&b| b == b':').nth(1)?.strip_prefix(b"//")?;
+    let end = rest.iter().position(|&b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    let host = auth.rsplit(|&b| b == b'@').next().unwrap_or(auth);
+    Some(host.split(|&b| b == b':').next().unwrap_or(host))
+}
+
+pub fn check(req: &Request, out: &mut Vec<Finding>) {
+    let host = req.header("host").map(|h| h.split(|&b| b == b':').next().unwrap_or(h).to_ascii_lowercase());
+    let referer = req.header("referer");
+    let offsite = match (referer.and_then(host_of), &host) {
+        (Some(r), Some(h)) => !r.eq_ignore_ascii_case(h),
+        (Some(_), None) => true,
+        _ => false,
+    };
+    for p in &req.params {
+        let name = String::from_utf8_lossy(&p.name).to_ascii_lowercase();
+        let base = name.strip_prefix("aspsessionid").map_or(name.as_str(), |_| "aspsessionid");
+        if !SESSION_NAMES.contains(&base) {
+            continue;
+        }
+        let (c, why): (Confidence, &str) = if offsite {
+            (High, "session fixation: session id in a parameter, linked from another site")
+        } else if UNAMBIGUOUS.contains(&base) {
+            (High, "session fixation: session id in a parameter")
+        } else {
+            (Medium, "session fixation: session id in a parameter")
+        };
+        let loc = format!("{}:{}", p.source.collection(), name);
+        out.push(make_finding("session", &loc, &p.value, Hit::new(2951, c, why, 0)));
+        return;
+    }
+    // `.cookie;expires=`, `document.cookie=`: script setting a cookie.
+    for p in &req.params {
+        let v = p.value.to_ascii_lowercase();
+        if let Some(at) = find(&v, b".cookie")
+            && (find(&v[at..], b"expires=").is_some() || find(&v[at..], b"path=").is_some() || find(&v[at..], b"domain=").is_some())
+        {
+            let loc = format!("{}:{}", p.source.collection(), String::from_utf8_lossy(&p.name));
+            out.push(make_finding("session", &loc, &v[at..], Hit::new(2952, High, "session fixation: cookie set in script", 0)));
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haetae_model::{ParseLimits, RequestBuilder};
+
+    fn findings(target: &str, referer: Option<&str>) -> Vec<Finding> {
+        let l = ParseLimits::default();
+        let mut b = RequestBuilder::new("GET", target, &l);
+        b.header("Host", b"shop.example");
+        if let Some(r) = referer {
+            b.header("Referer", r.as_bytes());
+        }
+        let mut out = Vec::new();
+        check(&b.build(), &mut out);
+        out
+    }
+
+    #[test]
+    fn flags_planted_session_ids() {
+        assert_eq!(findings("/login?phpsessid=abc", None)[0].confidence, High);
+        assert_eq!(findings("/login?sessionid=abc", Some("https://evil.example/"))[0].confidence, High);
+        assert_eq!(findings("/login?sessionid=abc", None)[0].confidence, Medium);
+        assert!(findings("/login?sessionid=abc", Some("https://shop.example/cart")).iter().all(|f| f.confidence == Medium));
+        assert_eq!(findings("/x?t=.cookie;expires=", None)[0].confidence, High);
+        assert!(findings("/login?user=a", Some("https://evil.example/")).is_empty());
+    }
+}
