@@ -311,6 +311,9 @@ pub struct Site {
     /// Detector families switched off for this site.
     #[serde(default)]
     pub disabled_detectors: Vec<String>,
+    /// Also inspect values that are entirely base64, decoded.
+    #[serde(default = "yes")]
+    pub decode_base64: bool,
     #[serde(default)]
     pub exceptions: Vec<Exception>,
     pub tls: Option<SiteTls>,

@@ -9,6 +9,7 @@
 //! hits into findings, drops those the site's exceptions cover, scores the
 //! rest and compares the score with the site's threshold.
 
+mod base64;
 pub mod detect;
 pub mod exceptions;
 pub mod normalize;
@@ -57,7 +58,7 @@ pub fn families() -> Vec<&'static str> {
 }
 
 /// Per-site engine settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub sensitivity: Sensitivity,
     /// Overrides the sensitivity's threshold when set.
@@ -65,6 +66,14 @@ pub struct EngineConfig {
     pub exceptions: Vec<Exception>,
     /// Detector families switched off for the whole site.
     pub disabled: Vec<String>,
+    /// Also inspect values that are entirely base64, decoded (on by default).
+    pub decode_base64: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { sensitivity: Sensitivity::default(), threshold: None, exceptions: Vec::new(), disabled: Vec::new(), decode_base64: true }
+    }
 }
 
 /// Inspection ran past its time budget.
@@ -139,7 +148,7 @@ impl Engine {
         let mut checked = 0usize;
         let mut timed_out = false;
         let look = !self.active.is_empty() || self.evasion;
-        targets::for_each(req, look, |t| {
+        targets::for_each(req, look, self.cfg.decode_base64, |t| {
             if timed_out {
                 return;
             }

@@ -1,5 +1,7 @@
 //! Which values of a request are inspected, and as what.
 
+use std::borrow::Cow;
+
 use haetae_model::{Request, Source};
 
 use crate::detect::{Kind, Target};
@@ -12,14 +14,14 @@ pub struct Owned<'a> {
     pub kind: Kind,
     pub key: String,
     pub location: String,
-    pub raw: &'a [u8],
+    pub raw: Cow<'a, [u8]>,
     pub norm: Vec<u8>,
     pub evasion: Evasion,
 }
 
 impl Owned<'_> {
     pub fn as_target(&self) -> Target<'_> {
-        Target { source: self.source, kind: self.kind, key: &self.key, raw: self.raw, norm: &self.norm, evasion: self.evasion }
+        Target { source: self.source, kind: self.kind, key: &self.key, raw: &self.raw, norm: &self.norm, evasion: self.evasion }
     }
 }
 
@@ -85,16 +87,27 @@ fn lossy(b: &[u8]) -> String {
 
 /// Calls `f` for every inspectable value. Inert values are skipped here so
 /// the common case costs one pass over the bytes and no allocation.
-pub fn for_each<'r>(req: &'r Request, any_detector: bool, mut f: impl FnMut(Owned<'r>)) {
+pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: impl FnMut(Owned<'r>)) {
     if !any_detector {
         return;
     }
     let mut emit = |source: Source, kind: Kind, key: &[u8], raw: &'r [u8], location: String| {
-        if raw.is_empty() || (kind != Kind::Path && kind != Kind::Header && inert(raw)) {
+        if raw.is_empty() {
+            return;
+        }
+        // A value that is all base64 is inspected again, decoded.
+        if base64
+            && kind != Kind::Path
+            && let Some(decoded) = crate::base64::decode_text(raw)
+        {
+            let (norm, evasion) = normalize(&decoded);
+            f(Owned { source, kind, key: lossy(key), location: format!("{location} (base64)"), raw: Cow::Owned(decoded), norm, evasion });
+        }
+        if kind != Kind::Path && kind != Kind::Header && inert(raw) {
             return;
         }
         let (norm, evasion) = normalize(raw);
-        f(Owned { source, kind, key: lossy(key), location, raw, norm, evasion });
+        f(Owned { source, kind, key: lossy(key), location, raw: Cow::Borrowed(raw), norm, evasion });
     };
     emit(Source::Path, Kind::Path, b"", &req.path, "REQUEST_PATH".into());
     for p in &req.params {

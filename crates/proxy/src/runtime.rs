@@ -107,6 +107,7 @@ impl Runtime {
                 threshold: s.threshold,
                 exceptions: s.exceptions.clone(),
                 disabled: s.disabled_detectors.clone(),
+                decode_base64: s.decode_base64,
             });
             let allowed_methods = s.allowed_methods.iter().filter_map(|m| Method::from_bytes(m.as_bytes()).ok()).collect();
             let site = SiteRt {
