@@ -161,6 +161,25 @@ fn undo_quoting(s: &[u8]) -> Vec<u8> {
                 i += 2;
                 continue;
             }
+            // `c$!at`, `c$$at`, `c$_at`, `pi$()ng`: special variables and
+            // empty substitutions inside a word expand to nothing.
+            let in_word = i > 0 && s[i - 1].is_ascii_alphanumeric();
+            if in_word && rest.starts_with(b"()") {
+                i += 3;
+                continue;
+            }
+            if in_word
+                && matches!(rest.first(), Some(b'!' | b'$' | b'_' | b'-' | b'?' | b'#'))
+                && rest.get(1).is_some_and(u8::is_ascii_alphanumeric)
+            {
+                i += 2;
+                continue;
+            }
+        }
+        // ``pi``ng``: an empty backtick pair inside a word.
+        if b == b'`' && s.get(i + 1) == Some(&b'`') && i > 0 && s[i - 1].is_ascii_alphanumeric() {
+            i += 2;
+            continue;
         }
         // Quotes and backslashes inside a word: c'a't, c"a"t, c\at.
         if matches!(b, b'\'' | b'"' | b'\\') {
@@ -307,6 +326,8 @@ mod tests {
             "x\nid",
             "127.0.0.1&&ping -c 3 127.0.0.1",
             "`cat /etc/passwd`",
+            "py''thon -c \"print('x')\"",
+            "host;c$!at /et$!c/pas$!swd",
         ] {
             assert!(hit(a), "missed: {a}");
         }

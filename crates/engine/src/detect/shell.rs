@@ -451,12 +451,114 @@ fn command_starts(s: &[u8]) -> impl Iterator<Item = (usize, bool)> + '_ {
 }
 
 /// Judges `s` (already unquoted) as a command line.
+/// Shell constructs that are code whatever words they hold.
+fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
+    if let Some(at) = glob_system_path(s) {
+        return Some((at, "glob over a system path"));
+    }
+    if let Some(at) = super::find(s, b"$((") {
+        return Some((at, "arithmetic expansion"));
+    }
+    if let Some(at) = function_definition(s) {
+        return Some((at, "shell function definition"));
+    }
+    if let Some(at) = assigned_then_run(s) {
+        return Some((at, "variable assigned, then run as a command"));
+    }
+    // `| sh`, `|bash -i`: piping into a shell.
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'|', &s[from..]) {
+        let at = from + p;
+        from = at + 1;
+        let rest = s[at + 1..].trim_ascii_start();
+        for sh in [&b"sh"[..], b"bash", b"zsh", b"ksh", b"dash", b"/bin/sh", b"/bin/bash"] {
+            if rest.starts_with(sh) && rest.get(sh.len()).is_none_or(|b| !b.is_ascii_alphanumeric()) {
+                return Some((at, "pipe into a shell"));
+            }
+        }
+    }
+    None
+}
+
+/// `/bin/ca?`, `/usr/bin/[u]name`, `/et*/pa??wd`: a glob standing for a
+/// system path.
+fn glob_system_path(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'/', &s[from..]) {
+        let at = from + p;
+        let end = at
+            + s[at..]
+                .iter()
+                .take(128)
+                .take_while(|&&b| !matches!(b, b' ' | b'\t' | b';' | b'|' | b'&' | b'\n' | b'\'' | b'"' | b'`' | b')'))
+                .count();
+        from = end.max(at + 1);
+        if at > 0 && !matches!(s[at - 1], b' ' | b'\t' | b';' | b'|' | b'&' | b'\n' | b'=' | b'(' | b'`' | b'\'' | b'"' | b'{' | b',') {
+            continue;
+        }
+        let tok = &s[at..end];
+        if !tok.iter().any(|&b| matches!(b, b'?' | b'*' | b'[')) || tok.iter().filter(|&&b| b == b'/').count() < 2 {
+            continue;
+        }
+        let letters: Vec<u8> = tok.iter().copied().filter(|b| b.is_ascii_alphabetic() || *b == b'/').collect();
+        const ROOTS: &[&[u8]] =
+            &[b"/bin", b"/usr", b"/etc", b"/et/", b"/sbin", b"/proc", b"/dev", b"/tmp", b"/var", b"/bi/", b"/us/", b"/e/", b"/b/", b"/u/"];
+        if ROOTS.iter().any(|r| letters.starts_with(r)) {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// `f(){ f|f& };f`, `:(){ :|:& };:`: a shell function (a fork bomb when
+/// it calls itself in a pipe).
+fn function_definition(s: &[u8]) -> Option<usize> {
+    let p = super::find(s, b"()")?;
+    let rest = s[p + 2..].trim_ascii_start();
+    if !rest.starts_with(b"{") {
+        return None;
+    }
+    let body = &rest[..rest.len().min(128)];
+    let name_start = p - s[..p].iter().rev().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b':').count();
+    // JavaScript's `function f() {` is not shell.
+    if s[..name_start].trim_ascii_end().ends_with(b"function") {
+        return None;
+    }
+    (memchr::memchr2(b'|', b'&', body).is_some() && memchr::memchr(b'}', body).is_some()).then_some(name_start)
+}
+
+/// `a=cat;$a /etc/passwd`, `garb=adduser;$garb x`: a variable that is set,
+/// then used in command position.
+fn assigned_then_run(s: &[u8]) -> Option<usize> {
+    for (start, _) in command_starts(s).skip(1).take(64) {
+        let i = start + s[start..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if s.get(i) != Some(&b'$') {
+            continue;
+        }
+        let name: Vec<u8> = s[i + 1..].iter().copied().take(32).take_while(|&b| b.is_ascii_alphanumeric() || b == b'_').collect();
+        if name.is_empty() {
+            continue;
+        }
+        let mut assign = name.clone();
+        assign.push(b'=');
+        if let Some(a) = super::find(&s[..i], &assign)
+            && (a == 0 || matches!(s[a - 1], b';' | b'&' | b'|' | b' ' | b'\n'))
+        {
+            return Some(a);
+        }
+    }
+    None
+}
+
 pub fn judge(s: &[u8]) -> Option<(Confidence, String, usize)> {
     let mut best: Option<(Confidence, String, usize)> = None;
     fn consider(best: &mut Option<(Confidence, String, usize)>, c: Confidence, why: String, at: usize) {
         if best.as_ref().is_none_or(|b| c > b.0) {
             *best = Some((c, why, at));
         }
+    }
+    if let Some((at, why)) = constructs(s) {
+        return Some((High, format!("command injection: {why}"), at));
     }
     let mut seen = 0usize;
     for (start, at_value_start) in command_starts(s) {
@@ -515,6 +617,22 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, String, usize)> {
         let mut args = Args::default();
         read_args(s, i, &mut args);
         let strong_args = args.flag || args.redirect || args.var || args.syspath || args.other_program;
+        // `python -c "…"`, `perl -e '…'`: an interpreter given inline code.
+        const INTERPRETERS: &[&str] =
+            &["python", "python2", "python3", "perl", "ruby", "php", "node", "nodejs", "bash", "sh", "zsh", "lua"];
+        let rest = s[i..].trim_ascii_start();
+        if INTERPRETERS.contains(&name)
+            && [&b"-c "[..], b"-e ", b"-r ", b"-c'", b"-c\"", b"-e'", b"-e\""].iter().any(|f| rest.starts_with(f))
+        {
+            consider(&mut best, High, format!("command injection: `{name}` running inline code"), word_start);
+            break;
+        }
+        // `alias x=env`: a shell alias definition.
+        if name == "alias" && (rest.starts_with(b"-") || rest.iter().take(40).take_while(|b| !b.is_ascii_whitespace()).any(|&b| b == b'='))
+        {
+            consider(&mut best, High, "command injection: alias definition".into(), word_start);
+            break;
+        }
         let program_shaped = !english && (strong_args || args.path);
         let english_shaped = english && (args.syspath || args.flag && (args.path || args.redirect || args.var));
         let conf = if prefixed && (!english || strong_args) || program_shaped || english_shaped {
@@ -638,6 +756,13 @@ mod tests {
             "/usr/bin/python3 -m http.server",
             "{cat,/etc/passwd}",
             "python3.10 -c import > /tmp/x",
+            "www.google.com;/bin/ca? /et*/passwd",
+            "/usr/[a-z]in/bash",
+            ":(){ :|:& };:",
+            "a=/etc&&b=/passwd&&c=cat&&$c $a$b",
+            "echo aWQ= | base64 -d | sh",
+            "$((1+1))",
+            "alias eennvv=env&eennvv whoami",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -661,6 +786,8 @@ mod tests {
             "get-started",
             "type a message",
             "last week",
+            "function f() { return a || b; }",
+            "price is $5 | shipping $2",
         ] {
             assert!(conf(b).is_none_or(|c| c < Medium), "{b}: {:?}", conf(b));
         }
