@@ -73,12 +73,76 @@ const STRUCTURED_HEADERS: &[&str] = &[
 ];
 
 /// Values with nothing but letters, digits and a few inert punctuation
-/// marks cannot carry any payload the detectors look for.
-/// Dots are not inert: `java.lang.Runtime` is a payload. Neither is a
-/// base64 Java serialization stream (`rO0AB…`).
+/// marks cannot carry any payload the detectors look for — except the few
+/// payloads made of such characters alone: Java class names
+/// (`java.lang.Runtime`), a base64 Java serialization stream (`rO0AB…`),
+/// a database procedure (`xp_cmdshell`).
 fn inert(v: &[u8]) -> bool {
-    v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b',' | b'-' | b'@') || b >= 0x80)
-        && ![&b"rO0AB"[..], b"KztAA", b"Cs7QAF"].iter().any(|m| v.starts_with(m))
+    v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b',' | b'-' | b'@' | b'.') || b >= 0x80) && !alnum_payload(v)
+}
+
+pub(crate) fn alnum_payload(v: &[u8]) -> bool {
+    use std::sync::OnceLock;
+    static AC: OnceLock<Option<aho_corasick::AhoCorasick>> = OnceLock::new();
+    const WORDS: &[&str] = &[
+        "rO0AB",
+        "KztAA",
+        "Cs7QAF",
+        "xp_",
+        "sp_",
+        "openrowset",
+        "opendatasource",
+        "utl_",
+        "dbms_",
+        "nvarchar",
+        "information_schema",
+        "pg_catalog",
+        "sqlite_master",
+        "sysobjects",
+        "syscolumns",
+        "msysobjects",
+        "mysql.",
+        "sys.",
+        "master..",
+        "processbuilder",
+        "getruntime",
+        "templatesimpl",
+        "opensymphony",
+        "xwork2",
+        "classloader",
+        "declaredclass",
+        "java.",
+        "javax.",
+        "jdk.",
+        "sun.",
+        "com.",
+        "org.",
+        "weblogic.",
+        "freemarker.",
+        "ognl",
+        "javassist",
+        "runtime",
+        "transformer",
+        "__proto__",
+        "constructor",
+        "..",
+        "/",
+        "sess_",
+        "document.",
+        "window.",
+        "self.",
+        "top.",
+        "location",
+        "cookie",
+        "javascript",
+        "alert",
+        "process.",
+        "require",
+        "module.",
+        "global.",
+    ];
+    let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(WORDS).ok());
+    ac.as_ref().is_none_or(|ac| ac.is_match(v))
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -113,7 +177,12 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
     for p in &req.params {
         let key = lossy(&p.name);
         let loc = if key.is_empty() { p.source.collection().to_owned() } else { format!("{}:{}", p.source.collection(), key) };
-        if !p.name.is_empty() && !inert(&p.name) {
+        // A JSON/XML name is a path the flattener built (`items[0].sku`):
+        // its dots and brackets are structure, not payload.
+        let structural = matches!(p.source, Source::Json | Source::Xml)
+            && p.name.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'/' | b'@' | b':'))
+            && !alnum_payload(&p.name);
+        if !p.name.is_empty() && !structural && !inert(&p.name) {
             emit(p.source, Kind::Name, &p.name, &p.name, format!("{}_NAMES:{}", p.source.collection(), key));
         }
         emit(p.source, Kind::Value, &p.name, &p.value, loc);

@@ -46,26 +46,34 @@ const PHP_FUNCS_MED: &[&[u8]] = &[
     b"getenv",
 ];
 
-fn call_at(s: &[u8], name: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(p) = find(&s[i..], name) {
-        let at = i + p;
-        let before_ok = at == 0 || !is_ident(s[at - 1]) && s[at - 1] != b'.' && s[at - 1] != b'-';
-        let mut j = at + name.len();
-        while j < s.len() && (s[j].is_ascii_whitespace() || s[j] == b'/' && s.get(j + 1) == Some(&b'*')) {
-            if s[j] == b'/' {
-                let window = &s[j..(j + 256).min(s.len())];
-                j = find(window, b"*/").map_or(s.len(), |q| j + q + 2);
+/// Every call `name(` in `s`, in one pass over the parentheses: the name
+/// (blanks and `/* */` comments may stand before the `(`), where it
+/// starts, and where its arguments start.
+fn calls(s: &[u8]) -> impl Iterator<Item = (&[u8], usize, usize)> {
+    memchr::memchr_iter(b'(', s).filter_map(move |paren| {
+        let mut e = paren;
+        for _ in 0..8 {
+            while e > 0 && s[e - 1].is_ascii_whitespace() {
+                e -= 1;
+            }
+            if e >= 2 && &s[e - 2..e] == b"*/" {
+                let lo = e.saturating_sub(256);
+                e = lo + find_last(&s[lo..e - 2], b"/*")?;
             } else {
-                j += 1;
+                break;
             }
         }
-        if before_ok && s.get(j) == Some(&b'(') && code_args(&s[j + 1..]) {
-            return Some(at);
+        let start = e - s[..e].iter().rev().take(32).take_while(|&&b| is_ident(b)).count();
+        if start == e {
+            return None;
         }
-        i = at + 1;
-    }
-    None
+        let before_ok = start == 0 || !is_ident(s[start - 1]) && s[start - 1] != b'.' && s[start - 1] != b'-';
+        before_ok.then_some((&s[start..e], start, paren + 1))
+    })
+}
+
+fn find_last(h: &[u8], n: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind(h, n)
 }
 
 /// Arguments that look like code, not prose: a string, a variable, a
@@ -148,6 +156,32 @@ fn php_serialized(s: &[u8]) -> Option<usize> {
     None
 }
 
+/// Expression-language and template constructs that run code.
+static EXPRESSIONS: super::Needles = super::Needles::new(&[
+    b"${t(",
+    b"#{t(",
+    b"<#assign",
+    b"?new()",
+    b"freemarker.template.utility.execute",
+    b"#set($",
+    b"@java.lang.",
+    b"#_memberaccess",
+    b"(#context",
+]);
+const EXPRESSION_WHY: &[&str] = &[
+    "Spring EL type reference",
+    "Spring EL type reference",
+    "FreeMarker assign",
+    "FreeMarker ?new()",
+    "FreeMarker Execute",
+    "Velocity directive",
+    "OGNL static access",
+    "OGNL member access",
+    "OGNL context",
+];
+
+static SERIALIZED: super::Needles = super::Needles::new(&[b"rO0AB", b"KztAA", b"Cs7QAF", b"aced0005", b"ACED0005"]);
+
 pub fn check(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
     let mut best: Option<(Confidence, String, usize, u32)> = None;
@@ -196,17 +230,18 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         }
     }
     if has(b'(') {
-        for f in PHP_FUNCS_HIGH {
-            if let Some(at) = call_at(s, f) {
-                // `exec(`/`system(` need an argument that looks like code or a string.
-                consider(&mut best, High, format!("code: call to {}()", String::from_utf8_lossy(f)), at, 2302);
-                break;
-            }
-        }
-        if best.is_none() {
-            for f in PHP_FUNCS_MED {
-                if let Some(at) = call_at(s, f) {
-                    consider(&mut best, Medium, format!("code: call to {}()", String::from_utf8_lossy(f)), at, 2302);
+        // `exec(`/`system(` need an argument that looks like code or a string.
+        for (name, at, args) in calls(s) {
+            let c = if PHP_FUNCS_HIGH.contains(&name) {
+                High
+            } else if PHP_FUNCS_MED.contains(&name) {
+                Medium
+            } else {
+                continue;
+            };
+            if code_args(&s[args..]) {
+                consider(&mut best, c, format!("code: call to {}()", String::from_utf8_lossy(name)), at, 2302);
+                if c == High {
                     break;
                 }
             }
@@ -232,13 +267,13 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     }
     // Java / .NET serialized objects (raw magic, hex, base64).
     // The base64 magic shifts with its offset in the encoded stream.
-    if let Some(at) =
-        find(t.raw, b"rO0AB").or_else(|| find(t.raw, b"KztAA")).or_else(|| find(t.raw, b"Cs7QAF")).or_else(|| find(s, b"aced0005"))
-    {
+    if let Some((_, at)) = SERIALIZED.iter(t.raw).next() {
         consider(&mut best, High, "Java serialized object".into(), at.min(s.len().saturating_sub(1)), 2306);
     }
     // Server-side template injection.
-    if let Some(p) = find(s, b"{{").or_else(|| find(s, b"{%")) {
+    if has(b'{')
+        && let Some(p) = find(s, b"{{").or_else(|| find(s, b"{%"))
+    {
         let inner = &s[p..];
         if [
             &b"__class__"[..],
@@ -272,23 +307,12 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, "template injection: template statement".into(), p, 2404);
         }
     }
-    for (w, why) in [
-        (&b"${t("[..], "Spring EL type reference"),
-        (b"#{t(", "Spring EL type reference"),
-        (b"<#assign", "FreeMarker assign"),
-        (b"?new()", "FreeMarker ?new()"),
-        (b"freemarker.template.utility.execute", "FreeMarker Execute"),
-        (b"#set($", "Velocity directive"),
-        (b"@java.lang.", "OGNL static access"),
-        (b"#_memberaccess", "OGNL member access"),
-        (b"(#context", "OGNL context"),
-    ] {
-        if let Some(at) = find(s, w) {
-            consider(&mut best, High, format!("code: {why}"), at, 2403);
-        }
+    if let Some((p, at)) = EXPRESSIONS.iter(s).next() {
+        consider(&mut best, High, format!("code: {}", EXPRESSION_WHY[p]), at, 2403);
     }
     // ERB/JSP/ASP statements: `<% if true %>`, `<%= 7*7 %>`.
-    if let Some(p) = find(s, b"<%")
+    if has(b'%')
+        && let Some(p) = find(s, b"<%")
         && let Some(close) = find(&s[p..], b"%>")
     {
         let body = s[p + 2..p + close].trim_ascii();
@@ -313,7 +337,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, "template injection: server-side script block".into(), p, 2404);
         }
     }
-    if let Some(p) = find(s, b"${").or_else(|| find(s, b"#{")).or_else(|| find(s, b"<%=")) {
+    if (has(b'{') || has(b'%'))
+        && let Some(p) = find(s, b"${").or_else(|| find(s, b"#{")).or_else(|| find(s, b"<%="))
+    {
         let skip = if s[p..].starts_with(b"<%=") { 3 } else { 2 };
         if arithmetic_probe(&s[p + skip..]) {
             consider(&mut best, High, "template injection: arithmetic probe".into(), p, 2402);

@@ -65,7 +65,7 @@ const PACKAGES: &[&str] = &[
     "org.springframework",
     "com.bea.",
     "weblogic.",
-    "org.omg.",
+    "org.omg",
     "org.dom4j",
     "org.jdom",
     "org.xml.sax",
@@ -133,7 +133,8 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         return Some(Hit::new(2603, High, "Java: Runtime.exec", r));
     }
     // `java.Runtime`, `java.evil.runtime`: the platform and its process API.
-    if let Some(j) = super::find(s, b"java")
+    // Dotted, as a class path: "Java Runtime Environment" is prose.
+    if let Some(j) = super::find(s, b"java.")
         && let Some(r) = super::find(s, b"runtime")
         && j.abs_diff(r) < 64
     {
@@ -176,6 +177,7 @@ mod tests {
             "sun.png",
             "the runtime was 2 hours",
             "I love java and coffee",
+            "java runtime environment download",
             "javascript.info",
             "org.apache.log is fine? no: org.apache.commons is",
         ] {

@@ -9,37 +9,68 @@ use haetae_model::Confidence::{self, High, Medium};
 
 use super::{Hit, Kind, Target, find, is_ident};
 
-/// Substrings with no reading outside server-side code.
-const CODE: &[(&[u8], &str)] = &[
-    (b"child_process", "Node child_process"),
-    (b"require(", "Node require()"),
-    (b"process.env", "Node process.env"),
-    (b"process[", "Node process object"),
-    (b"process.mainmodule", "Node process.mainModule"),
-    (b"process.binding(", "Node process.binding"),
-    (b"process.kill(", "Node process.kill"),
-    (b"process.exit(", "Node process.exit"),
-    (b"global.process", "Node global.process"),
-    (b"module.exports", "Node module.exports"),
-    (b"module.constructor", "Node module constructor"),
-    (b".constructor._load(", "Node module loader"),
-    (b"require.main", "Node require.main"),
-    (b"_$$nd_func$$_", "node-serialize function"),
-    (b"new function(", "new Function()"),
-    (b"new function (", "new Function()"),
-    (b".constructor.constructor(", "Function constructor"),
-    (b"constructor.constructor(", "Function constructor"),
-    (b"console.log(", "console call"),
-    (b"console.info(", "console call"),
-    (b"console.error(", "console call"),
-    (b"process.spawn(", "Ruby Process.spawn"),
-    (b"kernel.exec(", "Ruby Kernel.exec"),
-    (b"kernel.system(", "Ruby Kernel.system"),
-    (b"io.popen(", "Ruby IO.popen"),
-    (b"open3.", "Ruby Open3"),
-    (b"@{[", "Perl interpolated code"),
-    (b"qx{", "Perl qx{}"),
-    (b"qx(", "Perl qx()"),
+/// Substrings with no reading outside server-side code, and what each is.
+static CODE: super::Needles = super::Needles::new(&[
+    b"child_process",
+    b"require(",
+    b"process.env",
+    b"process[",
+    b"process.mainmodule",
+    b"process.binding(",
+    b"process.kill(",
+    b"process.exit(",
+    b"global.process",
+    b"module.exports",
+    b"module.constructor",
+    b".constructor._load(",
+    b"require.main",
+    b"_$$nd_func$$_",
+    b"new function(",
+    b"new function (",
+    b".constructor.constructor(",
+    b"constructor.constructor(",
+    b"console.log(",
+    b"console.info(",
+    b"console.error(",
+    b"process.spawn(",
+    b"kernel.exec(",
+    b"kernel.system(",
+    b"io.popen(",
+    b"open3.",
+    b"@{[",
+    b"qx{",
+    b"qx(",
+]);
+const CODE_WHY: &[&str] = &[
+    "Node child_process",
+    "Node require()",
+    "Node process.env",
+    "Node process object",
+    "Node process.mainModule",
+    "Node process.binding",
+    "Node process.kill",
+    "Node process.exit",
+    "Node global.process",
+    "Node module.exports",
+    "Node module constructor",
+    "Node module loader",
+    "Node require.main",
+    "node-serialize function",
+    "new Function()",
+    "new Function()",
+    "Function constructor",
+    "Function constructor",
+    "console call",
+    "console call",
+    "console call",
+    "Ruby Process.spawn",
+    "Ruby Kernel.exec",
+    "Ruby Kernel.system",
+    "Ruby IO.popen",
+    "Ruby Open3",
+    "Perl interpolated code",
+    "Perl qx{}",
+    "Perl qx()",
 ];
 
 /// `__proto__`, `constructor.prototype`, `constructor[prototype]`.
@@ -92,17 +123,14 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         return best.map(|(c, why, at, id)| Hit::new(id, c, format!("JS: {why}"), at));
     }
     if best.is_none() {
-        for (k, why) in CODE {
-            if let Some(at) = find(s, k)
-                && (at == 0 || !is_ident(s[at - 1]) || k[0] == b'.' || k[0] == b'_')
-            {
-                // `require(` needs a module name, not prose in parentheses.
-                if *k == b"require(" && !matches!(s.get(at + 8), Some(b'\'' | b'"' | b'`' | b'x' | b'a'..=b'z')) {
-                    continue;
-                }
-                best = Some((High, (*why).into(), at, 2702));
-                break;
-            }
+        let ok = |p: usize, at: usize| {
+            let k = CODE.pattern(p);
+            let boundary = at == 0 || !is_ident(s[at - 1]) || k[0] == b'.' || k[0] == b'_';
+            // `require(` needs a module name, not prose in parentheses.
+            boundary && (k != b"require(" || matches!(s.get(at + 8), Some(b'\'' | b'"' | b'`' | b'a'..=b'z')))
+        };
+        if let Some((p, at)) = CODE.find_where(s, ok) {
+            best = Some((High, CODE_WHY[p].into(), at, 2702));
         }
     }
     if best.is_none()

@@ -74,6 +74,10 @@ impl Hit {
 pub struct Detector {
     pub name: &'static str,
     pub check: fn(&Target<'_>) -> Option<Hit>,
+    /// Whether it can fire on prose: letters, digits, blanks and commas
+    /// only (`union select`, `nohup ifconfig`). Most text in forms and
+    /// JSON is prose, so the others are skipped there.
+    pub prose: bool,
 }
 
 impl std::fmt::Debug for Detector {
@@ -84,19 +88,19 @@ impl std::fmt::Debug for Detector {
 
 /// Every detector, in the order they run.
 pub const ALL: &[Detector] = &[
-    Detector { name: "sqli", check: sqli::check },
-    Detector { name: "xss", check: xss::check },
-    Detector { name: "cmdi", check: cmdi::check },
-    Detector { name: "traversal", check: traversal::check },
-    Detector { name: "code", check: code::check },
-    Detector { name: "java", check: java::check },
-    Detector { name: "js", check: js::check },
-    Detector { name: "ssrf", check: ssrf::check },
-    Detector { name: "crlf", check: crlf::check },
-    Detector { name: "ldap", check: ldap::check },
-    Detector { name: "nosql", check: nosql::check },
-    Detector { name: "xxe", check: xxe::check },
-    Detector { name: "scanner", check: scanner::check },
+    Detector { name: "sqli", check: sqli::check, prose: true },
+    Detector { name: "xss", check: xss::check, prose: false },
+    Detector { name: "cmdi", check: cmdi::check, prose: true },
+    Detector { name: "traversal", check: traversal::check, prose: false },
+    Detector { name: "code", check: code::check, prose: false },
+    Detector { name: "java", check: java::check, prose: false },
+    Detector { name: "js", check: js::check, prose: false },
+    Detector { name: "ssrf", check: ssrf::check, prose: false },
+    Detector { name: "crlf", check: crlf::check, prose: false },
+    Detector { name: "ldap", check: ldap::check, prose: false },
+    Detector { name: "nosql", check: nosql::check, prose: false },
+    Detector { name: "xxe", check: xxe::check, prose: false },
+    Detector { name: "scanner", check: scanner::check, prose: true },
 ];
 
 /// Lets detectors search for words in lower-case text.
@@ -107,4 +111,64 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// True when `b` can be part of an identifier.
 pub(crate) fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// A fixed list of byte strings searched in one pass (Aho-Corasick, built
+/// on first use): detectors with many needles pay once per value instead
+/// of once per needle.
+pub(crate) struct Needles {
+    pats: &'static [&'static [u8]],
+    ac: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+impl Needles {
+    pub(crate) const fn new(pats: &'static [&'static [u8]]) -> Self {
+        Self { pats, ac: std::sync::OnceLock::new() }
+    }
+
+    fn ac(&self) -> Option<&aho_corasick::AhoCorasick> {
+        self.ac
+            .get_or_init(|| aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostFirst).build(self.pats).ok())
+            .as_ref()
+    }
+
+    /// Every match, left to right: (index of the needle, start).
+    pub(crate) fn iter<'h>(&'h self, hay: &'h [u8]) -> impl Iterator<Item = (usize, usize)> + 'h {
+        self.ac().into_iter().flat_map(move |ac| ac.find_iter(hay).map(|m| (m.pattern().as_usize(), m.start())))
+    }
+
+    /// The first match whose start passes `ok`.
+    pub(crate) fn find_where(&self, hay: &[u8], ok: impl Fn(usize, usize) -> bool) -> Option<(usize, usize)> {
+        self.iter(hay).find(|&(p, at)| ok(p, at))
+    }
+
+    pub(crate) fn pattern(&self, i: usize) -> &'static [u8] {
+        self.pats[i]
+    }
+}
+
+/// A fixed word list looked up by hash (built on first use), for lists too
+/// long to compare one by one on every token.
+pub(crate) struct Words {
+    words: &'static [&'static str],
+    set: std::sync::OnceLock<std::collections::HashSet<&'static [u8]>>,
+}
+
+impl Words {
+    pub(crate) const fn new(words: &'static [&'static str]) -> Self {
+        Self { words, set: std::sync::OnceLock::new() }
+    }
+
+    pub(crate) fn contains(&self, w: &[u8]) -> bool {
+        // No entry is longer than 40 bytes; skip hashing long tokens.
+        w.len() <= 40 && self.set.get_or_init(|| self.words.iter().map(|w| w.as_bytes()).collect()).contains(w)
+    }
+
+    /// The list's own `&'static str` for `w`, if present.
+    pub(crate) fn get(&self, w: &[u8]) -> Option<&'static str> {
+        if !self.contains(w) {
+            return None;
+        }
+        self.words.iter().copied().find(|x| x.as_bytes() == w)
+    }
 }

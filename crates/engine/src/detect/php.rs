@@ -7,7 +7,7 @@ use super::{find, is_ident};
 
 /// Functions a PHP payload calls, beyond the ones `code` always flags.
 /// A value consisting of a call to one of these is code.
-pub const FUNCS: &[&str] = &[
+const FUNC_LIST: &[&str] = &[
     "system",
     "exec",
     "shell_exec",
@@ -193,6 +193,8 @@ pub const FUNCS: &[&str] = &[
     "stat",
 ];
 
+static FUNCS: super::Words = super::Words::new(FUNC_LIST);
+
 /// The names [`dynamic_call`] looks for once quotes and concatenation are
 /// removed.
 const DANGEROUS: &[&[u8]] =
@@ -364,7 +366,7 @@ pub fn leading_call(s: &[u8]) -> Option<&'static str> {
         return None;
     }
     let name = std::str::from_utf8(&s[..n]).ok()?;
-    let f = FUNCS.iter().find(|f| **f == name)?;
+    let f = FUNCS.get(name.as_bytes())?;
     let k = skip_space_and_comments(s, n);
     if s.get(k) != Some(&b'(') {
         return None;
@@ -377,7 +379,7 @@ pub fn leading_call(s: &[u8]) -> Option<&'static str> {
         "copy", "link", "touch", "file", "stat", "count", "print", "printf", "die", "exit", "sleep", "header", "mail", "glob", "constant",
         "extract", "pack", "include", "require", "chdir", "crypt",
     ];
-    if WORDS.contains(f) {
+    if WORDS.contains(&f) {
         let a = tail.trim_ascii_start();
         let code_like = matches!(a.first(), None | Some(b'\'' | b'"' | b'$' | b')'))
             || a.iter().take_while(|&&b| is_ident(b)).count() > 0 && a.get(a.iter().take_while(|&&b| is_ident(b)).count()) == Some(&b'(');
@@ -386,8 +388,8 @@ pub fn leading_call(s: &[u8]) -> Option<&'static str> {
         }
     }
     match memchr::memrchr(b')', tail) {
-        Some(c) => tail[c + 1..].iter().all(|&b| b.is_ascii_whitespace() || b == b';').then_some(*f),
-        None => (tail.len() < 64).then_some(*f),
+        Some(c) => tail[c + 1..].iter().all(|&b| b.is_ascii_whitespace() || b == b';').then_some(f),
+        None => (tail.len() < 64).then_some(f),
     }
 }
 

@@ -10,7 +10,7 @@ use haetae_model::Confidence::{self, High, Low, Medium};
 /// Programs an attacker runs (recon, download, shells, interpreters,
 /// package and config tools), named by their usual binaries. English words
 /// are in [`ENGLISH`] and need stronger arguments.
-const PROGRAMS: &[&str] = &[
+const PROGRAM_LIST: &[&str] = &[
     "ls",
     "cat",
     "tac",
@@ -322,7 +322,7 @@ const PROGRAMS: &[&str] = &[
 
 /// Command words that are also common English (or too short to trust):
 /// they need an argument that no sentence has.
-const ENGLISH: &[&str] = &[
+const ENGLISH_LIST: &[&str] = &[
     "time", "find", "type", "dir", "set", "sort", "date", "which", "who", "test", "read", "wait", "start", "call", "copy", "del", "move",
     "print", "more", "less", "head", "tail", "kill", "echo", "sleep", "env", "ps", "id", "net", "ver", "reg", "su", "cc", "nl", "od",
     "rev", "tac", "dd", "sh", "at", "w", "file", "host", "fetch", "make", "view", "write", "last", "free", "top", "go", "yes", "let",
@@ -330,6 +330,9 @@ const ENGLISH: &[&str] = &[
     "apt", "gem", "seq", "stat", "ed", "at", "sc", "cmd", "groups", "mount", "route", "history", "alias", "wall", "finger", "more", "cat",
     "cd", "python", "node", "ruby", "java", "go", "dig", "ping", "host", "curl", "fetch", "chef", "pip", "make", "top", "last",
 ];
+
+static PROGRAMS: super::Words = super::Words::new(PROGRAM_LIST);
+static ENGLISH: super::Words = super::Words::new(ENGLISH_LIST);
 
 /// Words that run the command after them.
 const PREFIXES: &[&str] = &[
@@ -346,14 +349,14 @@ fn program(word: &[u8]) -> Option<(&'static str, bool)> {
     let base = word.rsplit(|&b| b == b'/' || b == b'\\').next().unwrap_or(word);
     let base = base.strip_suffix(b".exe").unwrap_or(base);
     let base = std::str::from_utf8(base).ok()?;
-    let lookup = |w: &str| PROGRAMS.iter().chain(ENGLISH).find(|p| **p == w).copied();
+    let lookup = |w: &str| PROGRAMS.get(w.as_bytes()).or_else(|| ENGLISH.get(w.as_bytes()));
     let found = lookup(base).or_else(|| {
         // Version suffixes: python3.10, gcc10.1, php8.
         let stem = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
         if stem.len() >= 2 && stem.len() < base.len() { lookup(stem) } else { None }
     })?;
     let full_path = word.starts_with(b"/") && (word.starts_with(b"/bin/") || word.starts_with(b"/usr/") || word.starts_with(b"/sbin/"));
-    let english = ENGLISH.contains(&found) && !full_path;
+    let english = ENGLISH.contains(found.as_bytes()) && !full_path;
     Some((found, english))
 }
 

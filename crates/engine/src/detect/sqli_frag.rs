@@ -12,7 +12,7 @@ use super::{find, is_ident};
 
 /// SQL functions of MySQL, PostgreSQL, MSSQL, Oracle and SQLite that
 /// injections call. A value that is nothing but a call to one is SQL.
-const FUNCS: &[&str] = &[
+const FUNC_LIST: &[&str] = &[
     "ascii",
     "bin",
     "bit_length",
@@ -224,8 +224,10 @@ const FUNCS: &[&str] = &[
     "exec",
 ];
 
+static FUNCS: super::Words = super::Words::new(FUNC_LIST);
+
 /// System catalogs: only schema discovery names them.
-const CATALOGS: &[&[u8]] = &[
+static CATALOGS: super::Needles = super::Needles::new(&[
     b"information_schema",
     b"pg_catalog",
     b"pg_shadow",
@@ -256,10 +258,10 @@ const CATALOGS: &[&[u8]] = &[
     b"master..",
     b"msdb.dbo",
     b"performance_schema",
-];
+]);
 
 /// Stored procedures and packages that only attacks call from a web form.
-const PROCEDURES: &[&[u8]] = &[
+static PROCEDURES: super::Needles = super::Needles::new(&[
     b"xp_cmdshell",
     b"xp_regread",
     b"xp_regwrite",
@@ -289,7 +291,7 @@ const PROCEDURES: &[&[u8]] = &[
     b"dbms_xmlgen",
     b"dbms_java",
     b"nvarchar",
-];
+]);
 
 /// SQL words that inline comments (`SELECT/**/x/**/FROM`) separate in an
 /// evasion.
@@ -320,16 +322,11 @@ const KEYWORDS: &[&str] = &[
 ];
 
 pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
-    if let Some(at) = PROCEDURES.iter().find_map(|c| {
-        let at = find(s, c)?;
-        (at == 0 || !is_ident(s[at - 1])).then_some(at)
-    }) {
+    let word_start = |_: usize, at: usize| at == 0 || !is_ident(s[at - 1]);
+    if let Some((_, at)) = PROCEDURES.find_where(s, word_start) {
         return Some((High, "database system procedure", at));
     }
-    if let Some(at) = CATALOGS.iter().find_map(|c| {
-        let at = find(s, c)?;
-        (at == 0 || !is_ident(s[at - 1])).then_some(at)
-    }) {
+    if let Some((_, at)) = CATALOGS.find_where(s, word_start) {
         return Some((High, "system catalog", at));
     }
     if let Some(at) = json_operator(s) {
@@ -337,6 +334,15 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     }
     if let Some(at) = qualified_backticks(s) {
         return Some((High, "backtick-quoted qualified name", at));
+    }
+    // Everything below reads tokens; prose without SQL punctuation (and
+    // not short enough to be a bare `or 1`) has none of those shapes.
+    if s.len() >= 32
+        && !s.iter().any(|&b| matches!(b, b'(' | b')' | b';' | b'\'' | b'"' | b'`' | b'#'))
+        && find(s, b"/*").is_none()
+        && find(s, b"--").is_none()
+    {
+        return None;
     }
     let mut best: Option<(Confidence, &'static str, usize)> = None;
     let contexts: [(Option<u8>, bool); 3] = [(None, true), (Some(b'\''), s.contains(&b'\'')), (Some(b'"'), s.contains(&b'"'))];
@@ -433,7 +439,7 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
         i += 1;
     }
     if let Some(w) = t.get(i).and_then(|x| word(&x.0))
-        && FUNCS.contains(&w)
+        && FUNCS.contains(w.as_bytes())
         && matches!(t.get(i + 1).map(|x| &x.0), Some(Tok::LParen))
     {
         let mut depth = 0i32;
@@ -459,7 +465,7 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
             // Unclosed: the application's own query closes it.
             None => t.len() - i <= 12,
             Some(k) => t[k + 1..].iter().all(|(tok, at)| match tok {
-                Tok::Word(w) => is_keyword_after_call(w) || FUNCS.contains(w),
+                Tok::Word(w) => is_keyword_after_call(w) || FUNCS.contains(w.as_bytes()),
                 Tok::Other => false,
                 Tok::Comment => !super::sqli::comment_has_text(&s[*at..]),
                 _ => true,
@@ -473,7 +479,7 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
     // little punctuation, a parenthesis.
     if s.len() <= 16
         && let Some(w) = word(&first.0)
-        && FUNCS.contains(&w)
+        && FUNCS.contains(w.as_bytes())
         && let Some(p) = t.iter().skip(1).take(4).position(|(tok, _)| matches!(tok, Tok::LParen))
         && t[1..=p].iter().all(|(tok, _)| matches!(tok, Tok::Op(_) | Tok::Other | Tok::RParen | Tok::Str))
     {
@@ -503,7 +509,7 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
             // `(select count(*)`, `(select concat(`: a subquery.
             Tok::LParen
                 if next.and_then(word) == Some("select")
-                    && (t.get(k + 2).and_then(|x| word(&x.0)).is_some_and(|w| FUNCS.contains(&w))
+                    && (t.get(k + 2).and_then(|x| word(&x.0)).is_some_and(|w| FUNCS.contains(w.as_bytes()))
                         || matches!(t.get(k + 2).map(|x| &x.0), Some(Tok::Op("*") | Tok::Var | Tok::LParen))) =>
             {
                 return Some((High, "subquery", t[k].1));
@@ -525,7 +531,7 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
             // `select char(113)+char(122)`, `select @@version`
             Tok::Word("select") => {
                 let n = next?;
-                let call = word(n).is_some_and(|w| FUNCS.contains(&w)) && matches!(t.get(k + 2).map(|x| &x.0), Some(Tok::LParen));
+                let call = word(n).is_some_and(|w| FUNCS.contains(w.as_bytes())) && matches!(t.get(k + 2).map(|x| &x.0), Some(Tok::LParen));
                 if call || matches!(n, Tok::Var) {
                     return Some((High, "SELECT of a function or variable", t[k].1));
                 }

@@ -7,7 +7,7 @@ use super::{Hit, Kind, Target, find};
 use crate::normalize::normalize_path;
 
 /// Files whose names in a parameter mean someone is fishing.
-const SENSITIVE: &[&[u8]] = &[
+static SENSITIVE: super::Needles = super::Needles::new(&[
     b"/etc/passwd",
     b"/etc/shadow",
     b"/etc/group",
@@ -22,7 +22,6 @@ const SENSITIVE: &[&[u8]] = &[
     b"boot.ini",
     b"system.ini",
     b"/windows/system32",
-    b"\\windows\\system32",
     b".htpasswd",
     b".htaccess",
     b"wp-config.php",
@@ -42,7 +41,7 @@ const SENSITIVE: &[&[u8]] = &[
     b"/sys/class/",
     b"/sys/kernel/",
     b"/sys/devices/",
-];
+]);
 
 /// Request paths that are never meant to be served (forceful browsing).
 const RESTRICTED_PATHS: &[(&[u8], bool)] = &[
@@ -126,7 +125,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         if let Some(at) = hidden_segment(&p) {
             return Some(Hit::new(1303, High, "restricted file: hidden file or directory", at));
         }
-        if let Some(at) = SENSITIVE.iter().find_map(|f| find(&p, f)) {
+        if let Some((_, at)) = SENSITIVE.iter(&p).next() {
             return Some(Hit::new(1304, High, "restricted file: system path in the URL", at));
         }
         return None;
@@ -136,10 +135,8 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     }
     let unified: Vec<u8> = s.iter().map(|&b| if b == b'\\' { b'/' } else { b }).collect();
     let ups = memchr::memmem::find_iter(&unified, b"../").count() + usize::from(unified.ends_with(b"/.."));
-    let sensitive = SENSITIVE.iter().find_map(|f| {
-        let f2: Vec<u8> = f.iter().map(|&b| if b == b'\\' { b'/' } else { b }).collect();
-        find(&unified, &f2).map(|at| (f, at))
-    });
+    // Needles are written with `/`; the value is unified the same way.
+    let sensitive = SENSITIVE.iter(&unified).next().map(|(p, at)| (SENSITIVE.pattern(p), at));
     let pathlike = unified.starts_with(b"/")
         || unified.starts_with(b"file:")
         || unified.starts_with(b"~")

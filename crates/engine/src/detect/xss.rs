@@ -322,25 +322,39 @@ fn spaced_tag(s: &[u8]) -> Option<usize> {
 
 /// Script with no markup: `alert(1)`, ``alert`1` ``, `self["alert"](…)`,
 /// `(document)["cookie"]`, `document.cookie`, ``[].sort.call`…` ``.
+static SCRIPT: super::Needles = super::Needles::new(&[
+    b"document.cookie",
+    b"document.domain",
+    b"document.location",
+    b"document.write(",
+    b"window.location",
+    b"location.href=",
+    b".innerhtml=",
+    b"(document)[",
+    b"string.fromcharcode(",
+    b".call`",
+    b".apply`",
+]);
+const SCRIPT_WHY: &[&str] = &[
+    "document.cookie",
+    "document.domain",
+    "document.location",
+    "document.write",
+    "window.location",
+    "location assignment",
+    "innerHTML assignment",
+    "bracket access to document",
+    "String.fromCharCode",
+    "tagged template call",
+    "tagged template call",
+];
+
 fn bare_script(s: &[u8]) -> Option<(usize, &'static str)> {
-    for (k, why) in [
-        (&b"document.cookie"[..], "document.cookie"),
-        (b"document.domain", "document.domain"),
-        (b"document.location", "document.location"),
-        (b"document.write(", "document.write"),
-        (b"window.location", "window.location"),
-        (b"location.href=", "location assignment"),
-        (b".innerhtml=", "innerHTML assignment"),
-        (b"(document)[", "bracket access to document"),
-        (b"string.fromcharcode(", "String.fromCharCode"),
-        (b".call`", "tagged template call"),
-        (b".apply`", "tagged template call"),
-    ] {
-        if let Some(at) = find(s, k) {
-            return Some((at, why));
-        }
+    if let Some((p, at)) = SCRIPT.iter(s).next() {
+        return Some((at, SCRIPT_WHY[p]));
     }
-    for g in [&b"self["[..], b"window[", b"top[", b"parent[", b"this[", b"globalthis[", b"frames["] {
+    let has = |b: u8| memchr::memchr(b, s).is_some();
+    for g in [&b"self["[..], b"window[", b"top[", b"parent[", b"this[", b"globalthis[", b"frames["].into_iter().filter(|_| has(b'[')) {
         if let Some(at) = find(s, g)
             && (at == 0 || !is_ident(s[at - 1]))
             && matches!(s.get(at + g.len()), Some(b'"' | b'\'' | b'`' | b'/'))
@@ -348,7 +362,7 @@ fn bare_script(s: &[u8]) -> Option<(usize, &'static str)> {
             return Some((at, "bracket access to a global object"));
         }
     }
-    for f in [&b"alert"[..], b"confirm", b"prompt"] {
+    for f in [&b"alert"[..], b"confirm", b"prompt"].into_iter().filter(|_| has(b'(') || has(b'`')) {
         let mut from = 0;
         while let Some(p) = find(&s[from..], f) {
             let at = from + p;
@@ -394,10 +408,11 @@ fn sink_at(s: &[u8], i: usize) -> bool {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
-    if matches!(t.kind, Kind::Path) {
+    let s = t.norm;
+    // A path is read only when it has markup or quote characters.
+    if t.kind == Kind::Path && !s.iter().any(|&b| matches!(b, b'<' | b'"' | b'\'' | b'`')) {
         return None;
     }
-    let s = t.norm;
     let mut best: Option<(Confidence, &'static str, usize)> = None;
     let mut consider = |c: Confidence, why: &'static str, at: usize| {
         if best.as_ref().is_none_or(|b| c > b.0) {
