@@ -6,6 +6,7 @@ mod harness;
 mod basics;
 mod bodies;
 mod cli;
+mod eval;
 mod failover;
 mod h2_tls_ws;
 mod protocol;
