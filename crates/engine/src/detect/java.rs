@@ -117,7 +117,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         }
         if pat < INTERNALS.len() {
             let name = INTERNALS[pat].trim_matches(['.', '(']);
-            return Some(Hit::new(2601, High, format!("Java: {name} (exploitation internals)"), at));
+            return Some(Hit::new(2621, High, format!("Java: {name} (exploitation internals)"), at));
         }
         // A short root (`java.`) needs a package and a name after it; a
         // long one (`org.apache.commons`) is specific on its own.
@@ -126,11 +126,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         let whole_word = rest.first().is_none_or(|&b| !is_ident(b));
         if (root.ends_with('.') && dotted_parts(rest) >= 2) || (!root.ends_with('.') && whole_word) {
             let end = at + root.len() + rest.iter().take_while(|&&b| is_ident(b) || b == b'.').count();
-            return Some(Hit::new(2602, High, format!("Java: class reference {}", String::from_utf8_lossy(&s[at..end.min(at + 60)])), at));
+            return Some(Hit::new(2622, High, format!("Java: class reference {}", String::from_utf8_lossy(&s[at..end.min(at + 60)])), at));
         }
     }
     if let Some(r) = super::find(s, b"runtime.exec(").or_else(|| super::find(s, b"runtime().exec(")) {
-        return Some(Hit::new(2603, High, "Java: Runtime.exec", r));
+        return Some(Hit::new(2623, High, "Java: Runtime.exec", r));
     }
     // `java.Runtime`, `java.evil.runtime`: the platform and its process API.
     // Dotted, as a class path: "Java Runtime Environment" is prose.
@@ -138,7 +138,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         && let Some(r) = super::find(s, b"runtime")
         && j.abs_diff(r) < 64
     {
-        return Some(Hit::new(2603, High, "Java: Runtime reference", j.min(r)));
+        return Some(Hit::new(2623, High, "Java: Runtime reference", j.min(r)));
     }
     None
 }

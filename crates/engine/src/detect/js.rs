@@ -117,7 +117,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     }
     let mut best: Option<(Confidence, String, usize, u32)> = None;
     if let Some(at) = prototype(s) {
-        best = Some((High, "prototype pollution".into(), at, 2701));
+        best = Some((High, "prototype pollution".into(), at, 2711));
     }
     if t.kind == Kind::Path {
         return best.map(|(c, why, at, id)| Hit::new(id, c, format!("JS: {why}"), at));
@@ -130,15 +130,15 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             boundary && (k != b"require(" || matches!(s.get(at + 8), Some(b'\'' | b'"' | b'`' | b'a'..=b'z')))
         };
         if let Some((p, at)) = CODE.find_where(s, ok) {
-            best = Some((High, CODE_WHY[p].into(), at, 2702));
+            best = Some((High, CODE_WHY[p].into(), at, 2712));
         }
     }
     if best.is_none()
         && let Some(at) = endless_loop(s)
     {
-        best = Some((Medium, "endless loop".into(), at, 2703));
+        best = Some((Medium, "endless loop".into(), at, 2713));
         if s.len() < 40 {
-            best = Some((High, "endless loop as the whole value".into(), at, 2703));
+            best = Some((High, "endless loop as the whole value".into(), at, 2713));
         }
     }
     let (c, why, at, id) = best?;

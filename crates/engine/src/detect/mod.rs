@@ -172,3 +172,26 @@ impl Words {
         self.words.iter().copied().find(|x| x.as_bytes() == w)
     }
 }
+
+/// Runs one detector family (or `"all"`) over `raw`, normalized, as every
+/// kind of target; returns how many reported. For fuzzing and tests.
+pub fn check_as_every_kind(name: &str, raw: &[u8]) -> usize {
+    let (norm, evasion) = crate::normalize::normalize(raw);
+    let kinds = [Kind::Value, Kind::Name, Kind::Cookie, Kind::Header, Kind::Path, Kind::FileName];
+    ALL.iter()
+        .filter(|d| name == "all" || d.name == name)
+        .map(|d| {
+            kinds.iter().filter(|&&kind| (d.check)(&Target { source: Source::Query, kind, key: "x-k", raw, norm: &norm, evasion }).is_some()).count()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_kind_runs() {
+        assert!(super::check_as_every_kind("sqli", b"1' or '1'='1") > 0);
+        assert_eq!(super::check_as_every_kind("sqli", b"hello"), 0);
+        assert!(super::check_as_every_kind("all", b"<script>alert(1)</script>") > 0);
+    }
+}
