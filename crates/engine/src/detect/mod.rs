@@ -181,7 +181,10 @@ pub fn check_as_every_kind(name: &str, raw: &[u8]) -> usize {
     ALL.iter()
         .filter(|d| name == "all" || d.name == name)
         .map(|d| {
-            kinds.iter().filter(|&&kind| (d.check)(&Target { source: Source::Query, kind, key: "x-k", raw, norm: &norm, evasion }).is_some()).count()
+            kinds
+                .iter()
+                .filter(|&&kind| (d.check)(&Target { source: Source::Query, kind, key: "x-k", raw, norm: &norm, evasion }).is_some())
+                .count()
         })
         .sum()
 }

@@ -471,6 +471,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         return None;
     }
     let s = t.norm;
+    if let Some((c, why, at)) = super::sqli_frag::names(s) {
+        return Some(Hit::new(4002, c, format!("SQL: {why}"), at));
+    }
     // A path is inspected only when it has what SQL needs and a path
     // rarely has: a quote, a blank or a parenthesis.
     if t.kind == Kind::Path && !s.iter().any(|&b| matches!(b, b'\'' | b'"' | b' ' | b'(')) {

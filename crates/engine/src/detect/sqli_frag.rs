@@ -258,6 +258,10 @@ static CATALOGS: super::Needles = super::Needles::new(&[
     b"master..",
     b"msdb.dbo",
     b"performance_schema",
+    b"msdb",
+    b"schema_name",
+    b"msysaccessobjects",
+    b"msysrelationships",
 ]);
 
 /// Stored procedures and packages that only attacks call from a web form.
@@ -321,7 +325,9 @@ const KEYWORDS: &[&str] = &[
     "benchmark",
 ];
 
-pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
+/// Names only SQL uses: stored procedures and system catalogs. Checked on
+/// every value, even one without punctuation (`msdb`, `xp_cmdshell`).
+pub fn names(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     let word_start = |_: usize, at: usize| at == 0 || !is_ident(s[at - 1]);
     if let Some((_, at)) = PROCEDURES.find_where(s, word_start) {
         return Some((High, "database system procedure", at));
@@ -329,8 +335,15 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     if let Some((_, at)) = CATALOGS.find_where(s, word_start) {
         return Some((High, "system catalog", at));
     }
+    None
+}
+
+pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     if let Some(at) = json_operator(s) {
         return Some((High, "PostgreSQL cast or JSON operator on a string", at));
+    }
+    if let Some(at) = find(s, b"/*!") {
+        return Some((High, "MySQL executable comment", at));
     }
     if let Some(at) = qualified_backticks(s) {
         return Some((High, "backtick-quoted qualified name", at));
@@ -369,6 +382,33 @@ fn json_operator(s: &[u8]) -> Option<usize> {
         let after = &s[p + 2..];
         let typ = after.iter().take_while(|b| b.is_ascii_alphabetic()).count();
         if before.last().is_some_and(|&b| b == b'\'' || b == b')') && typ >= 3 {
+            return Some(p);
+        }
+        // `password::int`: a PostgreSQL cast of a column.
+        const TYPES: &[&[u8]] = &[
+            b"int",
+            b"integer",
+            b"bigint",
+            b"text",
+            b"varchar",
+            b"json",
+            b"jsonb",
+            b"numeric",
+            b"bytea",
+            b"regclass",
+            b"oid",
+            b"xml",
+            b"bool",
+            b"boolean",
+            b"float",
+            b"real",
+            b"char",
+            b"date",
+            b"timestamp",
+            b"inet",
+        ];
+        let ident = before.last().is_some_and(|&b| is_ident(b));
+        if ident && TYPES.contains(&&after[..typ]) && after.get(typ).is_none_or(|&b| !is_ident(b)) {
             return Some(p);
         }
     }
@@ -547,6 +587,34 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
             _ => {}
         }
     }
+    if is_bool_op(&first.0)
+        && let Some(w) = t.get(1).and_then(|x| word(&x.0))
+        && FUNCS.contains(w.as_bytes())
+        && matches!(t.get(2).map(|x| &x.0), Some(Tok::LParen))
+    {
+        return Some((High, "leading boolean operator and SQL function call", first.1));
+    }
+    for k in 0..t.len() {
+        let (Some(a), Some(b)) = (word(&t[k].0), t.get(k + 1).and_then(|x| word(&x.0))) else { continue };
+        let why = match (a, b) {
+            ("waitfor", "delay" | "time") => "time-based WAITFOR",
+            ("procedure", "analyse") => "PROCEDURE ANALYSE",
+            ("execute", "immediate") => "EXECUTE IMMEDIATE",
+            ("into", "outfile" | "dumpfile") => "INTO OUTFILE",
+            ("load", "data") if t.get(k + 2).and_then(|x| word(&x.0)) == Some("infile") => "LOAD DATA INFILE",
+            (
+                "create" | "alter" | "drop" | "truncate",
+                "table" | "database" | "procedure" | "function" | "view" | "trigger" | "user" | "schema",
+            ) if t[k + 2..].iter().any(|(tok, _)| {
+                matches!(tok, Tok::LParen | Tok::Semi | Tok::Comment) || matches!(tok, Tok::Word(w) if w.starts_with('`'))
+            }) =>
+            {
+                "DDL statement"
+            }
+            _ => continue,
+        };
+        return Some((High, why, t[k].1));
+    }
     // `or 88`, `xor 5-`: a bare boolean operator first, then a literal.
     if is_bool_op(&first.0) && matches!(first.0, Tok::Word(_)) && matches!(t.get(1).map(|x| &x.0), Some(Tok::Num)) && s.len() < 32 {
         return Some((Medium, "leading boolean operator and literal", first.1));
@@ -559,6 +627,14 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
 fn after_break(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     let rest = &t[1..];
     let (op, at) = rest.first()?;
+    // `admin@site';`, `x'/* c */;`: the string closed and the statement ended.
+    if matches!(op, Tok::Semi | Tok::Comment)
+        && rest.iter().all(|(tok, _)| matches!(tok, Tok::Semi | Tok::Comment))
+        && rest.iter().any(|(tok, _)| matches!(tok, Tok::Semi))
+        && s.len() < 96
+    {
+        return Some((High, "string break then end of statement", *at));
+    }
     let opish = is_bool_op(op)
         || is_cmp(op)
         || matches!(op, Tok::Op(_))
@@ -585,7 +661,8 @@ mod tests {
     use super::*;
 
     fn conf(s: &str) -> Option<Confidence> {
-        judge(s.to_ascii_lowercase().as_bytes()).map(|x| x.0)
+        let s = s.to_ascii_lowercase();
+        names(s.as_bytes()).or_else(|| judge(s.as_bytes())).map(|x| x.0)
     }
 
     #[test]
@@ -603,6 +680,13 @@ mod tests {
             "id'is not-id--",
             " exec master..xp_cmdshell",
             "information_schema",
+            "admin@juice-sh.op';",
+            "password::int",
+            "9999 or {if length((/*!5000select username",
+            "q=testing-1 waitfor delay '0:0:15' --",
+            "procedure analyse (",
+            "alter table `mass_mails` change",
+            "or json_extract('{}', '$.name') = 'a'",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -620,6 +704,8 @@ mod tests {
             "it's like that",
             "select your size",
             "as seen from space",
+            "drop table lamp, oak, 120cm",
+            "it's;",
         ] {
             assert!(conf(b).is_none_or(|c| c < High), "{b}: {:?}", conf(b));
         }

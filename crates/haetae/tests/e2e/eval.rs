@@ -8,7 +8,8 @@ use crate::harness::*;
 fn eval_through_the_running_proxy() {
     let (_o, up) = origin();
     let port = free_port();
-    let _p = spawn(&["proxy", "--listen", &format!("127.0.0.1:{port}"), "--upstream", &format!("127.0.0.1:{up}"), "--admin", "off"], &[port]);
+    let _p =
+        spawn(&["proxy", "--listen", &format!("127.0.0.1:{port}"), "--upstream", &format!("127.0.0.1:{up}"), "--admin", "off"], &[port]);
     let dir = TempDir::new("eval");
     let tests = dir.path("tests");
     std::fs::create_dir_all(&tests).unwrap();
@@ -48,7 +49,15 @@ tests:
     )
     .unwrap();
     let out = Command::new(bin())
-        .args(["eval", "--proxy", &format!("127.0.0.1:{port}"), "--crs-tests", tests.to_str().unwrap(), "--benign", benign.to_str().unwrap()])
+        .args([
+            "eval",
+            "--proxy",
+            &format!("127.0.0.1:{port}"),
+            "--crs-tests",
+            tests.to_str().unwrap(),
+            "--benign",
+            benign.to_str().unwrap(),
+        ])
         .args(["--min-detection", "100", "--max-false-positives", "0"])
         .output()
         .unwrap();
