@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 
-use haetae_engine::Engine;
 use haetae_eval::{Judge, benign, crs_rules, evaluate, ftw};
 
 fn shared(rel: &str) -> PathBuf {
@@ -19,7 +18,7 @@ fn crs_attacks_and_benign_corpus_meet_the_floors() {
     let cases = ftw::load_dir(&shared("crs/tests/regression/tests")).expect("CRS regression tests in ../shared");
     let levels = crs_rules::paranoia_levels(&shared("crs/rules")).expect("CRS rules in ../shared");
     let samples = benign::load(&shared("corpus/benign-dev.jsonl")).expect("benign corpus in ../shared");
-    let report = evaluate(&Judge::Engine(Box::new(Engine::default())), &cases, &levels, &samples);
+    let report = evaluate(&Judge::Engine(Box::default()), &cases, &levels, &samples);
     let pl12 = report.attacks_at(1..=2);
     let fp = report.false_positives();
     println!("{}", report.render(0));

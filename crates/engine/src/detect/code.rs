@@ -206,7 +206,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, "JNDI lookup (Log4Shell)".into(), at.min(s.len().saturating_sub(1)), 2501);
         }
     }
-    if (has(b'<') || has(b'['))
+    if (has(b'<') || has(b'[') || has(b'{'))
         && let Some(at) = super::php::open_tag(s)
     {
         consider(&mut best, High, "PHP opening tag".into(), at, 2301);
@@ -214,6 +214,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if has(b'$') {
         if let Some(at) = super::php::superglobal(s) {
             consider(&mut best, High, "PHP superglobal".into(), at, 2307);
+        }
+        if let Some(at) = super::php::variable_variable(s) {
+            consider(&mut best, High, "PHP variable variable".into(), at, 2308);
         }
         if has(b'(')
             && let Some(at) = super::php::variable_call(s)
@@ -256,6 +259,13 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             (b"compress.zlib://", Medium),
             (b"data://", Medium),
             (b"glob://", Medium),
+            (b"ssh2.sftp://", High),
+            (b"ssh2.shell://", High),
+            (b"ssh2.exec://", High),
+            (b"ssh2.tunnel://", High),
+            (b"rar://", Medium),
+            (b"ogg://", Medium),
+            (b"compress.bzip2://", Medium),
         ] {
             if let Some(at) = find(s, w) {
                 consider(&mut best, c, format!("PHP stream wrapper {}", String::from_utf8_lossy(w)), at, 2303);

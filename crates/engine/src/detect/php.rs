@@ -302,6 +302,22 @@ pub fn dynamic_call(s: &[u8]) -> Option<usize> {
     None
 }
 
+/// `${'name'}`, `${$a}`, `$ {'_VAR'.'IABLE'}`: PHP variable variables.
+pub fn variable_variable(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'$', &s[from..]) {
+        let at = from + p;
+        from = at + 1;
+        let rest = s[at + 1..].trim_ascii_start();
+        if let Some(inner) = rest.strip_prefix(b"{")
+            && matches!(inner.trim_ascii_start().first(), Some(b'\'' | b'"' | b'$'))
+        {
+            return Some(at);
+        }
+    }
+    None
+}
+
 /// `$_GET`, `$_SERVER[…]`, `$GLOBALS`: request and server state that only
 /// code names.
 pub fn superglobal(s: &[u8]) -> Option<usize> {
@@ -349,9 +365,8 @@ pub fn open_tag(s: &[u8]) -> Option<usize> {
             return Some(at);
         }
     }
-    if let Some(at) = find(s, b"[php]")
-        && find(&s[at..], b"[/php]").is_some()
-    {
+    // `[php]…`, `{php}…` (template-engine PHP blocks), or their closers.
+    if let Some(at) = [&b"[php]"[..], b"{php}", b"[/php]", b"{/php}"].iter().find_map(|t| find(s, t)) {
         return Some(at);
     }
     None
@@ -361,6 +376,17 @@ pub fn open_tag(s: &[u8]) -> Option<usize> {
 /// `posix_getegid()`, `unpack($x)`), possibly with comments before `(`.
 pub fn leading_call(s: &[u8]) -> Option<&'static str> {
     let s = s.trim_ascii();
+    // `shell_exec=(bla)`: an assignment sign before the parenthesis.
+    let eq_call: Vec<u8>;
+    let s = if let Some(p) = memchr::memchr(b'=', s)
+        && s.get(p + 1) == Some(&b'(')
+        && s[..p].iter().all(|&b| is_ident(b))
+    {
+        eq_call = [&s[..p], &s[p + 1..]].concat();
+        &eq_call[..]
+    } else {
+        s
+    };
     let n = s.iter().take_while(|&&b| is_ident(b)).count();
     if n < 2 {
         return None;
