@@ -323,9 +323,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     // ERB/JSP/ASP statements: `<% if true %>`, `<%= 7*7 %>`.
     if has(b'%')
         && let Some(p) = find(s, b"<%")
-        && let Some(close) = find(&s[p..], b"%>")
+        && let Some(close) = find(&s[p + 2..], b"%>")
     {
-        let body = s[p + 2..p + close].trim_ascii();
+        // `close` counts from after `<%`, so `<%>` is an empty block.
+        let body = s[p + 2..p + 2 + close].trim_ascii();
         let body = body.strip_prefix(b"=").or_else(|| body.strip_prefix(b"-")).unwrap_or(body).trim_ascii_start();
         if [
             &b"if "[..],
@@ -394,6 +395,9 @@ mod tests {
         }
         assert_eq!(conf("{{7*7}}"), Some(High));
         assert_eq!(conf("{% if True %}49{% endif %}"), Some(High));
+        // Found by the `code` fuzz target: `<%>` once sliced backwards.
+        assert_eq!(conf("\"\"\"<%>=="), None);
+        assert_eq!(conf("<% if true %>x<% end %>"), Some(High));
     }
 
     #[test]
