@@ -334,6 +334,19 @@ static SCRIPT: super::Needles = super::Needles::new(&[
     b"string.fromcharcode(",
     b".call`",
     b".apply`",
+    b"document.queryselector",
+    b"document.getelementby",
+    b"document.createelement(",
+    b"document.body",
+    b"document.forms",
+    b".appendchild(",
+    b".textcontent=",
+    b".outerhtml=",
+    b"url(javascript",
+    b"-moz-binding",
+    b"behavior:url(",
+    b"<?import",
+    b"www.w3.org/2001/xinclude",
 ]);
 const SCRIPT_WHY: &[&str] = &[
     "document.cookie",
@@ -347,9 +360,61 @@ const SCRIPT_WHY: &[&str] = &[
     "String.fromCharCode",
     "tagged template call",
     "tagged template call",
+    "DOM access",
+    "DOM access",
+    "DOM access",
+    "DOM access",
+    "DOM access",
+    "DOM insertion",
+    "DOM text assignment",
+    "outerHTML assignment",
+    "javascript: URL in CSS",
+    "CSS binding",
+    "CSS behavior",
+    "IE import",
+    "XInclude",
 ];
 
+/// `(![]+[])[+!+[]]`: JavaScript written with six characters (JSFuck).
+fn jsfuck(s: &[u8]) -> Option<usize> {
+    let p = find(s, b"![]")?;
+    let run = |from: usize| s[from..].iter().take_while(|&&b| matches!(b, b'[' | b']' | b'(' | b')' | b'!' | b'+')).count();
+    let start = s[..p].iter().rev().take_while(|&&b| matches!(b, b'[' | b']' | b'(' | b')' | b'!' | b'+')).count();
+    (start + run(p) >= 6).then_some(p - start)
+}
+
+/// The value with JavaScript comments and blanks removed, when it has
+/// comments: `document /*x*/ . cookie` reads as `document.cookie`.
+fn without_js_comments(s: &[u8]) -> Option<Vec<u8>> {
+    find(s, b"/*")?;
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i..].starts_with(b"/*") {
+            i = find(&s[i + 2..], b"*/").map_or(s.len(), |q| i + 4 + q);
+            continue;
+        }
+        if !s[i].is_ascii_whitespace() {
+            out.push(s[i]);
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
 fn bare_script(s: &[u8]) -> Option<(usize, &'static str)> {
+    if let Some(at) = jsfuck(s) {
+        return Some((at, "JSFuck-encoded script"));
+    }
+    if let Some(c) = without_js_comments(s)
+        && let Some((_, why)) = bare_script_plain(&c)
+    {
+        return Some((0, why));
+    }
+    bare_script_plain(s)
+}
+
+fn bare_script_plain(s: &[u8]) -> Option<(usize, &'static str)> {
     if let Some((p, at)) = SCRIPT.iter(s).next() {
         return Some((at, SCRIPT_WHY[p]));
     }
@@ -362,7 +427,10 @@ fn bare_script(s: &[u8]) -> Option<(usize, &'static str)> {
             return Some((at, "bracket access to a global object"));
         }
     }
-    for f in [&b"alert"[..], b"confirm", b"prompt"].into_iter().filter(|_| has(b'(') || has(b'`')) {
+    for f in [&b"alert"[..], b"confirm", b"prompt", b"setinterval", b"settimeout", b"atob", b"btoa", b"eval"]
+        .into_iter()
+        .filter(|_| has(b'(') || has(b'`'))
+    {
         let mut from = 0;
         while let Some(p) = find(&s[from..], f) {
             let at = from + p;
