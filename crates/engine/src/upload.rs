@@ -26,6 +26,12 @@ fn judge_name(name: &[u8], loc: &str, out: &mut Vec<Finding>) -> bool {
     let name = String::from_utf8_lossy(name).to_ascii_lowercase();
     let name = name.trim_end_matches(['.', ' ']).replace(['\0', ' '], "");
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    // Configuration and secrets a web server reads: overwriting one (or a
+    // copy the server may serve) is never an upload.
+    if ["wp-config", ".htaccess", ".htpasswd", "web.config", ".user.ini", "php.ini"].iter().any(|c| base.contains(c)) {
+        out.push(make_finding("upload", loc, name.as_bytes(), Hit::new(2314, High, "upload: server configuration file name", 0)));
+        return true;
+    }
     // A PHP session file: writing one plants code the session loader runs.
     if base.starts_with("sess_") && base.len() >= 16 {
         out.push(make_finding("upload", loc, name.as_bytes(), Hit::new(2313, High, "upload: PHP session file name", 0)));

@@ -236,7 +236,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     let raw = t.norm;
     let separators = raw.iter().any(|&b| matches!(b, b';' | b'|' | b'&' | b'`' | b'$' | b'\n' | b'\r' | b'<' | b'>' | b'('));
     // A command line with arguments has a space (or `${IFS}`, `{a,b}`).
-    if !separators && !raw.iter().any(|&b| matches!(b, b' ' | b'\t' | b'{' | b'+')) {
+    if !separators && !raw.iter().any(|&b| matches!(b, b' ' | b'\t' | b'{' | b'+' | b'[' | b'*' | b'?' | b'/')) {
         return None;
     }
     let s = undo_quoting(raw);

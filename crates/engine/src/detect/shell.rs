@@ -426,7 +426,8 @@ fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
                         // Windows switches: `/c`, `/f`, `/r`.
                         out.flag = true;
                     }
-                } else if w.len() > 2 && w[1] == b':' && w[2] == b'\\' {
+                } else if w.len() > 2 && w[0].is_ascii_alphabetic() && w[1] == b':' && (w[2] == b'\\' || w[2].is_ascii_alphabetic()) {
+                    // `c:\windows`, or `c:windows` once backslashes were undone.
                     out.path = true;
                     out.syspath |= w.len() > 3;
                 } else if program(w).is_some_and(|(_, english)| !english) {
@@ -456,6 +457,35 @@ fn command_starts(s: &[u8]) -> impl Iterator<Item = (usize, bool)> + '_ {
 /// Judges `s` (already unquoted) as a command line.
 /// Shell constructs that are code whatever words they hold.
 fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
+    let t = s.trim_ascii_start();
+    // Shellshock: a function definition in a value (`() { :; };`).
+    if t.starts_with(b"() {") || t.starts_with(b"(){") {
+        return Some((0, "shell function definition (Shellshock)"));
+    }
+    // `>/tmp/x`, `< /etc/passwd`: a redirection to or from a system path.
+    if let Some(r) = t.strip_prefix(b">>").or_else(|| t.strip_prefix(b">")).or_else(|| t.strip_prefix(b"<"))
+        && [&b"/tmp/"[..], b"/etc/", b"/dev/", b"/var/", b"/proc/", b"/usr/", b"/bin/", b"/home/", b"/root/"]
+            .iter()
+            .any(|p| r.trim_ascii_start().starts_with(p))
+    {
+        return Some((0, "redirection to a system path"));
+    }
+    // `/bin/ab`, `bin/cscli`, `/usr/sbin/x`: the value is a path to a program.
+    let bin = t.strip_prefix(b"/usr").unwrap_or(t);
+    let bin = bin.strip_prefix(b"/").unwrap_or(bin);
+    if let Some(name) = bin.strip_prefix(b"bin/").or_else(|| bin.strip_prefix(b"sbin/"))
+        && !name.is_empty()
+        && name.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Some((0, "path to a system program"));
+    }
+    // `irb<<<1+2`: a here-string (not a `<<<<<<<` conflict marker).
+    if let Some(p) = super::find(s, b"<<<")
+        && s.get(p + 3) != Some(&b'<')
+        && (p == 0 || s[p - 1] != b'<')
+    {
+        return Some((p, "here-string"));
+    }
     if let Some(at) = glob_system_path(s) {
         return Some((at, "glob over a system path"));
     }
@@ -640,6 +670,9 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, String, usize)> {
         let english_shaped = english && (args.syspath || args.flag && (args.path || args.redirect || args.var));
         let conf = if prefixed && (!english || strong_args) || program_shaped || english_shaped {
             High
+        } else if !english && !at_value_start && name.len() > 2 {
+            // `; ansible-config dump`, `| visudo`: a program after a separator.
+            High
         } else if prefixed || english && (args.flag || args.redirect) && !at_value_start {
             Medium
         } else if strong_args || args.path || (!english && args.words > 0) {
@@ -663,7 +696,8 @@ fn windows_control(word: &[u8], rest: &[u8]) -> Option<&'static str> {
     match word {
         // for /f … in (…) do …, for %x in (…) do …
         b"for" if (win.first() == Some(&b'/') && win.get(1).is_some_and(u8::is_ascii_alphabetic)) || win.first() == Some(&b'%') => {
-            super::find(win, b" in (").or_else(|| super::find(win, b" in(")).map(|_| "for … in (…) do")
+            let in_at = super::find(win, b" in ")?;
+            win[in_at + 4..].trim_ascii_start().starts_with(b"(").then_some("for … in (…) do")
         }
         b"if" => {
             let mut r = win;
@@ -766,6 +800,13 @@ mod tests {
             "echo aWQ= | base64 -d | sh",
             "$((1+1))",
             "alias eennvv=env&eennvv whoami",
+            "() { :; }; /bin/sh -c id",
+            ">/tmp/curl",
+            "/bin/ab",
+            "irb<<<1+2",
+            "time; ansible-playbook site.yml",
+            "& for /f \"tokens=1-3\" %%a in   (\"x\") do @echo pwnd",
+            "iwmi -class win32_process -name create",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -791,6 +832,9 @@ mod tests {
             "last week",
             "function f() { return a || b; }",
             "price is $5 | shipping $2",
+            "bin/",
+            "tom & jerry",
+            "salt; pepper",
         ] {
             assert!(conf(b).is_none_or(|c| c < Medium), "{b}: {:?}", conf(b));
         }

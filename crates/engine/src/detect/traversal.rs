@@ -41,6 +41,14 @@ static SENSITIVE: super::Needles = super::Needles::new(&[
     b"/sys/class/",
     b"/sys/kernel/",
     b"/sys/devices/",
+    b".docker/",
+    b"/.kube/",
+    b".git-credentials",
+    b".npmrc",
+    b".pgpass",
+    b".my.cnf",
+    b".netrc",
+    b".ssh/",
 ]);
 
 /// Request paths that are never meant to be served (forceful browsing).
@@ -138,6 +146,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     // Needles are written with `/`; the value is unified the same way.
     let sensitive = SENSITIVE.iter(&unified).next().map(|(p, at)| (SENSITIVE.pattern(p), at));
     let pathlike = unified.starts_with(b"/")
+        || unified.starts_with(b".") && unified.contains(&b'/')
         || unified.starts_with(b"file:")
         || unified.starts_with(b"~")
         || (unified.len() > 2 && unified[1] == b':' && unified[2] == b'/')
