@@ -761,7 +761,7 @@ fn powershell(word: &[u8], rest: &[u8]) -> Option<Confidence> {
         let with_args = !rest.is_empty() && !rest.starts_with(b".") && !rest.starts_with(b",");
         return Some(if with_args || word == b"invoke-expression" { High } else { Medium });
     }
-    if (word == b"iex" || word == b"iwr")
+    if matches!(word, b"iex" | b"iwr" | b"iwmi" | b"gwmi" | b"icm" | b"saps" | b"irm")
         && rest.trim_ascii_start().first().is_some_and(|&b| matches!(b, b'(' | b'$' | b'\'' | b'"' | b'-'))
     {
         return Some(High);
