@@ -318,6 +318,21 @@ const PROGRAM_LIST: &[&str] = &[
     "regsvcs",
     "odbcconf",
     "cmstp",
+    "aptitude",
+    "zypper",
+    "pacman",
+    "snap",
+    "perf",
+    "flock",
+    "cpulimit",
+    "ionice",
+    "taskset",
+    "nsenter",
+    "unshare",
+    "capsh",
+    "setcap",
+    "getcap",
+    "busctl",
 ];
 
 /// Command words that are also common English (or too short to trust):
@@ -479,6 +494,46 @@ fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
     {
         return Some((0, "path to a system program"));
     }
+    // `;ps`, `&aptitude`, `|id`: the value opens with a separator and a
+    // command, the classic appended-command shape.
+    if let Some(r) = [&b"&&"[..], b"||", b";", b"|", b"&", b"\n"].iter().find_map(|sep| t.strip_prefix(*sep)) {
+        let r = r.trim_ascii_start();
+        let n = r.iter().take(64).take_while(|&&b| is_word_byte(b)).count();
+        // An English word (`& more`) only when glued to the separator and alone.
+        let glued_alone = n == r.len() && r.len() == t.len() - (t.len() - r.len());
+        let ok = match program(&r[..n]) {
+            Some((_, false)) => r.get(n).is_none_or(|&b| b.is_ascii_whitespace() || matches!(b, b';' | b'|' | b'&')),
+            Some((_, true)) => glued_alone && !t[1..].first().is_some_and(u8::is_ascii_whitespace),
+            None => false,
+        };
+        if n > 0 && ok {
+            return Some((0, "separator then a command at the start of the value"));
+        }
+    }
+    // `~+`, `~-1`: tilde expansion as the whole value.
+    if let Some(r) = t.trim_ascii_end().strip_prefix(b"~")
+        && matches!(r.first(), Some(b'+' | b'-'))
+        && r[1..].iter().all(u8::is_ascii_digit)
+    {
+        return Some((0, "tilde expansion"));
+    }
+    // `>(cmd)`, `<(cmd)`: process substitution.
+    for op in [&b">("[..], b"<("] {
+        if let Some(p) = super::find(s, op)
+            && (p == 0 || !s[p - 1].is_ascii_alphanumeric())
+            && let Some(close) = memchr::memchr(b')', &s[p + 2..(p + 66).min(s.len())])
+            && close > 0
+            && s[p + 2..p + 2 + close].iter().all(|&b| is_word_byte(b) || b == b' ')
+        {
+            return Some((p, "process substitution"));
+        }
+    }
+    if let Some(at) = brace_expansion(s) {
+        return Some((at, "brace expansion spelling a command"));
+    }
+    if let Some(at) = parameter_expansion(t) {
+        return Some((at, "parameter or arithmetic expansion"));
+    }
     // `irb<<<1+2`: a here-string (not a `<<<<<<<` conflict marker).
     if let Some(p) = super::find(s, b"<<<")
         && s.get(p + 3) != Some(&b'<')
@@ -513,6 +568,135 @@ fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
     None
 }
 
+/// `{l,-lh}s`, `c{a,oun}t`, `{,ip,a}`: a brace group whose expansions
+/// spell a command.
+fn brace_expansion(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'{', &s[from..]) {
+        let open = from + p;
+        from = open + 1;
+        let Some(close) = memchr::memchr(b'}', &s[open..(open + 48).min(s.len())]) else { continue };
+        let inner = &s[open + 1..open + close];
+        if !inner.contains(&b',') || inner.iter().any(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b':' | b'{')) {
+            continue;
+        }
+        let pre_len = s[..open].iter().rev().take(16).take_while(|b| b.is_ascii_alphanumeric()).count();
+        let pre = &s[open - pre_len..open];
+        let post_len = s[open + close + 1..].iter().take(16).take_while(|b| b.is_ascii_alphanumeric()).count();
+        let post = &s[open + close + 1..open + close + 1 + post_len];
+        let mut words = 0;
+        for alt in inner.split(|&b| b == b',') {
+            let w = [pre, alt, post].concat();
+            if !w.is_empty() && !w.starts_with(b"-") {
+                words += 1;
+                if program(&w).is_some() {
+                    return Some(open - pre_len);
+                }
+            }
+        }
+        let _ = words;
+    }
+    None
+}
+
+/// The whole value is a shell expansion: `${cmd}`, `${PATH#x}`, `$[2+2]`.
+fn parameter_expansion(t: &[u8]) -> Option<usize> {
+    let t = t.trim_ascii_end();
+    if let Some(inner) = t.strip_prefix(b"${").and_then(|r| r.strip_suffix(b"}")) {
+        let name = inner.iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count();
+        if name > 0 && (name == inner.len() || matches!(inner[name], b'#' | b'%' | b':' | b'/' | b'^' | b',')) {
+            return Some(0);
+        }
+    }
+    if let Some(inner) = t.strip_prefix(b"$[").and_then(|r| r.strip_suffix(b"]"))
+        && inner.iter().all(|&b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'*' | b'/' | b' '))
+    {
+        return Some(0);
+    }
+    None
+}
+
+/// Whether shell glob `pat` (`?`, `*`, `[…]`, `[!…]`) matches `text`.
+fn glob_match(pat: &[u8], text: &[u8]) -> bool {
+    // Iterative with one backtrack point for `*`: linear for these sizes.
+    let (mut p, mut t) = (0, 0);
+    let (mut star_p, mut star_t) = (usize::MAX, 0);
+    while t < text.len() {
+        let step = if p < pat.len() {
+            match pat[p] {
+                b'*' => {
+                    star_p = p;
+                    star_t = t;
+                    p += 1;
+                    continue;
+                }
+                b'?' => Some(1),
+                b'[' => {
+                    let end = pat[p + 1..].iter().skip(1).position(|&b| b == b']').map(|e| p + 2 + e);
+                    match end {
+                        Some(e) => {
+                            let set = &pat[p + 1..e];
+                            let (neg, set) = match set.first() {
+                                Some(b'!' | b'^') => (true, &set[1..]),
+                                _ => (false, set),
+                            };
+                            let hit = set.windows(3).any(|w| w[1] == b'-' && (w[0]..=w[2]).contains(&text[t])) || set.contains(&text[t]);
+                            if hit != neg {
+                                p = e + 1;
+                                t += 1;
+                                continue;
+                            }
+                            None
+                        }
+                        None => (pat[p] == text[t]).then_some(1),
+                    }
+                }
+                c => (c == text[t]).then_some(1),
+            }
+        } else {
+            None
+        };
+        match step {
+            Some(n) => {
+                p += n;
+                t += 1;
+            }
+            None if star_p != usize::MAX => {
+                p = star_p + 1;
+                star_t += 1;
+                t = star_t;
+            }
+            None => return false,
+        }
+    }
+    pat[p..].iter().all(|&b| b == b'*')
+}
+
+/// Files and programs a glob in a command line fishes for.
+const GLOB_TARGETS: &[&[u8]] = &[
+    b"/etc/passwd",
+    b"/etc/shadow",
+    b"/etc/group",
+    b"/etc/hosts",
+    b"/etc/issue",
+    b"/proc/self/environ",
+    b"/bin/sh",
+    b"/bin/bash",
+    b"/bin/cat",
+    b"/bin/nc",
+    b"/bin/ls",
+    b"/bin/busybox",
+    b"/usr/bin/id",
+    b"/usr/bin/whoami",
+    b"/usr/bin/wget",
+    b"/usr/bin/curl",
+    b"/usr/bin/python",
+    b"/usr/bin/python3",
+    b"/usr/bin/perl",
+    b"/usr/bin/nc",
+    b"/usr/bin/uname",
+];
+
 /// `/bin/ca?`, `/usr/bin/[u]name`, `/et*/pa??wd`: a glob standing for a
 /// system path.
 fn glob_system_path(s: &[u8]) -> Option<usize> {
@@ -532,6 +716,9 @@ fn glob_system_path(s: &[u8]) -> Option<usize> {
         let tok = &s[at..end];
         if !tok.iter().any(|&b| matches!(b, b'?' | b'*' | b'[')) || tok.iter().filter(|&&b| b == b'/').count() < 2 {
             continue;
+        }
+        if GLOB_TARGETS.iter().any(|g| glob_match(tok, g)) {
+            return Some(at);
         }
         let letters: Vec<u8> = tok.iter().copied().filter(|b| b.is_ascii_alphabetic() || *b == b'/').collect();
         const ROOTS: &[&[u8]] =
@@ -807,6 +994,17 @@ mod tests {
             "time; ansible-playbook site.yml",
             "& for /f \"tokens=1-3\" %%a in   (\"x\") do @echo pwnd",
             "iwmi -class win32_process -name create",
+            ";ps",
+            "&aptitude",
+            "~+",
+            "{l,-lh}s",
+            "c{a,oun}t",
+            "{,ip,a}",
+            "${cmd}",
+            "$[2+2]",
+            ">(cmd)",
+            "cat /e?c/pa*wd",
+            "/usr/bin/[u]name -a",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -835,6 +1033,9 @@ mod tests {
             "bin/",
             "tom & jerry",
             "salt; pepper",
+            "{\"a\":1,\"b\":2}",
+            "~ price",
+            "& more",
         ] {
             assert!(conf(b).is_none_or(|c| c < Medium), "{b}: {:?}", conf(b));
         }

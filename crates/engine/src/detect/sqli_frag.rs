@@ -262,6 +262,8 @@ static CATALOGS: super::Needles = super::Needles::new(&[
     b"schema_name",
     b"msysaccessobjects",
     b"msysrelationships",
+    b"tempdb",
+    b"northwind",
 ]);
 
 /// Stored procedures and packages that only attacks call from a web form.
