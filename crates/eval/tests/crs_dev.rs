@@ -9,8 +9,12 @@ use std::path::PathBuf;
 
 use haetae_eval::{Judge, benign, crs_rules, evaluate, ftw};
 
+/// `../shared` next to the repository (found from any ancestor, so a
+/// clone one level deeper works too).
 fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(rel)
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let base = here.ancestors().map(|a| a.join("shared")).find(|p| p.join("crs").is_dir()).unwrap_or_else(|| here.join("../../../shared"));
+    base.join(rel)
 }
 
 #[test]
