@@ -68,11 +68,13 @@ fn pathological_bodies_cost_linear_time() {
         for ct in CONTENT_TYPES {
             let big: Vec<u8> = pat.as_bytes().iter().copied().cycle().take(1 << 20).collect();
             let small = &big[..1 << 18];
-            let mut ts = run(ct, small).as_secs_f64().max(1e-4);
+            // Below a millisecond, page faults of the 1 MiB buffers and
+            // scheduling dominate; the ratio means nothing there.
+            let mut ts = run(ct, small).as_secs_f64().max(1e-3);
             let mut tb = run(ct, &big).as_secs_f64();
             if tb / ts > 6.0 {
                 // Noise or real: measure again, best of three.
-                ts = best_of(ct, small).as_secs_f64().max(1e-4);
+                ts = best_of(ct, small).as_secs_f64().max(1e-3);
                 tb = best_of(ct, &big).as_secs_f64();
             }
             let ratio = tb / ts;

@@ -157,7 +157,7 @@ fn php_serialized(s: &[u8]) -> Option<usize> {
 }
 
 /// Expression-language and template constructs that run code.
-static EXPRESSIONS: super::Needles = super::Needles::new(&[
+pub(super) static EXPRESSIONS: super::Needles = super::Needles::new(&[
     b"${t(",
     b"#{t(",
     b"<#assign",
@@ -168,7 +168,7 @@ static EXPRESSIONS: super::Needles = super::Needles::new(&[
     b"#_memberaccess",
     b"(#context",
 ]);
-const EXPRESSION_WHY: &[&str] = &[
+pub(super) const EXPRESSION_WHY: &[&str] = &[
     "Spring EL type reference",
     "Spring EL type reference",
     "FreeMarker assign",

@@ -10,7 +10,7 @@ use haetae_model::Confidence::{self, High, Medium};
 use super::{Hit, Kind, Target, find, is_ident};
 
 /// Substrings with no reading outside server-side code, and what each is.
-static CODE: super::Needles = super::Needles::new(&[
+pub(super) static CODE: super::Needles = super::Needles::new(&[
     b"child_process",
     b"require(",
     b"process.env",
@@ -40,8 +40,12 @@ static CODE: super::Needles = super::Needles::new(&[
     b"@{[",
     b"qx{",
     b"qx(",
+    b"console[",
+    b".call(this",
+    b"__js_function",
+    b"require[",
 ]);
-const CODE_WHY: &[&str] = &[
+pub(super) const CODE_WHY: &[&str] = &[
     "Node child_process",
     "Node require()",
     "Node process.env",
@@ -71,6 +75,10 @@ const CODE_WHY: &[&str] = &[
     "Perl interpolated code",
     "Perl qx{}",
     "Perl qx()",
+    "console call",
+    "call with this",
+    "serialized JS function",
+    "Node require",
 ];
 
 /// `__proto__`, `constructor.prototype`, `constructor[prototype]`.
@@ -102,8 +110,8 @@ fn endless_loop(s: &[u8]) -> Option<usize> {
     let close = memchr::memchr(b')', &inner[..inner.len().min(40)]).unwrap_or(inner.len().min(40));
     let cond: Vec<u8> = inner[..close].iter().copied().filter(|b| !b.is_ascii_whitespace() && *b != b'(').collect();
     // A literal condition: true, 1, !0, !false, !"", -Infinity, !undefined…
-    let lit = cond.strip_prefix(b"!").or_else(|| cond.strip_prefix(b"-")).unwrap_or(&cond);
-    let lit = lit.strip_prefix(b"!").unwrap_or(lit);
+    // `!-0`, `!+0`, `+Infinity`, `!!""`: unary operators on a literal.
+    let lit = &cond[cond.iter().take_while(|&&b| matches!(b, b'!' | b'-' | b'+')).count()..];
     let literal =
         matches!(lit, b"true" | b"false" | b"0" | b"1" | b"\"\"" | b"''" | b"``" | b"undefined" | b"null" | b"infinity" | b"[]" | b"{}")
             || lit.iter().all(u8::is_ascii_digit) && !lit.is_empty();
@@ -165,6 +173,9 @@ mod tests {
             "new Function (",
             "while(!0);",
             "while(true)",
+            "while(!-0);",
+            "while(+Infinity);",
+            "console[\"info\"](1)",
             "Process.spawn(\"id\")",
             "@{[system 'id']}",
             "#{require.main.constructor._load(child_process).spawn('foo')}",

@@ -145,6 +145,11 @@ impl Needles {
     pub(crate) fn pattern(&self, i: usize) -> &'static [u8] {
         self.pats[i]
     }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.pats.len()
+    }
 }
 
 /// A fixed word list looked up by hash (built on first use), for lists too
@@ -191,6 +196,15 @@ pub fn check_as_every_kind(name: &str, raw: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
+    /// Needle sets index a parallel list of reasons; a length mismatch
+    /// would panic on a match.
+    #[test]
+    fn needle_reasons_line_up() {
+        assert_eq!(super::js::CODE.len(), super::js::CODE_WHY.len());
+        assert_eq!(super::xss::SCRIPT.len(), super::xss::SCRIPT_WHY.len());
+        assert_eq!(super::code::EXPRESSIONS.len(), super::code::EXPRESSION_WHY.len());
+    }
+
     #[test]
     fn every_kind_runs() {
         assert!(super::check_as_every_kind("sqli", b"1' or '1'='1") > 0);

@@ -414,7 +414,7 @@ fn json_operator(s: &[u8]) -> Option<usize> {
             return Some(p);
         }
     }
-    for op in [&b"@>"[..], b"<@", b"->>", b"#>>", b"#>", b"?|", b"?&", b"@?", b"@@", b"->"] {
+    for op in [&b"@>"[..], b"<@", b"->>", b"#>>", b"#>", b"?|", b"?&", b"@?", b"@@", b"->", b" ? "] {
         let mut from = 0;
         while let Some(q) = find(&s[from..], op) {
             let at = from + q;
@@ -573,7 +573,10 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
             // `select char(113)+char(122)`, `select @@version`
             Tok::Word("select") => {
                 let n = next?;
-                let call = word(n).is_some_and(|w| FUNCS.contains(w.as_bytes())) && matches!(t.get(k + 2).map(|x| &x.0), Some(Tok::LParen));
+                let call = word(n).is_some_and(|w| FUNCS.contains(w.as_bytes())) && matches!(t.get(k + 2).map(|x| &x.0), Some(Tok::LParen))
+                    || matches!(n, Tok::LParen)
+                        && t.get(k + 2).and_then(|x| word(&x.0)).is_some_and(|w| FUNCS.contains(w.as_bytes()))
+                        && matches!(t.get(k + 3).map(|x| &x.0), Some(Tok::LParen));
                 if call || matches!(n, Tok::Var) {
                     return Some((High, "SELECT of a function or variable", t[k].1));
                 }

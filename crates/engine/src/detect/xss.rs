@@ -322,7 +322,7 @@ fn spaced_tag(s: &[u8]) -> Option<usize> {
 
 /// Script with no markup: `alert(1)`, ``alert`1` ``, `self["alert"](…)`,
 /// `(document)["cookie"]`, `document.cookie`, ``[].sort.call`…` ``.
-static SCRIPT: super::Needles = super::Needles::new(&[
+pub(super) static SCRIPT: super::Needles = super::Needles::new(&[
     b"document.cookie",
     b"document.domain",
     b"document.location",
@@ -348,7 +348,7 @@ static SCRIPT: super::Needles = super::Needles::new(&[
     b"<?import",
     b"www.w3.org/2001/xinclude",
 ]);
-const SCRIPT_WHY: &[&str] = &[
+pub(super) const SCRIPT_WHY: &[&str] = &[
     "document.cookie",
     "document.domain",
     "document.location",
