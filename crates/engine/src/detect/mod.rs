@@ -103,8 +103,22 @@ pub const ALL: &[Detector] = &[
     Detector { name: "scanner", check: scanner::check, prose: true },
 ];
 
-/// Lets detectors search for words in lower-case text.
+/// Lets detectors search for words in lower-case text. Most values are
+/// short: there, scanning for the first byte beats building a `memmem`
+/// searcher per call (bounded: 256 × needle length).
 pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let Some(&first) = needle.first() else { return Some(0) };
+    if hay.len() < 256 {
+        let mut i = 0;
+        while let Some(p) = memchr::memchr(first, &hay[i..]) {
+            let at = i + p;
+            if hay[at..].starts_with(needle) {
+                return Some(at);
+            }
+            i = at + 1;
+        }
+        return None;
+    }
     memchr::memmem::find(hay, needle)
 }
 

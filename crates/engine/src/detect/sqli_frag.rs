@@ -341,22 +341,33 @@ pub fn names(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
 }
 
 pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
-    if let Some(at) = json_operator(s) {
+    // One pass for the punctuation every check below needs.
+    let mut seen = [false; 128];
+    for &b in s {
+        if b < 128 {
+            seen[b as usize] = true;
+        }
+    }
+    let has = |c: u8| seen[c as usize];
+    if (has(b'\'') || has(b':') || has(b')'))
+        && let Some(at) = json_operator(s)
+    {
         return Some((High, "PostgreSQL cast or JSON operator on a string", at));
     }
-    if let Some(at) = find(s, b"/*!") {
+    if has(b'!')
+        && let Some(at) = find(s, b"/*!")
+    {
         return Some((High, "MySQL executable comment", at));
     }
-    if let Some(at) = qualified_backticks(s) {
+    if has(b'`')
+        && let Some(at) = qualified_backticks(s)
+    {
         return Some((High, "backtick-quoted qualified name", at));
     }
     // Everything below reads tokens; prose without SQL punctuation (and
     // not short enough to be a bare `or 1`) has none of those shapes.
-    if s.len() >= 32
-        && !s.iter().any(|&b| matches!(b, b'(' | b')' | b';' | b'\'' | b'"' | b'`' | b'#'))
-        && find(s, b"/*").is_none()
-        && find(s, b"--").is_none()
-    {
+    let punct = [b'(', b')', b';', b'\'', b'"', b'`', b'#'].iter().any(|&c| has(c));
+    if s.len() >= 32 && !punct && !(has(b'/') && find(s, b"/*").is_some()) && !(has(b'-') && find(s, b"--").is_some()) {
         return None;
     }
     let mut best: Option<(Confidence, &'static str, usize)> = None;
