@@ -206,7 +206,11 @@ impl Engine {
 fn browser_like(ua: &[u8]) -> bool {
     ua.iter().enumerate().all(|(i, &b)| match b {
         b'(' => i == 0 || ua[i - 1] == b' ',
-        _ => b.is_ascii_alphanumeric() || matches!(b, b' ' | b')' | b';' | b'/' | b'.' | b',' | b'_' | b'-' | b':' | b'+' | b'~') || b >= 0x80,
+        _ => {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b' ' | b')' | b';' | b'/' | b'.' | b',' | b'_' | b'-' | b':' | b'+' | b'~')
+                || b >= 0x80
+        }
     })
 }
 

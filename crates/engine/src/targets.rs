@@ -140,6 +140,11 @@ pub(crate) fn alnum_payload(v: &[u8]) -> bool {
         "require",
         "module.",
         "global.",
+        "msdb",
+        "tempdb",
+        "northwind",
+        "schema_name",
+        "msys",
     ];
     let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(WORDS).ok());
     ac.as_ref().is_none_or(|ac| ac.is_match(v))
@@ -155,7 +160,8 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
     if !any_detector {
         return;
     }
-    let mut emit = |source: Source, kind: Kind, key: &[u8], raw: &'r [u8], location: String| {
+    // The location string is built only for values that are inspected.
+    let mut emit = |source: Source, kind: Kind, key: &[u8], raw: &'r [u8], location: &dyn Fn() -> String| {
         if raw.is_empty() {
             return;
         }
@@ -165,34 +171,41 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
             && let Some(decoded) = crate::base64::decode_text(raw)
         {
             let (norm, evasion) = normalize(&decoded);
-            f(Owned { source, kind, key: lossy(key), location: format!("{location} (base64)"), raw: Cow::Owned(decoded), norm, evasion });
+            f(Owned {
+                source,
+                kind,
+                key: lossy(key),
+                location: format!("{} (base64)", location()),
+                raw: Cow::Owned(decoded),
+                norm,
+                evasion,
+            });
         }
         if kind != Kind::Path && kind != Kind::Header && inert(raw) {
             return;
         }
         let (norm, evasion) = normalize(raw);
-        f(Owned { source, kind, key: lossy(key), location, raw: Cow::Borrowed(raw), norm, evasion });
+        f(Owned { source, kind, key: lossy(key), location: location(), raw: Cow::Borrowed(raw), norm, evasion });
     };
-    emit(Source::Path, Kind::Path, b"", &req.path, "REQUEST_PATH".into());
+    emit(Source::Path, Kind::Path, b"", &req.path, &|| "REQUEST_PATH".into());
     for p in &req.params {
-        let key = lossy(&p.name);
-        let loc = if key.is_empty() { p.source.collection().to_owned() } else { format!("{}:{}", p.source.collection(), key) };
+        let key = || lossy(&p.name);
+        let loc = || if p.name.is_empty() { p.source.collection().to_owned() } else { format!("{}:{}", p.source.collection(), key()) };
         // A JSON/XML name is a path the flattener built (`items[0].sku`):
         // its dots and brackets are structure, not payload.
         let structural = matches!(p.source, Source::Json | Source::Xml)
             && p.name.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'/' | b'@' | b':'))
             && !alnum_payload(&p.name);
         if !p.name.is_empty() && !structural && !inert(&p.name) {
-            emit(p.source, Kind::Name, &p.name, &p.name, format!("{}_NAMES:{}", p.source.collection(), key));
+            emit(p.source, Kind::Name, &p.name, &p.name, &|| format!("{}_NAMES:{}", p.source.collection(), key()));
         }
-        emit(p.source, Kind::Value, &p.name, &p.value, loc);
+        emit(p.source, Kind::Value, &p.name, &p.value, &loc);
     }
     for (name, value) in &req.cookies {
-        let key = lossy(name);
         if !inert(name) {
-            emit(Source::Cookie, Kind::Name, name, name, format!("REQUEST_COOKIES_NAMES:{key}"));
+            emit(Source::Cookie, Kind::Name, name, name, &|| format!("REQUEST_COOKIES_NAMES:{}", lossy(name)));
         }
-        emit(Source::Cookie, Kind::Cookie, name, value, format!("REQUEST_COOKIES:{key}"));
+        emit(Source::Cookie, Kind::Cookie, name, value, &|| format!("REQUEST_COOKIES:{}", lossy(name)));
     }
     for (name, value) in &req.headers {
         if STRUCTURED_HEADERS.contains(&name.as_str()) || name.starts_with("sec-") {
@@ -200,10 +213,9 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
         }
         // The browser-shaped user agent is the most common header; skip the
         // ones with no characters any detector needs.
-        emit(Source::Header, Kind::Header, name.as_bytes(), value, format!("REQUEST_HEADERS:{name}"));
+        emit(Source::Header, Kind::Header, name.as_bytes(), value, &|| format!("REQUEST_HEADERS:{name}"));
     }
     for file in &req.files {
-        let key = lossy(&file.field);
-        emit(Source::File, Kind::FileName, &file.field, &file.filename, format!("FILES:{key}"));
+        emit(Source::File, Kind::FileName, &file.field, &file.filename, &|| format!("FILES:{}", lossy(&file.field)));
     }
 }
