@@ -200,20 +200,6 @@ impl Engine {
     }
 }
 
-/// A user agent in the browser grammar — `product/version` tokens and
-/// `(comment; items)` with a blank before each `(` — has no markup, quote,
-/// call or expression: only words reach SQL, shell and scanner checks.
-fn browser_like(ua: &[u8]) -> bool {
-    ua.iter().enumerate().all(|(i, &b)| match b {
-        b'(' => i == 0 || ua[i - 1] == b' ',
-        _ => {
-            b.is_ascii_alphanumeric()
-                || matches!(b, b' ' | b')' | b';' | b'/' | b'.' | b',' | b'_' | b'-' | b':' | b'+' | b'~')
-                || b >= 0x80
-        }
-    })
-}
-
 pub(crate) fn make_finding(detector: &'static str, location: &str, evidence: &[u8], h: detect::Hit) -> Finding {
     let cut = evidence.len().min(EXCERPT);
     Finding {

@@ -74,8 +74,8 @@ impl Hit {
 pub struct Detector {
     pub name: &'static str,
     pub check: fn(&Target<'_>) -> Option<Hit>,
-    /// Whether it can fire on prose: letters, digits, blanks and sentence
-    /// punctuation (`. , ' " - ! ?`) only (`union select`, `nohup ifconfig`). Most text in forms and
+    /// Whether it can fire on prose: letters, digits, blanks and commas
+    /// only (`union select`, `nohup ifconfig`). Most text in forms and
     /// JSON is prose, so the others are skipped there.
     pub prose: bool,
 }

@@ -367,7 +367,8 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     // Everything below reads tokens; prose without SQL punctuation (and
     // not short enough to be a bare `or 1`) has none of those shapes.
     let punct = [b'(', b')', b';', b'\'', b'"', b'`', b'#'].iter().any(|&c| has(c));
-    if s.len() >= 32 && !punct && !(has(b'/') && find(s, b"/*").is_some()) && !(has(b'-') && find(s, b"--").is_some()) {
+    let comment = has(b'/') && find(s, b"/*").is_some() || has(b'-') && find(s, b"--").is_some();
+    if s.len() >= 32 && !punct && !comment {
         return None;
     }
     let mut best: Option<(Confidence, &'static str, usize)> = None;
