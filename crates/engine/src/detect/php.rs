@@ -294,8 +294,7 @@ pub fn dynamic_call(s: &[u8]) -> Option<usize> {
         }
         let start = e.saturating_sub(96);
         let callee: Vec<u8> = s[start..e].iter().copied().filter(|b| b.is_ascii_alphabetic() || *b == b'_').collect();
-        if let Some(name) = DANGEROUS.iter().find(|d| callee.ends_with(d) || find(&callee, d).is_some() && callee.len() <= 24) {
-            let _ = name;
+        if DANGEROUS.iter().any(|d| callee.ends_with(d) || find(&callee, d).is_some() && callee.len() <= 24) {
             return Some(start);
         }
     }

@@ -584,17 +584,12 @@ fn brace_expansion(s: &[u8]) -> Option<usize> {
         let pre = &s[open - pre_len..open];
         let post_len = s[open + close + 1..].iter().take(16).take_while(|b| b.is_ascii_alphanumeric()).count();
         let post = &s[open + close + 1..open + close + 1 + post_len];
-        let mut words = 0;
         for alt in inner.split(|&b| b == b',') {
             let w = [pre, alt, post].concat();
-            if !w.is_empty() && !w.starts_with(b"-") {
-                words += 1;
-                if program(&w).is_some() {
-                    return Some(open - pre_len);
-                }
+            if !w.is_empty() && !w.starts_with(b"-") && program(&w).is_some() {
+                return Some(open - pre_len);
             }
         }
-        let _ = words;
     }
     None
 }
