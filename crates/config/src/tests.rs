@@ -22,6 +22,9 @@ fn minimal_config_gets_safe_defaults() {
     assert_eq!(c.sites[0].upstream.resolved[0].port(), 9000);
     assert_eq!(c.limits.inspect_body_bytes.0, 1 << 20);
     assert_eq!(*c.server.listen[0].get_ref(), "127.0.0.1:8080".parse().unwrap());
+    assert!(c.sites[0].decode_base64);
+    let c = parse(&MIN.replace("name = \"shop\"", "name = \"shop\"\ndecode_base64 = false"), Path::new("haetae.toml")).unwrap();
+    assert!(!c.sites[0].decode_base64);
 }
 
 #[test]

@@ -260,6 +260,17 @@ mod tests {
     }
 
     #[test]
+    fn base64_wrapped_payloads_follow_the_site_switch() {
+        // "<script>alert(1)</script>", base64.
+        let r = req("/x?data=PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg%3D%3D");
+        let on = Engine::default().inspect(&r);
+        assert!(on.is_block(), "{:?}", on.findings);
+        assert_eq!(on.findings[0].location, "ARGS:data (base64)");
+        let off = Engine::new(EngineConfig { decode_base64: false, ..Default::default() }).inspect(&r);
+        assert!(!off.is_block(), "{:?}", off.findings);
+    }
+
+    #[test]
     fn sensitivity_moves_threshold() {
         // A Medium-confidence finding alone: blocks only at high sensitivity.
         let r = req("/x?q=select%20a,b%20from%20t");
