@@ -224,6 +224,12 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, "PHP: variable called as a function".into(), at, 2308);
         }
     }
+    if has(b'=')
+        && t.kind == Kind::Value
+        && let Some(at) = super::php::ini_directive(s)
+    {
+        consider(&mut best, High, "PHP configuration directive (PHP-CGI argument injection)".into(), at, 2310);
+    }
     if has(b'(') {
         if let Some(at) = super::php::dynamic_call(s) {
             consider(&mut best, High, "PHP: string or expression called as a function".into(), at, 2309);
@@ -263,6 +269,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             (b"ssh2.shell://", High),
             (b"ssh2.exec://", High),
             (b"ssh2.tunnel://", High),
+            (b"ssh2.scp://", High),
             (b"rar://", Medium),
             (b"ogg://", Medium),
             (b"compress.bzip2://", Medium),

@@ -317,6 +317,70 @@ pub fn variable_variable(s: &[u8]) -> Option<usize> {
     None
 }
 
+/// php.ini directives. `directive=value` as a value is the argument-injection
+/// shape of PHP-CGI (`-d allow_url_include=1`, CVE-2012-1823, CVE-2024-4577).
+static INI: super::Words = super::Words::new(&[
+    "allow_url_include",
+    "allow_url_fopen",
+    "auto_prepend_file",
+    "auto_append_file",
+    "disable_functions",
+    "disable_classes",
+    "open_basedir",
+    "safe_mode",
+    "engine",
+    "extension",
+    "extension_dir",
+    "zend_extension",
+    "memory_limit",
+    "max_execution_time",
+    "include_path",
+    "sendmail_path",
+    "sendmail_from",
+    "smtp",
+    "smtp_port",
+    "error_log",
+    "error_reporting",
+    "display_errors",
+    "log_errors",
+    "register_globals",
+    "magic_quotes_gpc",
+    "precision",
+    "serialize_precision",
+    "unserialize_max_depth",
+    "short_open_tag",
+    "expose_php",
+    "file_uploads",
+    "upload_tmp_dir",
+    "session.save_path",
+    "session.serialize_handler",
+    "session.upload_progress.enabled",
+    "cgi.force_redirect",
+    "cgi.redirect_status_env",
+    "doc_root",
+    "user_dir",
+    "assert.active",
+    "phar.readonly",
+    "xdebug.remote_enable",
+    "xdebug.mode",
+]);
+
+/// `allow_url_include=1`, `opcache.jit…=50`, `memory_limit = 512M`.
+pub fn ini_directive(s: &[u8]) -> Option<usize> {
+    let s = s.trim_ascii();
+    let eq = memchr::memchr(b'=', &s[..s.len().min(64)])?;
+    let name = s[..eq].trim_ascii();
+    let value = s[eq + 1..].trim_ascii();
+    if value.is_empty() || value.len() > 128 || value.contains(&b'&') {
+        return None;
+    }
+    // Extension settings are named `ext.setting` (`opcache.jit`, `mbstring.x`).
+    let ext = [&b"opcache."[..], b"mbstring.", b"pcre.", b"session.", b"zend.", b"phar.", b"xdebug.", b"mysqli.", b"pdo_"]
+        .iter()
+        .any(|p| name.starts_with(p) && name.len() > p.len() && name.iter().all(|&b| is_ident(b) || b == b'.'));
+    (INI.contains(name) || ext).then_some(0)
+}
+
 /// `$_GET`, `$_SERVER[…]`, `$GLOBALS`: request and server state that only
 /// code names.
 pub fn superglobal(s: &[u8]) -> Option<usize> {
@@ -433,6 +497,11 @@ mod tests {
             assert!(dynamic_call(s.as_bytes()).is_some(), "{s}");
         }
         assert!(superglobal(b"$_server['test'];").is_some());
+        assert!(ini_directive(b"allow_url_include=1").is_some());
+        assert!(ini_directive(b"memory_limit = 512m").is_some());
+        assert!(ini_directive(b"opcache.jit_max_polymorphic_calls=50").is_some());
+        assert!(ini_directive(b"a=1&b=2").is_none());
+        assert!(ini_directive(b"color=red").is_none());
         assert!(open_tag(b"<? echo 1; ?>").is_some());
         assert!(open_tag(b"<?xml version=\"1.0\"?><a/>").is_none());
         assert_eq!(leading_call(b"chr(123)"), Some("chr"));
