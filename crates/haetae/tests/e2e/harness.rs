@@ -12,9 +12,21 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_haetae")
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, and never handed out before in this
+/// test run: the kernel may give the same ephemeral port to two `bind(0)`
+/// calls once the first socket is closed, and a test that asks for a
+/// listener port and an admin port would then get one port twice.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind an ephemeral port")
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind an ephemeral port");
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if given.get_or_insert_with(HashSet::new).insert(port) {
+            return port;
+        }
+    }
 }
 
 pub struct TempDir(pub PathBuf);
