@@ -57,7 +57,8 @@ fn host_of(url: &[u8]) -> Option<&[u8]> {
 }
 
 pub fn check(req: &Request, out: &mut Vec<Finding>) {
-    let host = req.header("host").map(|h| h.split(|&b| b == b':').next().unwrap_or(h).to_ascii_lowercase());
+    // Compared case-insensitively below, so no lower-cased copy.
+    let host = req.header("host").map(|h| h.split(|&b| b == b':').next().unwrap_or(h));
     let referer = req.header("referer");
     let offsite = match (referer.and_then(host_of), &host) {
         (Some(r), Some(h)) => !r.eq_ignore_ascii_case(h),
@@ -65,11 +66,15 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
         _ => false,
     };
     for p in &req.params {
-        let name = String::from_utf8_lossy(&p.name).to_ascii_lowercase();
-        let base = name.strip_prefix("aspsessionid").map_or(name.as_str(), |_| "aspsessionid");
-        if !SESSION_NAMES.contains(&base) {
+        // Every parameter of every request passes here: match without
+        // allocating; `ASPSESSIONIDxxxx` carries a per-site suffix.
+        let asp = p.name.len() >= 12 && p.name[..12].eq_ignore_ascii_case(b"aspsessionid");
+        let Some(base) =
+            (if asp { Some("aspsessionid") } else { SESSION_NAMES.iter().copied().find(|n| n.as_bytes().eq_ignore_ascii_case(&p.name)) })
+        else {
             continue;
-        }
+        };
+        let name = String::from_utf8_lossy(&p.name).to_ascii_lowercase();
         let (c, why): (Confidence, &str) = if offsite {
             (High, "session fixation: session id in a parameter, linked from another site")
         } else if UNAMBIGUOUS.contains(&base) {
@@ -83,6 +88,10 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
     }
     // `.cookie;expires=`, `document.cookie=`: script setting a cookie.
     for p in &req.params {
+        // Setting a cookie needs `.cookie` and `=`: most values have neither.
+        if memchr::memchr(b'=', &p.value).is_none() || memchr::memchr(b'.', &p.value).is_none() {
+            continue;
+        }
         let v = p.value.to_ascii_lowercase();
         if let Some(at) = find(&v, b".cookie")
             && (find(&v[at..], b"expires=").is_some() || find(&v[at..], b"path=").is_some() || find(&v[at..], b"domain=").is_some())

@@ -128,7 +128,7 @@ const STRONG: &[&str] = &[
 
 /// Command words that are also English (or too short to trust after a
 /// weak separator like `;` or `&`).
-const WEAK: &[&str] = &[
+pub(super) const WEAK: &[&str] = &[
     "time", "find", "type", "dir", "set", "sort", "date", "which", "who", "test", "read", "wait", "start", "call", "copy", "del", "move",
     "print", "more", "less", "head", "tail", "kill", "echo", "sleep", "env", "ps", "id", "net", "ver", "reg", "su", "cc", "nl", "od",
     "rev", "tac", "dd", "sh",

@@ -167,28 +167,38 @@ impl Needles {
 }
 
 /// A fixed word list looked up by hash (built on first use), for lists too
-/// long to compare one by one on every token.
+/// long to compare one by one on every token. It may extend another
+/// detector's list (`with_extra`) instead of copying it.
 pub(crate) struct Words {
     words: &'static [&'static str],
-    set: std::sync::OnceLock<std::collections::HashSet<&'static [u8]>>,
+    extra: &'static [&'static str],
+    set: std::sync::OnceLock<std::collections::HashMap<&'static [u8], &'static str>>,
 }
 
 impl Words {
     pub(crate) const fn new(words: &'static [&'static str]) -> Self {
-        Self { words, set: std::sync::OnceLock::new() }
+        Self::with_extra(words, &[])
+    }
+
+    pub(crate) const fn with_extra(words: &'static [&'static str], extra: &'static [&'static str]) -> Self {
+        Self { words, extra, set: std::sync::OnceLock::new() }
+    }
+
+    fn set(&self) -> &std::collections::HashMap<&'static [u8], &'static str> {
+        self.set.get_or_init(|| self.words.iter().chain(self.extra).map(|w| (w.as_bytes(), *w)).collect())
     }
 
     pub(crate) fn contains(&self, w: &[u8]) -> bool {
         // No entry is longer than 40 bytes; skip hashing long tokens.
-        w.len() <= 40 && self.set.get_or_init(|| self.words.iter().map(|w| w.as_bytes()).collect()).contains(w)
+        w.len() <= 40 && self.set().contains_key(w)
     }
 
     /// The list's own `&'static str` for `w`, if present.
     pub(crate) fn get(&self, w: &[u8]) -> Option<&'static str> {
-        if !self.contains(w) {
+        if w.len() > 40 {
             return None;
         }
-        self.words.iter().copied().find(|x| x.as_bytes() == w)
+        self.set().get(w).copied()
     }
 }
 

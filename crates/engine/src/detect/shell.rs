@@ -337,17 +337,16 @@ const PROGRAM_LIST: &[&str] = &[
 
 /// Command words that are also common English (or too short to trust):
 /// they need an argument that no sentence has.
-const ENGLISH_LIST: &[&str] = &[
-    "time", "find", "type", "dir", "set", "sort", "date", "which", "who", "test", "read", "wait", "start", "call", "copy", "del", "move",
-    "print", "more", "less", "head", "tail", "kill", "echo", "sleep", "env", "ps", "id", "net", "ver", "reg", "su", "cc", "nl", "od",
-    "rev", "tac", "dd", "sh", "at", "w", "file", "host", "fetch", "make", "view", "write", "last", "free", "top", "go", "yes", "let",
-    "source", "bind", "export", "service", "screen", "column", "paste", "fold", "cut", "tr", "ip", "ss", "salt", "chef", "aws", "az",
-    "apt", "gem", "seq", "stat", "ed", "at", "sc", "cmd", "groups", "mount", "route", "history", "alias", "wall", "finger", "more", "cat",
-    "cd", "python", "node", "ruby", "java", "go", "dig", "ping", "host", "curl", "fetch", "chef", "pip", "make", "top", "last",
+/// These extend `cmdi`'s own list of English command words.
+const ENGLISH_EXTRA: &[&str] = &[
+    "at", "w", "file", "host", "fetch", "make", "view", "write", "last", "free", "top", "go", "yes", "let", "source", "bind", "export",
+    "service", "screen", "column", "paste", "fold", "cut", "tr", "ip", "ss", "salt", "chef", "aws", "az", "apt", "gem", "seq", "stat",
+    "ed", "sc", "cmd", "groups", "mount", "route", "history", "alias", "wall", "finger", "cat", "cd", "python", "node", "ruby", "java",
+    "dig", "ping", "curl", "pip",
 ];
 
 static PROGRAMS: super::Words = super::Words::new(PROGRAM_LIST);
-static ENGLISH: super::Words = super::Words::new(ENGLISH_LIST);
+static ENGLISH: super::Words = super::Words::with_extra(super::cmdi::WEAK, ENGLISH_EXTRA);
 
 /// Words that run the command after them.
 const PREFIXES: &[&str] = &[
@@ -500,7 +499,7 @@ fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
         let r = r.trim_ascii_start();
         let n = r.iter().take(64).take_while(|&&b| is_word_byte(b)).count();
         // An English word (`& more`) only when glued to the separator and alone.
-        let glued_alone = n == r.len() && r.len() == t.len() - (t.len() - r.len());
+        let glued_alone = n == r.len();
         let ok = match program(&r[..n]) {
             Some((_, false)) => r.get(n).is_none_or(|&b| b.is_ascii_whitespace() || matches!(b, b';' | b'|' | b'&')),
             Some((_, true)) => glued_alone && !t[1..].first().is_some_and(u8::is_ascii_whitespace),
