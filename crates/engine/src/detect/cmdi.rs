@@ -134,8 +134,11 @@ pub(super) const WEAK: &[&str] = &[
     "rev", "tac", "dd", "sh",
 ];
 
-fn undo_quoting(s: &[u8]) -> Vec<u8> {
+/// Undoes quoting tricks; also says whether any trick was one that only
+/// obfuscation uses (`$@` or an empty pair of quotes inside a word).
+fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
     let mut out = Vec::with_capacity(s.len());
+    let mut obfuscated = false;
     let mut i = 0;
     while i < s.len() {
         let b = s[i];
@@ -158,6 +161,7 @@ fn undo_quoting(s: &[u8]) -> Vec<u8> {
             if matches!(rest.first(), Some(b'@' | b'*'))
                 || rest.first().is_some_and(u8::is_ascii_digit) && i > 0 && s[i - 1].is_ascii_alphabetic()
             {
+                obfuscated |= i > 0 && s[i - 1].is_ascii_alphanumeric() && rest.get(1).is_some_and(u8::is_ascii_alphanumeric);
                 i += 2;
                 continue;
             }
@@ -165,6 +169,7 @@ fn undo_quoting(s: &[u8]) -> Vec<u8> {
             // empty substitutions inside a word expand to nothing.
             let in_word = i > 0 && s[i - 1].is_ascii_alphanumeric();
             if in_word && rest.starts_with(b"()") {
+                obfuscated = true;
                 i += 3;
                 continue;
             }
@@ -176,8 +181,25 @@ fn undo_quoting(s: &[u8]) -> Vec<u8> {
                 continue;
             }
         }
-        // ``pi``ng``: an empty backtick pair inside a word.
+        // ``pi``ng``: an empty backtick pair inside a word; `pi<()ng`: an
+        // empty process substitution.
         if b == b'`' && s.get(i + 1) == Some(&b'`') && i > 0 && s[i - 1].is_ascii_alphanumeric() {
+            // Inside the word, not reStructuredText's closing ``code``.
+            obfuscated |= s.get(i + 2).is_some_and(u8::is_ascii_alphanumeric);
+            i += 2;
+            continue;
+        }
+        if matches!(b, b'<' | b'>') && s[i + 1..].starts_with(b"()") && i > 0 && s[i - 1].is_ascii_alphanumeric() {
+            obfuscated = true;
+            i += 3;
+            continue;
+        }
+        // `""p""y""t""h""o""n`: an empty pair of quotes touching a word.
+        if matches!(b, b'\'' | b'"')
+            && s.get(i + 1) == Some(&b)
+            && (i > 0 && s[i - 1].is_ascii_alphanumeric() || s.get(i + 2).is_some_and(u8::is_ascii_alphanumeric))
+        {
+            obfuscated = true;
             i += 2;
             continue;
         }
@@ -200,7 +222,7 @@ fn undo_quoting(s: &[u8]) -> Vec<u8> {
         out.push(b);
         i += 1;
     }
-    out
+    (out, obfuscated)
 }
 
 fn word_at(s: &[u8], mut i: usize) -> (&[u8], usize, usize) {
@@ -230,7 +252,7 @@ fn classify(w: &[u8]) -> Option<bool> {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
-    if matches!(t.kind, Kind::Path | Kind::FileName | Kind::Name) {
+    if matches!(t.kind, Kind::Path | Kind::FileName) {
         return None;
     }
     let raw = t.norm;
@@ -239,11 +261,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if !separators && !raw.iter().any(|&b| matches!(b, b' ' | b'\t' | b'{' | b'+' | b'[' | b'*' | b'?' | b'/')) {
         return None;
     }
-    let s = undo_quoting(raw);
+    let (s, obfuscated) = undo_quoting(raw);
     let s = &s[..];
     // The command-line grammar first: it also reads values that start
     // with a command (`ls -l /etc`), with no separator in front.
-    let line = super::shell::judge(s).map(|(c, why, at)| Hit::new(2202, c, why, at));
+    let line = super::shell::judge(s, obfuscated).map(|(c, why, at)| Hit::new(2202, c, why, at));
     if line.as_ref().is_some_and(|h| h.confidence == High) || !separators {
         return line;
     }
@@ -254,7 +276,14 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         // (separator length, strong context?)
         // `$(`, `<(`, `>(` and a newline are code; a backtick is also
         // Markdown's inline-code mark, so on its own it proves less.
-        let subst = b == b'\n' || (matches!(b, b'$' | b'<' | b'>') && s.get(i + 1) == Some(&b'('));
+        // A backtick glued to words on both sides (or inside `${…}`) is no
+        // Markdown code mark.
+        let subst = b == b'\n'
+            || (matches!(b, b'$' | b'<' | b'>') && s.get(i + 1) == Some(&b'('))
+            || (b == b'`'
+                && i > 0
+                && (s[i - 1].is_ascii_alphanumeric() || matches!(s[i - 1], b'{' | b'$'))
+                && s.get(i + 1).is_some_and(u8::is_ascii_alphanumeric));
         let backtick = b == b'`';
         let sep = match b {
             b'`' => Some((1, true)),
@@ -328,6 +357,13 @@ mod tests {
             "`cat /etc/passwd`",
             "py''thon -c \"print('x')\"",
             "host;c$!at /et$!c/pas$!swd",
+            "cu$@rl google.com",
+            "pi$()ng 127.0.0.1",
+            "pi<()ng 127.0.0.1",
+            "\"\"p\"\"y\"\"t\"\"h\"\"o\"\"n\"\"3\"\" \"\"c\"\"m\"\"d\"\"",
+            "${`id`}",
+            "0.846`echo${IFS}x``echo${IFS}y`",
+            "whxami|sh ``",
         ] {
             assert!(hit(a), "missed: {a}");
         }
@@ -346,6 +382,9 @@ mod tests {
             "salt & pepper",
             "the ` type is like the `file` type",
             "use ` print` to show ` which` one",
+            "The ``Path`` type is similar to the :class:`File` type, but",
+            "Python assumes ``LANG=C.UTF-8``.",
+            "rock'n'roll is here to stay",
         ] {
             assert!(!hit(b), "false positive: {b}");
         }

