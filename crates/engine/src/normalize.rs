@@ -214,7 +214,7 @@ fn js_unescape(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
 
 fn ascii_quote(cp: u32) -> Option<u8> {
     match cp {
-        0x2018 | 0x2019 | 0x201A | 0x201B | 0x2032 | 0x02BC => Some(b'\''),
+        0x2018 | 0x2019 | 0x201A | 0x201B | 0x2032 | 0x02BC | 0x00B4 => Some(b'\''),
         0x201C | 0x201D | 0x201E | 0x201F | 0x2033 => Some(b'"'),
         _ => None,
     }

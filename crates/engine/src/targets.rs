@@ -198,6 +198,17 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
             && !alnum_payload(&p.name);
         if !p.name.is_empty() && !structural && !inert(&p.name) {
             emit(p.source, Kind::Name, &p.name, &p.name, &|| format!("{}_NAMES:{}", p.source.collection(), key()));
+            // `pay%3DAND+1%3D1`: a body encoded twice reaches the parser as
+            // one name holding `name=value`; its value is read as one.
+            if let Some(eq) = memchr::memchr(b'=', &p.name)
+                && eq > 0
+                && eq + 1 < p.name.len()
+                && p.value.is_empty()
+            {
+                emit(p.source, Kind::Value, &p.name[..eq], &p.name[eq + 1..], &|| {
+                    format!("{}_NAMES:{} (value)", p.source.collection(), key())
+                });
+            }
         }
         emit(p.source, Kind::Value, &p.name, &p.value, &loc);
     }
@@ -217,5 +228,22 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
     }
     for file in &req.files {
         emit(Source::File, Kind::FileName, &file.field, &file.filename, &|| format!("FILES:{}", lossy(&file.field)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use haetae_model::{ParseLimits, RequestBuilder};
+
+    #[test]
+    fn a_twice_encoded_body_is_read_as_its_value_too() {
+        let l = ParseLimits::default();
+        let mut b = RequestBuilder::new("POST", "/post", &l);
+        b.header("Content-Type", b"application/x-www-form-urlencoded");
+        b.body(b"pay%3DAND+2771%3D1709%29", false);
+        let req = b.build();
+        let mut seen = Vec::new();
+        super::for_each(&req, true, false, |t| seen.push((t.location.clone(), t.raw.to_vec())));
+        assert!(seen.iter().any(|(loc, raw)| loc.ends_with("(value)") && raw == b"AND 2771=1709)"), "{seen:?}");
     }
 }

@@ -29,6 +29,9 @@ const OPS: &[&[u8]] = &[
     b"type",
     b"size",
     b"all",
+    b"text",
+    b"mod",
+    b"jsonschema",
 ];
 
 fn op_after_dollar(s: &[u8]) -> Option<usize> {
@@ -56,6 +59,14 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             if let Some(at) = find(s, b"$where").or_else(|| find(s, b"this.constructor")) {
                 return Some(Hit::new(2702, High, "NoSQL $where / server-side JavaScript", at));
             }
+            // `u_id[$ne]`, `[$lte]x`: the bracket syntax of a parameter
+            // name, carried in a value (a name the application builds).
+            if let Some(p) = find(s, b"[$")
+                && let Some(at) = op_after_dollar(&s[p..])
+                && at == 1
+            {
+                return Some(Hit::new(2701, High, "NoSQL operator in bracket syntax", p));
+            }
             if s.first() == Some(&b'{')
                 && let Some(at) = op_after_dollar(s)
             {
@@ -64,5 +75,27 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             None
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{confidence, target_kind};
+
+    #[test]
+    fn operators_in_names_and_values() {
+        let name = |s: &str| {
+            let (norm, ev) = crate::normalize::normalize(s.as_bytes());
+            check(&target_kind(s.as_bytes(), &norm, ev, Kind::Name)).map(|h| h.confidence)
+        };
+        assert_eq!(name("user[$ne]"), Some(High));
+        assert_eq!(name("$text"), Some(High));
+        assert_eq!(name("user[name]"), None);
+        assert_eq!(confidence(check, "u_id[$ne]"), Some(High));
+        assert_eq!(confidence(check, "[$lte]asdfsd"), Some(High));
+        assert_eq!(confidence(check, "{\"$where\": \"sleep(100)\"}"), Some(High));
+        assert_eq!(confidence(check, "price in [$5, $10]"), None);
+        assert_eq!(confidence(check, "costs $ne"), None);
     }
 }

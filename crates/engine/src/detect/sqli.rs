@@ -475,10 +475,29 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         return Some(Hit::new(4002, c, format!("SQL: {why}"), at));
     }
     // A path is inspected only when it has what SQL needs and a path
-    // rarely has: a quote, a blank or a parenthesis.
-    if t.kind == Kind::Path && !s.iter().any(|&b| matches!(b, b'\'' | b'"' | b' ' | b'(')) {
+    // rarely has: a quote, a blank or a parenthesis; each segment is read
+    // as a value, with `+` as a blank (`/24'union+all+select+1`).
+    if t.kind == Kind::Path {
+        if !s.iter().any(|&b| matches!(b, b'\'' | b'"' | b' ' | b'(' | b'+')) {
+            return None;
+        }
+        let spaced: Vec<u8> = s.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        let mut off = 0;
+        for seg in spaced.split(|&b| b == b'/') {
+            if seg.iter().any(|&b| matches!(b, b'\'' | b'"' | b' ' | b'('))
+                && let Some(mut h) = check_value(seg)
+            {
+                h.at += off;
+                return Some(h);
+            }
+            off += seg.len() + 1;
+        }
         return None;
     }
+    check_value(s)
+}
+
+fn check_value(s: &[u8]) -> Option<Hit> {
     // Cheap gate: every form above needs a quote, an operator, a
     // parenthesis, a comment, a semicolon, or a space between words.
     if s.len() < 3
@@ -565,6 +584,7 @@ mod tests {
             "x'='",
             "1 union select @@version",
             "'&1=1--",
+            "1´ OR ´1´=´1",
         ] {
             assert!(hit(a), "missed: {a}");
         }

@@ -219,6 +219,17 @@ const FUNC_LIST: &[&str] = &[
     "inet_aton",
     "inet_ntoa",
     "format",
+    "name_const",
+    "strcmp",
+    "starts_with",
+    "json",
+    "json_search",
+    "json_valid",
+    "json_contains",
+    "json_type",
+    "likelihood",
+    "div",
+    "lo_get",
     "insert",
     "execute",
     "exec",
@@ -297,6 +308,8 @@ static PROCEDURES: super::Needles = super::Needles::new(&[
     b"dbms_xmlgen",
     b"dbms_java",
     b"nvarchar",
+    b"msdasql",
+    b"sqloledb",
 ]);
 
 /// SQL words that inline comments (`SELECT/**/x/**/FROM`) separate in an
@@ -368,11 +381,20 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     // not short enough to be a bare `or 1`) has none of those shapes.
     let punct = [b'(', b')', b';', b'\'', b'"', b'`', b'#'].iter().any(|&c| has(c));
     let comment = has(b'/') && find(s, b"/*").is_some() || has(b'-') && find(s, b"--").is_some();
-    if s.len() >= 32 && !punct && !comment {
+    let clause_start = {
+        let w = s.trim_ascii_start();
+        [&b"case "[..], b"from ", b"having ", b"declare ", b"when "].iter().any(|k| w.starts_with(k))
+    };
+    if s.len() >= 32 && !punct && !comment && !clause_start {
         return None;
     }
     let mut best: Option<(Confidence, &'static str, usize)> = None;
-    let contexts: [(Option<u8>, bool); 3] = [(None, true), (Some(b'\''), s.contains(&b'\'')), (Some(b'"'), s.contains(&b'"'))];
+    if has(b'\\')
+        && let Some(h) = escaped_quote_break(s)
+    {
+        return Some(h);
+    }
+    let contexts: [(Option<u8>, bool); 4] = [(None, true), (Some(b'\''), has(b'\'')), (Some(b'"'), has(b'"')), (Some(b'`'), has(b'`'))];
     for (open, present) in contexts {
         if !present {
             continue;
@@ -385,6 +407,27 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
             }
             best.get_or_insert(h);
         }
+    }
+    best
+}
+
+/// `\'or'1`, `x\' and(likelihood(id,.0))`: a backslash before the quote,
+/// for applications that escape quotes with one (the attacker's backslash
+/// escapes theirs), then a boolean operator.
+fn escaped_quote_break(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
+    let mut best = None;
+    for q in [&b"\\'"[..], b"\\\"", b"\\`"] {
+        let Some(p) = find(s, q) else { continue };
+        let t = tokenize(&s[p + 2..], None);
+        let Some((op, _)) = t.first() else { continue };
+        if !matches!(op, Tok::Word("or" | "and" | "xor") | Tok::Op("||" | "&&")) {
+            continue;
+        }
+        let operand = t.iter().skip(1).take(3).any(|(tok, _)| matches!(tok, Tok::Word(_) | Tok::Num | Tok::Str | Tok::LParen));
+        if operand {
+            return Some((High, "escaped quote break then a boolean operator", p));
+        }
+        best = Some((Medium, "escaped quote break then a boolean operator", p));
     }
     best
 }
@@ -434,9 +477,19 @@ fn json_operator(s: &[u8]) -> Option<usize> {
             let before = s[..at].trim_ascii_end();
             let after = s[at + op.len()..].trim_ascii_start();
             let quoted = |b: Option<&u8>| matches!(b, Some(b'\''));
-            if quoted(before.last()) && (quoted(after.first()) || after.first().is_some_and(u8::is_ascii_digit)) {
+            if quoted(before.last())
+                && (quoted(after.first()) || after.first().is_some_and(u8::is_ascii_digit) || after.starts_with(b"array["))
+            {
                 return Some(at);
             }
+        }
+    }
+    // `'{"a":2}' < '$.c[2].f'`: a JSON document compared with a JSON path.
+    for op in [&b"< '$"[..], b"> '$", b"= '$", b"<'$", b">'$", b"='$"] {
+        if let Some(p) = find(s, op)
+            && s[..p].trim_ascii_end().ends_with(b"}'")
+        {
+            return Some(p);
         }
     }
     None
@@ -548,6 +601,9 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
     {
         return Some((High, "statement ending in a comment", first.1));
     }
+    if let Some(h) = clause_fragment(t, s) {
+        return Some(h);
+    }
     for k in 0..t.len() {
         let next = t.get(k + 1).map(|x| &x.0);
         // `SELECT/**/password/**/FROM`: inline comments as blanks around keywords.
@@ -634,7 +690,130 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
     }
     // `or 88`, `xor 5-`: a bare boolean operator first, then a literal.
     if is_bool_op(&first.0) && matches!(first.0, Tok::Word(_)) && matches!(t.get(1).map(|x| &x.0), Some(Tok::Num)) && s.len() < 32 {
+        // `OR 1#`: the rest of the query cut off.
+        if t.len() == 3 && matches!(t[2].0, Tok::Comment) {
+            return Some((High, "leading boolean operator, literal and comment", first.1));
+        }
         return Some((Medium, "leading boolean operator and literal", first.1));
+    }
+    None
+}
+
+/// Pieces of a WHERE clause or a statement, from the value's start, that
+/// prose does not produce: `AND name = "`, `|| c == '`, `&&(e===`,
+/// `case when … then`, `) like (`, `HAVING 1=`, `FROM t GROUP BY`,
+/// `declare @x`, `; SET @OLD_SQL_MODE`, `(select`, `dr/**/op`, `1.e(`.
+fn clause_fragment(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
+    let first = t.first()?;
+    let w = |i: usize| t.get(i).and_then(|x| word(&x.0));
+    let tok = |i: usize| t.get(i).map(|x| &x.0);
+    // A condition: boolean operator, operand, comparison, then nothing or
+    // what the application's query supplies (a quote, a parenthesis, a number).
+    if is_bool_op(&first.0) && !matches!(first.0, Tok::Word("not" | "div")) && !matches!(first.0, Tok::Op("|" | "&" | "^")) {
+        let mut j = 1;
+        while matches!(tok(j), Some(Tok::LParen)) {
+            j += 1;
+        }
+        if matches!(tok(j), Some(Tok::Word(_) | Tok::Num | Tok::Str | Tok::Var))
+            && !w(j).is_some_and(|x| matches!(x, "the" | "a" | "an" | "i" | "you" | "we" | "it"))
+            && tok(j + 1).is_some_and(|c| matches!(c, Tok::Op(_)) && is_cmp(c) || matches!(c, Tok::Op("===" | "!==")))
+            && matches!(tok(j + 2), None | Some(Tok::Str | Tok::LParen | Tok::Num | Tok::Op(_) | Tok::RParen))
+        {
+            return Some((High, "a boolean condition fragment", first.1));
+        }
+    }
+    // `case when … then`, `) when 234 then`
+    let mut i = 0;
+    while matches!(tok(i), Some(Tok::RParen)) {
+        i += 1;
+    }
+    if (w(i) == Some("case") && w(i + 1) == Some("when") || i > 0 && w(i) == Some("when"))
+        && t[i..t.len().min(i + 10)].iter().any(|(x, _)| word(x) == Some("then"))
+    {
+        return Some((High, "CASE WHEN … THEN", t[i].1));
+    }
+    // `) like (`
+    if i > 0 && matches!(w(i), Some("like" | "rlike" | "regexp")) && matches!(tok(i + 1), Some(Tok::LParen)) {
+        return Some((High, "comparison between parenthesized expressions", t[i].1));
+    }
+    match w(0) {
+        // `HAVING 1=`, `having count(x) > 5`
+        Some("having") if matches!(tok(1), Some(Tok::Num)) && tok(2).is_some_and(is_cmp) => {
+            return Some((High, "HAVING condition", first.1));
+        }
+        // `FROM t WHERE name="x";`, `FROM t GROUP BY c`
+        Some("from")
+            if matches!(tok(1), Some(Tok::Word(_)))
+                && !matches!(w(1), Some("the" | "a" | "an" | "my" | "our" | "your" | "his" | "her" | "their" | "this" | "that"))
+                && (matches!((w(2), w(3)), (Some("group" | "order"), Some("by")))
+                    || w(2) == Some("where") && matches!(tok(3), Some(Tok::Word(_))) && tok(4).is_some_and(is_cmp)) =>
+        {
+            return Some((High, "FROM … WHERE/GROUP BY clause", first.1));
+        }
+        // `declare @b`, `DECLARE/**/@x`
+        Some("declare") if matches!(tok(1), Some(Tok::Var)) || matches!(tok(1), Some(Tok::Comment)) && matches!(tok(2), Some(Tok::Var)) => {
+            return Some((High, "DECLARE of a variable", first.1));
+        }
+        _ => {}
+    }
+    for k in 0..t.len().min(64) {
+        match &t[k].0 {
+            // `having count(id) >= 9`
+            Tok::Word("having") if w(k + 1).is_some_and(|f| FUNCS.contains(f.as_bytes())) && matches!(tok(k + 2), Some(Tok::LParen)) => {
+                return Some((High, "HAVING on an aggregate", t[k].1));
+            }
+            // `; SET @OLD_SQL_MODE`, `>SET @x`
+            Tok::Word("set") if matches!(tok(k + 1), Some(Tok::Var)) && (k == 0 || matches!(tok(k - 1), Some(Tok::Semi | Tok::Op(_)))) => {
+                return Some((High, "SET of a SQL variable", t[k].1));
+            }
+            // `=(select` at the end; `(select x from y where`
+            Tok::LParen if w(k + 1) == Some("select") => {
+                let end = k + 2 >= t.len();
+                let clause = matches!(tok(k + 2), Some(Tok::Word(_))) && w(k + 3) == Some("from") && matches!(w(k + 5), Some("where"));
+                let nested = matches!(tok(k + 2), Some(Tok::LParen)) || matches!(w(k + 2), Some("case" | "select"));
+                if end || clause || nested {
+                    return Some((High, "subquery", t[k].1));
+                }
+            }
+            // `select pg_sleep`, `select 0x616263`
+            Tok::Word("select") => {
+                if matches!(w(k + 1), Some("sleep" | "pg_sleep" | "benchmark" | "version" | "database" | "user" | "current_user"))
+                    && tok(k + 2).is_none()
+                    || matches!(tok(k + 1), Some(Tok::Num)) && s[t[k + 1].1..].starts_with(b"0x")
+                    || matches!(tok(k + 1), Some(Tok::LParen)) && matches!(w(k + 2), Some("case" | "select"))
+                {
+                    return Some((High, "SELECT of a function, subquery or hex literal", t[k].1));
+                }
+            }
+            // `) values (`
+            Tok::RParen if w(k + 1) == Some("values") && matches!(tok(k + 2), Some(Tok::LParen)) => {
+                return Some((High, "VALUES list", t[k].1));
+            }
+            // `DR/**/OP`: a keyword split by an inline comment.
+            Tok::Comment if k > 0 && s[t[k].1..].starts_with(b"/*") => {
+                if let (Some(a), Some(b)) = (w(k - 1), w(k + 1)) {
+                    let joined = [a.as_bytes(), b.as_bytes()].concat();
+                    if KEYWORDS.iter().any(|kw| kw.as_bytes() == joined.as_slice()) && a.len() >= 2 && b.len() >= 2 {
+                        return Some((High, "SQL keyword split by a comment", t[k - 1].1));
+                    }
+                }
+            }
+            // `1.e(ascii`, `1.e.tables`: MySQL's scientific-notation bypass.
+            Tok::Num => {
+                let n = &s[t[k].1..];
+                let len = n.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'.').count();
+                if n[..len].ends_with(b".e") && matches!(n.get(len), Some(b'(')) || n[..len].ends_with(b".e.") {
+                    return Some((High, "number glued to an identifier (1.e bypass)", t[k].1));
+                }
+                if let Some(p) = find(&n[..len], b".e.")
+                    && n[..p].iter().all(u8::is_ascii_digit)
+                    && len - p - 3 >= 3
+                {
+                    return Some((High, "number glued to an identifier (1.e bypass)", t[k].1));
+                }
+            }
+            _ => {}
+        }
     }
     None
 }
@@ -652,19 +831,70 @@ fn after_break(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static
     {
         return Some((High, "string break then end of statement", *at));
     }
+    // `'alter a`, `" UNION A`, `'select H`: the value opens with a quote
+    // that stays unbalanced, then a statement keyword.
+    let q = s.first().copied().filter(|q| matches!(q, b'\'' | b'"' | b'`'));
+    if let (Some(q), Tok::Word(w)) = (q, op)
+        && matches!(*w, "union" | "alter" | "select" | "drop" | "insert" | "delete" | "update" | "truncate" | "declare" | "exec")
+        && s.iter().filter(|&&b| b == q).count() % 2 == 1
+        && *at <= 2
+    {
+        return Some((High, "quote then a statement keyword", *at));
+    }
+    // `` ` AS `alias` from ``: the application's column closed, then an alias.
+    if matches!(op, Tok::Word("as"))
+        && matches!(rest.get(1).map(|x| &x.0), Some(Tok::Word(_) | Tok::Str))
+        && rest.get(2).and_then(|x| word(&x.0)) == Some("from")
+    {
+        return Some((High, "AS alias FROM", *at));
+    }
+    // `' notnull --`, `'isnull;`
+    if matches!(op, Tok::Word("notnull" | "isnull")) && matches!(rest.get(1).map(|x| &x.0), None | Some(Tok::Comment | Tok::Semi)) {
+        return Some((High, "string break then a NULL test", *at));
+    }
     let opish = is_bool_op(op)
         || is_cmp(op)
         || matches!(op, Tok::Op(_))
-        || matches!(op, Tok::Word(w) if matches!(*w, "mod" | "div" | "sounds" | "regexp" | "rlike" | "like" | "not" | "is"));
+        || matches!(op, Tok::Word(w) if matches!(*w, "mod" | "div" | "sounds" | "regexp" | "rlike" | "like" | "not" | "is" | "collate" | "escape"));
     if !opish {
         return None;
     }
     // A bare comment mark cuts the query; one with text is more often a
     // random token (`_"&zi=#BaC`).
-    let ends_with_comment = matches!(rest.last(), Some((Tok::Comment, c)) if !super::sqli::comment_has_text(&s[*c..]));
+    let ends_with_comment = matches!(rest.last(), Some((Tok::Comment, c)) if !super::sqli::comment_has_text(&s[*c..]))
+        // `'glob 1;`: a word operator and a statement end (random
+        // passwords end in `;` after punctuation, not after SQL words).
+        || matches!(rest.last(), Some((Tok::Semi, _))) && rest.len() >= 3 && matches!(op, Tok::Word(_));
     let operand = rest.iter().skip(1).any(|(tok, _)| matches!(tok, Tok::Word(_) | Tok::Num | Tok::Str | Tok::Var));
     if ends_with_comment && operand && rest.len() <= 10 {
         return Some((High, "string break, operator and comment", *at));
+    }
+    if let Tok::Word("xor" | "or" | "and") | Tok::Op("||" | "&&") = op {
+        let next = rest.get(1).map(|x| &x.0);
+        // `1' and starts_with(password`, `'and json_search (`
+        if let Some(w) = next.and_then(word)
+            && FUNCS.contains(w.as_bytes())
+            && matches!(rest.get(2).map(|x| &x.0), Some(Tok::LParen))
+        {
+            return Some((High, "string break, boolean operator and SQL function call", *at));
+        }
+        // `' or false;`, `' and null--`
+        if matches!(next, Some(Tok::Word("true" | "false" | "null")))
+            && matches!(rest.get(2).map(|x| &x.0), None | Some(Tok::Comment | Tok::Semi))
+        {
+            return Some((High, "string break, boolean operator and literal", *at));
+        }
+        // `'or 12356789<`, `' or 'x' <`, `test' or 1=`: a comparison begun.
+        if matches!(next, Some(Tok::Word(_) | Tok::Num | Tok::Str))
+            && rest.get(2).is_some_and(|x| is_cmp(&x.0) && matches!(x.0, Tok::Op(_)))
+        {
+            return Some((High, "string break, boolean operator and comparison", *at));
+        }
+        // `a'or'a`: the operator glued between two quotes.
+        let p = *at;
+        if p > 0 && matches!(s[p - 1], b'\'' | b'"') && matches!(rest.get(1), Some((Tok::Str, q)) if *q == p + 2 || *q == p + 3) {
+            return Some((High, "boolean operator glued between quotes", *at));
+        }
     }
     // `' xor abcdefg!`, `'xor 7<`: a string break into a boolean operator.
     if matches!(op, Tok::Word(w) if *w == "xor" || *w == "or" || *w == "and") && operand && rest.len() <= 4 {
@@ -704,6 +934,38 @@ mod tests {
             "procedure analyse (",
             "alter table `mass_mails` change",
             "or json_extract('{}', '$.name') = 'a'",
+            "and name = \"",
+            "|| langcode == '",
+            "&&(e===",
+            "or (7319=8742)",
+            "case when condition1 then result1",
+            ") like (",
+            "having 1=",
+            "from termine group by tag1",
+            "declare @b",
+            ";set @old_sql_mode",
+            "name=(select",
+            "in (select anfrage_id from erkenntnisse where id is not null)",
+            "select pg_sleep",
+            "select 0x616263",
+            ";replace into t (id, name) values (1, 'test');",
+            "dr/**/op/*x*/sampletable",
+            "1.e(ascii",
+            "1.e.tables",
+            "\\'or'1",
+            "x\\' and( likelihood (id,.0));'",
+            "'alter a",
+            "' union/",
+            "user'collate nocase--",
+            "' notnull --",
+            "1' and starts_with(password",
+            "' or false;",
+            "test' or 1=",
+            "a'or'a",
+            "` as `edit_user_id` from",
+            "or 1#",
+            "'{\"a\":2}' < '$.c[2].f' = 7",
+            "or '{\"name\":\"asd\"}' ?| array['a','name']",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -723,6 +985,16 @@ mod tests {
             "as seen from space",
             "drop table lamp, oak, 120cm",
             "it's;",
+            "and the price = high",
+            "case when you can",
+            "having fun with friends",
+            "from my group by the lake",
+            "'alter ego' is a movie",
+            "\"union\" station",
+            "1.e.g. this one",
+            "is this your parents' or yours?",
+            "rock'n'roll or 'jazz'",
+            "'tis the season or not",
         ] {
             assert!(conf(b).is_none_or(|c| c < High), "{b}: {:?}", conf(b));
         }
