@@ -231,6 +231,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         consider(&mut best, High, "PHP configuration directive (PHP-CGI argument injection)".into(), at, 2310);
     }
     if has(b'(') {
+        if let Some(at) = super::php::concatenated_name(s) {
+            consider(&mut best, High, "PHP: string pieces joined into a function name".into(), at, 2309);
+        }
         if let Some(at) = super::php::dynamic_call(s) {
             consider(&mut best, High, "PHP: string or expression called as a function".into(), at, 2309);
         }
@@ -275,6 +278,8 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             (b"compress.bzip2://", Medium),
         ] {
             if let Some(at) = find(s, w) {
+                // `compress.zlib://…` as the whole value: an include target.
+                let c = if at == 0 { High } else { c };
                 consider(&mut best, c, format!("PHP stream wrapper {}", String::from_utf8_lossy(w)), at, 2303);
             }
         }

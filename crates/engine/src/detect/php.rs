@@ -8,6 +8,9 @@ use super::{find, is_ident};
 /// Functions a PHP payload calls, beyond the ones `code` always flags.
 /// A value consisting of a call to one of these is code.
 const FUNC_LIST: &[&str] = &[
+    "bzdecompress",
+    "zlib_decode",
+    "assert_options",
     "system",
     "exec",
     "shell_exec",
@@ -228,6 +231,10 @@ pub fn variable_call(s: &[u8]) -> Option<usize> {
             continue;
         }
         let mut j = at + 1;
+        // `$ {@_.__}(31)`: PHP allows blanks before the brace.
+        while j < s.len() && j - at <= 8 && s[j] == b' ' {
+            j += 1;
+        }
         match s.get(j) {
             Some(b'{') => {
                 let close = memchr::memchr(b'}', &s[j..(j + 128).min(s.len())])?;
@@ -245,8 +252,22 @@ pub fn variable_call(s: &[u8]) -> Option<usize> {
             let k = skip_space_and_comments(s, j);
             match s.get(k) {
                 Some(b'[') | Some(b'{') => {
-                    let close = if s[k] == b'[' { b']' } else { b'}' };
-                    match memchr::memchr(close, &s[k..(k + 64).min(s.len())]) {
+                    // Matched with nesting: `$__[$_[1]](7)`.
+                    let (open, close) = if s[k] == b'[' { (b'[', b']') } else { (b'{', b'}') };
+                    let mut depth = 0usize;
+                    let mut end = None;
+                    for (q, &b) in s[k..(k + 64).min(s.len())].iter().enumerate() {
+                        if b == open {
+                            depth += 1;
+                        } else if b == close {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = Some(q);
+                                break;
+                            }
+                        }
+                    }
+                    match end {
                         Some(c) => j = k + c + 1,
                         None => break,
                     }
@@ -296,6 +317,39 @@ pub fn dynamic_call(s: &[u8]) -> Option<usize> {
         let callee: Vec<u8> = s[start..e].iter().copied().filter(|b| b.is_ascii_alphabetic() || *b == b'_').collect();
         if DANGEROUS.iter().any(|d| callee.ends_with(d) || find(&callee, d).is_some() && callee.len() <= 24) {
             return Some(start);
+        }
+    }
+    None
+}
+
+/// `'sys' . 'tem'`: quoted pieces joined with `.` that spell a function
+/// only an attack calls.
+pub fn concatenated_name(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr2(b'\'', b'"', &s[from..]) {
+        let start = from + p;
+        let mut i = start;
+        let mut name = Vec::new();
+        let mut pieces = 0;
+        // Read `'a' . "b" . 'c'` as long as it continues.
+        while let Some(&q) = s.get(i).filter(|&&q| q == b'\'' || q == b'"') {
+            let Some(close) = memchr::memchr(q, &s[i + 1..(i + 33).min(s.len())]) else { break };
+            name.extend_from_slice(&s[i + 1..i + 1 + close]);
+            pieces += 1;
+            i += close + 2;
+            let k = s[i..].iter().take(8).take_while(|b| b.is_ascii_whitespace()).count();
+            if s.get(i + k) != Some(&b'.') {
+                break;
+            }
+            i += k + 1;
+            i += s[i..].iter().take(8).take_while(|b| b.is_ascii_whitespace()).count();
+        }
+        if pieces >= 2 && DANGEROUS.contains(&name.as_slice()) {
+            return Some(start);
+        }
+        from = start + 1;
+        if from >= s.len() {
+            break;
         }
     }
     None
@@ -412,7 +466,8 @@ pub fn open_tag(s: &[u8]) -> Option<usize> {
         if rest.starts_with(b"php") || rest.starts_with(b"=") {
             return Some(at);
         }
-        if rest.first().is_some_and(|b| b.is_ascii_whitespace()) {
+        // `<? ` or a value ending in `<?`: a short open tag.
+        if rest.first().is_none_or(|b| b.is_ascii_whitespace()) {
             return Some(at);
         }
         // `<?xml` followed by anything but an XML declaration.
@@ -454,8 +509,9 @@ pub fn leading_call(s: &[u8]) -> Option<&'static str> {
     if n < 2 {
         return None;
     }
-    let name = std::str::from_utf8(&s[..n]).ok()?;
-    let f = FUNCS.get(name.as_bytes())?;
+    let name = &s[..n];
+    // `FOOcall_user_func()`: junk glued in front of a long function name.
+    let f = FUNCS.get(name).or_else(|| (1..n.saturating_sub(7)).find_map(|i| FUNCS.get(&name[i..]).filter(|f| f.len() >= 8)))?;
     let k = skip_space_and_comments(s, n);
     if s.get(k) != Some(&b'(') {
         return None;
@@ -477,7 +533,10 @@ pub fn leading_call(s: &[u8]) -> Option<&'static str> {
         }
     }
     match memchr::memrchr(b')', tail) {
-        Some(c) => tail[c + 1..].iter().all(|&b| b.is_ascii_whitespace() || b == b';').then_some(f),
+        // `get_defined_vars()[0]`: an index into the result may follow.
+        Some(c) => {
+            tail[c + 1..].iter().all(|&b| b.is_ascii_whitespace() || b == b';' || b == b'[' || b == b']' || b.is_ascii_digit()).then_some(f)
+        }
         None => (tail.len() < 64).then_some(f),
     }
 }
@@ -491,6 +550,17 @@ mod tests {
         for s in ["$a(1)", "$d['o'](9)", "${$foo->bar}(200)", "$ooo0000o0 (16)", "$_ab_4c[5]['d'] /*lol*/ (17)", "$foo->$funcname()"] {
             assert!(variable_call(s.as_bytes()).is_some(), "{s}");
         }
+        for s in ["define('x', 'sys' . 'tem');", "\"ev\".'al'", "'pass'.'thru'"] {
+            assert!(concatenated_name(s.as_bytes()).is_some(), "{s}");
+        }
+        for s in ["'a' . 'b'", "'sys' 'tem'", "it's . 'tem'"] {
+            assert!(concatenated_name(s.as_bytes()).is_none(), "{s}");
+        }
+        assert!(variable_call(b"$__[$_[1]](7)").is_some());
+        assert!(variable_call(b"$ {@_.__}(31);").is_some());
+        assert_eq!(leading_call(b"foocall_user_func()"), Some("call_user_func"));
+        assert_eq!(leading_call(b"get_defined_vars()[0]"), Some("get_defined_vars"));
+        assert!(open_tag(b"test<?").is_some());
         for s in
             ["(\"system\")(\"whoami\")", "(system)(ls);", "\"system\"(ls);", "(sy.(st).em)(@id)", "(  [  system  ][  0  ])  {0}  (  ls  );"]
         {
