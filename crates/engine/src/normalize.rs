@@ -270,6 +270,12 @@ fn fold_utf8(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
                     // Circled digits (①②…, ⓪): IDNA maps them to ASCII, so a
                     // host `①②⑦.⓪.⓪.①` resolves as 127.0.0.1.
                     out.push(if cp == 0x24EA { b'0' } else { b'1' + (cp - 0x2460) as u8 });
+                } else if (0x24B6..=0x24E9).contains(&cp) {
+                    // Circled letters (Ⓛⓞⓒ…), which IDNA also maps to ASCII.
+                    out.push(b'a' + ((cp - 0x24B6) % 26) as u8);
+                } else if cp == 0x3002 || cp == 0xFF61 {
+                    // Ideographic full stops: IDNA label separators.
+                    out.push(b'.');
                 } else if let Some(q) = ascii_quote(cp) {
                     // Some databases and frameworks map typographic quotes
                     // to ASCII ("best fit"), so `‘ or 1=1` works as `' or 1=1`.
@@ -389,6 +395,9 @@ mod tests {
         assert!(n("%u003Cimg").1.percent_u);
         assert_eq!(n("&#x3C;svg&#62;&lt;").0, "<svg><");
         assert_eq!(n("\u{FF1C}SCRIPT\u{FF1E}").0, "<script>");
+        assert_eq!(n("ⓛⓞⓒⓐⓛⓗⓞⓢⓣ").0, "localhost");
+        assert_eq!(n("ⓁⓄⒸⒶⓁ").0, "local");
+        assert_eq!(n("169。254。169。254").0, "169.254.169.254");
         let (v, e) = normalize(b"\xC0\xAE\xC0\xAE/etc");
         assert_eq!(v, b"../etc");
         assert!(e.bad_utf8);

@@ -65,6 +65,8 @@ const INTERNAL_NAMES: &[&str] = &[
     "localhost6.localdomain6",
     "ip6-localhost",
     "ip6-loopback",
+    "ipv6-localhost",
+    "ipv6-loopback",
     "host.docker.internal",
     "gateway.docker.internal",
     "host.containers.internal",
@@ -100,6 +102,23 @@ fn judge_host(host: &str) -> Option<(u32, haetae_model::Confidence, String)> {
     {
         return Some((2103, High, format!("SSRF: loopback or internal host {host}")));
     }
+    if let Some(v6) = host.split('%').next().and_then(|h| h.parse::<std::net::Ipv6Addr>().ok()) {
+        let seg = v6.segments();
+        let v4 = v6.to_ipv4().map(|a| a.octets());
+        if v6.is_loopback() || v6.is_unspecified() || seg[0] & 0xffc0 == 0xfe80 || seg[0] & 0xfe00 == 0xfc00 || v4.is_some_and(internal) {
+            return Some((2103, High, format!("SSRF: internal IPv6 address {host}")));
+        }
+        return None;
+    }
+    // `7147006462`, `0x41414141A9FEA9FE`: a number past 32 bits that
+    // parsers wrap around.
+    let wide = host.strip_prefix("0x").map_or_else(|| host.parse::<u64>().ok(), |x| u64::from_str_radix(x, 16).ok());
+    if let Some(v) = wide.filter(|&v| v > u64::from(u32::MAX)) {
+        let ip = (v as u32).to_be_bytes();
+        if internal(ip) || METADATA_HOSTS.contains(&ip.map(|b| b.to_string()).join(".").as_str()) {
+            return Some((2104, High, "SSRF: internal address as a wrapped-around number".into()));
+        }
+    }
     if let Some(ip) = parse_ipv4_loose(host) {
         let dotted = host.split('.').count() == 4 && host.split('.').all(|p| p.parse::<u8>().is_ok() && (p == "0" || !p.starts_with('0')));
         if internal(ip) {
@@ -128,11 +147,23 @@ fn hosts_of(authority: &[u8]) -> impl Iterator<Item = &str> {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
-    if matches!(t.kind, Kind::Path | Kind::Name | Kind::FileName) || (t.kind == Kind::Header && !t.key.starts_with("x-")) {
+    if matches!(t.kind, Kind::Path | Kind::FileName) || (t.kind == Kind::Header && !t.key.starts_with("x-")) {
         return None;
     }
-    let s = t.norm;
-    let trimmed = s.trim_ascii_start();
+    // A name (`?http://2852039166/`) counts only when it is surely internal.
+    let h = judge_url(t, t.norm.trim_ascii_start(), 0)?;
+    (t.kind != Kind::Name || h.confidence == High).then_some(h)
+}
+
+/// Parameter names of include paths (`_CONF[path]`, `mosConfig_absolute_path`).
+fn include_param(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["include", "require", "absolute_path", "abspath", "basepath", "base_path", "root_path", "[path]", "mosconfig", "_conf["]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
     // `localhost/`, `kubernetes.default.svc/`: an internal name with no scheme.
     let bare_end = trimmed.iter().position(|&b| matches!(b, b'/' | b':' | b'?')).unwrap_or(trimmed.len());
     if let Ok(h) = std::str::from_utf8(&trimmed[..bare_end])
@@ -147,6 +178,14 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         return None;
     }
     let rest = &trimmed[colon + 1..];
+    // `url:file:///etc/passwd` (Java), `jar:http://evil/x.zip!/a`: a URL
+    // inside another scheme.
+    if depth == 0 && scheme == b"url" {
+        return judge_url(t, rest, 1);
+    }
+    if scheme == b"jar" && [&b"http:"[..], b"https:", b"file:", b"ftp:"].iter().any(|p| rest.starts_with(p)) {
+        return Some(Hit::new(2101, High, "SSRF: jar: URL fetching an archive", 0));
+    }
     match scheme {
         b"file" | b"gopher" | b"dict" | b"netdoc" | b"jar" | b"tftp" | b"ldap" | b"ldaps" | b"sftp" | b"local_file"
             if rest.starts_with(b"/") =>
@@ -158,7 +197,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     }
     // `http:127.0.0.1` (no slashes) is still fetched by lenient clients.
     let after = rest.strip_prefix(b"//").or_else(|| rest.strip_prefix(b"\\\\")).or_else(|| {
-        (matches!(scheme, b"http" | b"https") && rest.first().is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'[')).then_some(rest)
+        // `http:/2852039166`: one slash or none.
+        let r = rest.strip_prefix(b"/").unwrap_or(rest);
+        (matches!(scheme, b"http" | b"https") && r.first().is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'[')).then_some(r)
     })?;
     let auth_end = after.iter().position(|&b| matches!(b, b'/' | b'?' | b'\\')).unwrap_or(after.len());
     let authority = &after[..auth_end];
@@ -178,6 +219,26 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     // Classic RFI: a remote URL whose query ends in `?` or carries a NUL.
     if (after.ends_with(b"?") || t.evasion.nul) && t.kind == Kind::Value {
         return Some(Hit::new(2105, Medium, "remote file inclusion: URL ending in ?", 0));
+    }
+    let remote = matches!(scheme, b"http" | b"https" | b"ftp" | b"ftps");
+    if remote && t.kind == Kind::Value && include_param(t.key) {
+        return Some(Hit::new(2105, High, "remote file inclusion: URL in an include-path parameter", 0));
+    }
+    // `http://66.240.183.75/crash.php`: a script fetched from a bare IP.
+    let ip_literal = hosts_of(authority)
+        .any(|h| h.parse::<std::net::Ipv6Addr>().is_ok() || h.split('.').count() == 4 && h.split('.').all(|p| p.parse::<u8>().is_ok()));
+    if remote && ip_literal && t.kind == Kind::Value {
+        let path = &after[auth_end..];
+        let path = path.split(|&b| b == b'?' || b == b'#').next().unwrap_or(path);
+        const SCRIPTS: &[&[u8]] =
+            &[b".php", b".phtml", b".txt", b".inc", b".sh", b".pl", b".py", b".cgi", b".asp", b".aspx", b".jsp", b".exe", b".ps1"];
+        let script = SCRIPTS.iter().any(|e| path.ends_with(e));
+        let (c, why) = if script || scheme.starts_with(b"ftp") {
+            (High, "remote file inclusion: script on a bare IP address")
+        } else {
+            (Medium, "remote file inclusion: URL on a bare IP address")
+        };
+        return Some(Hit::new(2105, c, why, 0));
     }
     None
 }
@@ -209,6 +270,18 @@ mod tests {
             "http://google.com:80 &@google.com:80# @127.88.23.245:22/",
             "kubernetes.default.svc.cluster.local/",
             "http://host.docker.internal:2375/",
+            "http://[fe80::1%zone1]/",
+            "http://[0:0:0:0:0:0:169.254.169.254]",
+            "http://7147006462/",
+            "http://0x41414141A9FEA9FE/",
+            "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/",
+            "http://169。254。169。254/",
+            "http:/2130706433",
+            "url:file:///etc/passwd",
+            "jar:http://evil.co/b.zip!/a",
+            "http://66.240.183.75/crash.php",
+            "ftp://1.1.1.1",
+            "ipv6-localhost/",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -216,15 +289,12 @@ mod tests {
 
     #[test]
     fn passes_public_urls() {
-        for b in [
-            "https://www.example.com/a?b=c",
-            "http://8.8.8.8/",
-            "mailto:a@b.c",
-            "https://naver.com",
-            "note: localhost is fine",
-            "time: 10:30",
-        ] {
+        for b in ["https://www.example.com/a?b=c", "mailto:a@b.c", "https://naver.com", "note: localhost is fine", "time: 10:30"] {
             assert_eq!(conf(b), None, "{b}");
+        }
+        // A bare public IP is worth noting, not blocking.
+        for b in ["http://8.8.8.8/", "http://[2001:db8::1]/", "http://93.184.216.34/index.html"] {
+            assert_eq!(conf(b), Some(Medium), "{b}");
         }
     }
 }
