@@ -19,11 +19,13 @@ pub struct Evasion {
     pub html_entities: bool,
     /// JavaScript/JSON escapes (`\u007b`, `\x3c`) decoded.
     pub js_escapes: bool,
+    /// UTF-7 runs (`+ADw-script+AD4-`) spelling markup characters.
+    pub utf7: bool,
 }
 
 impl Evasion {
     pub fn any_strong(&self) -> bool {
-        self.multi_url_decode || self.percent_u || self.bad_utf8 || self.nul
+        self.multi_url_decode || self.percent_u || self.bad_utf8 || self.nul || self.utf7
     }
 }
 
@@ -320,11 +322,67 @@ pub fn normalize(raw: &[u8]) -> (Vec<u8>, Evasion) {
     if let Some(next) = js_unescape(&cur, &mut ev) {
         cur = next;
     }
+    if let Some(next) = utf7_decode(&cur, &mut ev) {
+        cur = next;
+    }
     if let Some(next) = fold_utf8(&cur, &mut ev) {
         cur = next;
     }
     cur.make_ascii_lowercase();
     (cur, ev)
+}
+
+/// Decodes UTF-7 runs (`+` base64 of UTF-16, ended by `-`) when they spell
+/// ASCII markup or quote characters: the old charset trick that hid `<` from
+/// filters (`+ADw-script+AD4-`). Other `+…` text (`C++`, `+82-10`) stays.
+fn utf7_decode(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
+    fn b64(b: u8) -> Option<u32> {
+        match b {
+            b'A'..=b'Z' => Some(u32::from(b - b'A')),
+            b'a'..=b'z' => Some(u32::from(b - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(b - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    memchr::memmem::find(s, b"+AD").or_else(|| memchr::memmem::find(s, b"+AC"))?;
+    let mut out = Vec::with_capacity(s.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'+' {
+            let run = s[i + 1..].iter().take(64).take_while(|&&b| b64(b).is_some() && b != b'+').count();
+            // Bits to UTF-16 code units; keep only runs that are all ASCII
+            // and hold a character markup needs.
+            let (mut acc, mut bits, mut units) = (0u32, 0u32, Vec::new());
+            for &b in &s[i + 1..i + 1 + run] {
+                acc = (acc << 6 | b64(b).unwrap_or(0)) & 0xFF_FFFF;
+                bits += 6;
+                if bits >= 16 {
+                    bits -= 16;
+                    units.push((acc >> bits) & 0xFFFF);
+                }
+            }
+            if run >= 3
+                && !units.is_empty()
+                && units.iter().all(|&u| u < 0x80)
+                && units.iter().any(|&u| matches!(u, 0x3C | 0x3E | 0x22 | 0x27))
+            {
+                out.extend(units.iter().map(|&u| u as u8));
+                i += 1 + run;
+                if s.get(i) == Some(&b'-') {
+                    i += 1;
+                }
+                changed = true;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    ev.utf7 |= changed;
+    changed.then_some(out)
 }
 
 /// `%25XX` or a `%XX` that decodes to a character an attack needs: a sign the
@@ -398,6 +456,10 @@ mod tests {
         assert_eq!(n("ⓛⓞⓒⓐⓛⓗⓞⓢⓣ").0, "localhost");
         assert_eq!(n("ⓁⓄⒸⒶⓁ").0, "local");
         assert_eq!(n("169。254。169。254").0, "169.254.169.254");
+        let (v, e) = n("+ADw-script+AD4-alert(1)+ADw-/script+AD4-");
+        assert_eq!(v, "<script>alert(1)</script>");
+        assert!(e.utf7);
+        assert_eq!(n("C++ and +82-10-1234 +ADD-").0, "c++ and +82-10-1234 +add-");
         let (v, e) = normalize(b"\xC0\xAE\xC0\xAE/etc");
         assert_eq!(v, b"../etc");
         assert!(e.bad_utf8);

@@ -112,9 +112,11 @@ fn endless_loop(s: &[u8]) -> Option<usize> {
     // A literal condition: true, 1, !0, !false, !"", -Infinity, !undefined…
     // `!-0`, `!+0`, `+Infinity`, `!!""`: unary operators on a literal.
     let lit = &cond[cond.iter().take_while(|&&b| matches!(b, b'!' | b'-' | b'+')).count()..];
-    let literal =
-        matches!(lit, b"true" | b"false" | b"0" | b"1" | b"\"\"" | b"''" | b"``" | b"undefined" | b"null" | b"infinity" | b"[]" | b"{}")
-            || lit.iter().all(u8::is_ascii_digit) && !lit.is_empty();
+    let literal = matches!(lit, b"true" | b"false" | b"0" | b"1" | b"\"\"" | b"''" | b"``" | b"undefined" | b"null" | b"infinity" | b"[]" | b"{}")
+            || lit.iter().all(u8::is_ascii_digit) && !lit.is_empty()
+            // Objects are truthy: `while(new Date)`, `while(this)`, `while(!NaN)`.
+            || lit.starts_with(b"new") && lit.len() > 3
+            || matches!(lit, b"this" | b"string" | b"object" | b"nan" | b"window" | b"array" | b"number" | b"math" | b"json" | b"date");
     literal.then_some(p)
 }
 
@@ -127,7 +129,8 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if let Some(at) = prototype(s) {
         best = Some((High, "prototype pollution".into(), at, 2711));
     }
-    if t.kind == Kind::Path {
+    // A path is read for code only when it has a quote or a call.
+    if t.kind == Kind::Path && !s.iter().any(|&b| matches!(b, b'"' | b'\'' | b'(')) {
         return best.map(|(c, why, at, id)| Hit::new(id, c, format!("JS: {why}"), at));
     }
     if best.is_none() {
@@ -140,6 +143,13 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         if let Some((p, at)) = CODE.find_where(s, ok) {
             best = Some((High, CODE_WHY[p].into(), at, 2712));
         }
+    }
+    // `@{ [ system "id" ] }`: Perl's interpolation of code, blanks allowed.
+    if best.is_none()
+        && let Some(p) = find(s, b"@{")
+        && s[p + 2..].trim_ascii_start().starts_with(b"[")
+    {
+        best = Some((High, "Perl code interpolation".into(), p, 2712));
     }
     if best.is_none()
         && let Some(at) = endless_loop(s)
@@ -178,6 +188,10 @@ mod tests {
             "console[\"info\"](1)",
             "Process.spawn(\"id\")",
             "@{[system 'id']}",
+            "@{   [   system   \"id\"   ]   }",
+            "while(new Date);",
+            "while(this);",
+            "while(!NaN)",
             "#{require.main.constructor._load(child_process).spawn('foo')}",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");

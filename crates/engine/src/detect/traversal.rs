@@ -141,12 +141,24 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if !s.iter().any(|&b| matches!(b, b'.' | b'/' | b'\\' | b':')) {
         return None;
     }
-    let unified: Vec<u8> = s.iter().map(|&b| if b == b'\\' { b'/' } else { b }).collect();
+    // `0x2e0x2e0x2f`: dots and slashes spelled as hex literals.
+    let dehexed: Vec<u8>;
+    let hex_spelled = find(s, b"0x2e").is_some() || find(s, b"0x5c").is_some();
+    let s = if hex_spelled {
+        dehexed = undo_hex_literals(s);
+        &dehexed[..]
+    } else {
+        s
+    };
+    let mut unified: Vec<u8> = s.iter().map(|&b| if b == b'\\' { b'/' } else { b }).collect();
+    let has_slash = unified.contains(&b'/');
     let ups = memchr::memmem::find_iter(&unified, b"../").count() + usize::from(unified.ends_with(b"/.."));
+    // A trailing slash lets `/sys/class` match the directory needle.
+    unified.push(b'/');
     // Needles are written with `/`; the value is unified the same way.
     let sensitive = SENSITIVE.iter(&unified).next().map(|(p, at)| (SENSITIVE.pattern(p), at));
     let pathlike = unified.starts_with(b"/")
-        || unified.starts_with(b".") && unified.contains(&b'/')
+        || unified.starts_with(b".") && has_slash
         || unified.starts_with(b"file:")
         || unified.starts_with(b"~")
         || (unified.len() > 2 && unified[1] == b':' && unified[2] == b'/')
@@ -168,6 +180,26 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         return Some(Hit::new(2003, Low, "path traversal: relative parent path", 0));
     }
     None
+}
+
+fn undo_hex_literals(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let b = match s.get(i..i + 4) {
+            Some(b"0x2e") => b'.',
+            Some(b"0x2f") => b'/',
+            Some(b"0x5c") => b'\\',
+            _ => {
+                out.push(s[i]);
+                i += 1;
+                continue;
+            }
+        };
+        out.push(b);
+        i += 4;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -193,6 +225,8 @@ mod tests {
         assert_eq!(conf(b"/backup/site.sql", Kind::Path), Some(High));
         assert_eq!(conf(b"/.claude/settings.json", Kind::Path), Some(High));
         assert_eq!(conf(b"/.well-known/acme-challenge/x", Kind::Path), None);
+        assert_eq!(conf(b"0x2e.%000x2f0x2e.%00/WINDOWS/win.ini", Kind::Value), Some(High));
+        assert_eq!(conf(b"/sys/class", Kind::Value), Some(High));
     }
 
     #[test]

@@ -158,6 +158,7 @@ fn judge_tag(tag: &Tag<'_>, after: &[u8]) -> Option<(Confidence, &'static str)> 
         b"object" | b"embed" | b"applet" if has(b"data") || has(b"src") || has(b"code") || has(b"classid") => {
             Some((High, "plugin tag with content"))
         }
+        b"vmlframe" if has(b"src") => Some((High, "VML frame with src")),
         b"object" | b"embed" | b"applet" | b"base" | b"import" | b"vmlframe" | b"xss" | b"portal" => Some((Medium, "active content tag")),
         b"meta" if has(b"http-equiv") => Some((High, "meta http-equiv")),
         b"style" => {
@@ -375,12 +376,38 @@ pub(super) const SCRIPT_WHY: &[&str] = &[
     "XInclude",
 ];
 
-/// `(![]+[])[+!+[]]`: JavaScript written with six characters (JSFuck).
+/// `(![]+[])[+!+[]]`: JavaScript written with six characters (JSFuck);
+/// blanks may stand for the `+` a form decoder turned into spaces.
 fn jsfuck(s: &[u8]) -> Option<usize> {
     let p = find(s, b"![]")?;
-    let run = |from: usize| s[from..].iter().take_while(|&&b| matches!(b, b'[' | b']' | b'(' | b')' | b'!' | b'+')).count();
-    let start = s[..p].iter().rev().take_while(|&&b| matches!(b, b'[' | b']' | b'(' | b')' | b'!' | b'+')).count();
-    (start + run(p) >= 6).then_some(p - start)
+    let set = |b: u8| matches!(b, b'[' | b']' | b'(' | b')' | b'!' | b'+' | b' ');
+    let run = s[p..].iter().take_while(|&&b| set(b)).count();
+    let start = s[..p].iter().rev().take_while(|&&b| set(b)).count();
+    let marks = s[p - start..p + run].iter().filter(|&&b| b != b' ').count();
+    let pairs = memchr::memmem::find_iter(&s[p - start..p + run], b"[]").count();
+    (marks >= 6 && pairs >= 2).then_some(p - start)
+}
+
+/// The value without blanks around `.`, backticks, brackets, braces and
+/// `$` (`[ ] . sort . call ` ${ alert } ``), when it has such blanks.
+fn without_spaced_punctuation(s: &[u8]) -> Option<Vec<u8>> {
+    let glue = |b: u8| matches!(b, b'.' | b'`' | b'[' | b']' | b'{' | b'}' | b'$');
+    let spaced = s.windows(2).any(|w| w[0] == b' ' && glue(w[1]) || glue(w[0]) && w[1] == b' ');
+    if !spaced || s.len() > 4096 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(s.len());
+    for (i, &b) in s.iter().enumerate() {
+        if b.is_ascii_whitespace() {
+            let prev = out.last().copied();
+            let next = s[i + 1..].iter().copied().find(|c| !c.is_ascii_whitespace());
+            if prev.is_some_and(glue) || next.is_some_and(glue) {
+                continue;
+            }
+        }
+        out.push(b);
+    }
+    Some(out)
 }
 
 /// The value with JavaScript comments and blanks removed, when it has
@@ -407,6 +434,11 @@ fn bare_script(s: &[u8]) -> Option<(usize, &'static str)> {
         return Some((at, "JSFuck-encoded script"));
     }
     if let Some(c) = without_js_comments(s)
+        && let Some((_, why)) = bare_script_plain(&c)
+    {
+        return Some((0, why));
+    }
+    if let Some(c) = without_spaced_punctuation(s)
         && let Some((_, why)) = bare_script_plain(&c)
     {
         return Some((0, why));
@@ -531,6 +563,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             if sep && is_event_attr(name) && s.get(j) == Some(&b'=') {
                 consider(High, "attribute break with event handler", i + p);
             }
+            // `'formaction=`, `" srcdoc=`: attributes that load or run content.
+            if matches!(name, b"formaction" | b"srcdoc") && s.get(j) == Some(&b'=') {
+                consider(High, "attribute break with formaction/srcdoc", i + p);
+            }
             // JS string break: `';alert(1)//`, `"-alert(1)-"`
             let mut k = i + p + 1;
             let mut ops = 0;
@@ -588,6 +624,8 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         }
     }
     let (c, why, at) = best?;
+    // Cookies are set by the server: markup in one was put there by hand.
+    let c = if t.kind == Kind::Cookie { High } else { c };
     Some(Hit::new(3001, c, format!("XSS: {why}"), at))
 }
 
@@ -629,6 +667,10 @@ mod tests {
             "<div style=\"width: expression(alert(1))\">",
             "{{constructor.constructor('alert(1)')()}}",
             "<details open ontoggle=alert(1)>",
+            "[  ] . sort . call ` ${ alert } 1337 `",
+            "(![] [])[ ! []]",
+            "<v:vmlframe src=\"foo.com/sup.fml\"/>",
+            "x'formaction=javascript:alert(1)",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -648,6 +690,9 @@ mod tests {
             "please confirm (yes/no)",
             "red alert level",
             "the document cookie policy",
+            "see section [ 3 ] . then go on",
+            "costs $ 5 . 00 { approx }",
+            "wow! [] is empty",
         ] {
             assert_eq!(conf(b), None, "{b}");
         }
