@@ -261,8 +261,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if !separators && !raw.iter().any(|&b| matches!(b, b' ' | b'\t' | b'{' | b'+' | b'[' | b'*' | b'?' | b'/')) {
         return None;
     }
-    let (s, obfuscated) = undo_quoting(raw);
-    let s = &s[..];
+    // Most values have nothing to unquote: skip the copy.
+    let quoting = memchr::memchr3(b'$', b'`', b'\\', raw).is_some() || memchr::memchr3(b'\'', b'"', b'(', raw).is_some();
+    let (owned, obfuscated) = if quoting { undo_quoting(raw) } else { (Vec::new(), false) };
+    let s = if quoting { &owned[..] } else { raw };
     // The command-line grammar first: it also reads values that start
     // with a command (`ls -l /etc`), with no separator in front.
     let line = super::shell::judge(s, obfuscated).map(|(c, why, at)| Hit::new(2202, c, why, at));

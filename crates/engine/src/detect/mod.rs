@@ -103,23 +103,27 @@ pub const ALL: &[Detector] = &[
     Detector { name: "scanner", check: scanner::check, prose: true },
 ];
 
-/// Lets detectors search for words in lower-case text. Most values are
-/// short: there, scanning for the first byte beats building a `memmem`
-/// searcher per call (bounded: 256 × needle length).
+/// Lets detectors search for words in lower-case text. Scanning for the
+/// first byte beats building a `memmem` searcher per call while false
+/// starts are few (bounded: 32 × needle length, then `memmem`).
 pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let Some(&first) = needle.first() else { return Some(0) };
-    if hay.len() < 256 {
-        let mut i = 0;
-        while let Some(p) = memchr::memchr(first, &hay[i..]) {
-            let at = i + p;
-            if hay[at..].starts_with(needle) {
-                return Some(at);
-            }
-            i = at + 1;
+    // First-byte candidates until they prove common; building a `memmem`
+    // searcher costs more than a few dozen false starts.
+    let mut i = 0;
+    let mut misses = 0;
+    while let Some(p) = memchr::memchr(first, &hay[i..]) {
+        let at = i + p;
+        if hay[at..].starts_with(needle) {
+            return Some(at);
         }
-        return None;
+        i = at + 1;
+        misses += 1;
+        if misses == 32 && hay.len() - i >= 256 {
+            return memchr::memmem::find(&hay[i..], needle).map(|q| i + q);
+        }
     }
-    memchr::memmem::find(hay, needle)
+    None
 }
 
 /// True when `b` can be part of an identifier.

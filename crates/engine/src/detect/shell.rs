@@ -489,6 +489,18 @@ fn command_starts(s: &[u8]) -> impl Iterator<Item = (usize, bool)> + '_ {
 /// Judges `s` (already unquoted) as a command line.
 /// Shell constructs that are code whatever words they hold.
 fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
+    // Every construct below needs one of these characters.
+    let mut special = [false; 256];
+    for &b in s {
+        special[b as usize] = true;
+    }
+    if ![b'(', b'{', b'<', b'>', b'$', b'/', b'|', b'~', b'*', b'?', b'[', b'&', b';', b'\n', b':', b'\\']
+        .iter()
+        .any(|&c| special[c as usize])
+    {
+        return None;
+    }
+    let has = |c: u8| special[c as usize];
     let t = s.trim_ascii_start();
     // Shellshock: a function definition in a value (`() { :; };`).
     if t.starts_with(b"() {") || t.starts_with(b"(){") {
@@ -567,10 +579,15 @@ fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
     if let Some(at) = function_definition(s) {
         return Some((at, "shell function definition"));
     }
-    if let Some(at) = variable_run_with_code(s) {
+    if has(b'$')
+        && let Some(at) = variable_run_with_code(s)
+    {
         return Some((at, "shell variable run as a command with inline code"));
     }
-    if let Some(at) = assigned_then_run(s) {
+    if has(b'$')
+        && has(b'=')
+        && let Some(at) = assigned_then_run(s)
+    {
         return Some((at, "variable assigned, then run as a command"));
     }
     // `>/dev/tcp/10.0.0.1/4444`, `$d/tcp/host/port`: bash's network

@@ -6,7 +6,7 @@
 
 use haetae_model::Confidence::{High, Medium};
 
-use super::{Hit, Kind, Target};
+use super::{Hit, Kind, Target, find};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Tok<'a> {
@@ -528,6 +528,15 @@ fn check_value(s: &[u8]) -> Option<Hit> {
         return None;
     }
     let frag = || super::sqli_frag::judge(s).map(|(c, why, at)| Hit::new(4002, c, format!("SQL: {why}"), at));
+    // Prose (words, blanks, commas, periods) can only be `union select`,
+    // `select … from` or a number and a boolean tail: skip tokenizing the
+    // rest.
+    let plain =
+        !s.iter().any(|&b| !(b.is_ascii_alphanumeric() || b >= 0x80 || matches!(b, b' ' | b',' | b'.' | b'\n' | b'\r' | b'!' | b'?')));
+    if plain && !s.trim_ascii_start().first().is_some_and(u8::is_ascii_digit) && find(s, b"union").is_none() && find(s, b"select").is_none()
+    {
+        return frag();
+    }
     let Some((why, at, _)) = scan(s) else {
         return frag();
     };
