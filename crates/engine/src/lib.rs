@@ -187,25 +187,30 @@ impl Engine {
                     h.confidence = Confidence::High;
                     h.reason.push_str(" (with encoding evasion)");
                 }
-                findings.push(make_finding(d.name, &t.location, &target.norm[h.at.min(target.norm.len())..], h));
+                findings.push(make_finding(d.name, t.location.to_string(), &target.norm[h.at.min(target.norm.len())..], h));
             }
         }
         if !hit_any && self.evasion {
             let ev = target.evasion;
             if ev.bad_utf8 || ev.nul {
                 let why = if ev.bad_utf8 { "evasion: overlong or invalid UTF-8" } else { "evasion: NUL byte" };
-                findings.push(make_finding("evasion", &t.location, target.norm, detect::Hit::new(1101, Confidence::Medium, why, 0)));
+                findings.push(make_finding(
+                    "evasion",
+                    t.location.to_string(),
+                    target.norm,
+                    detect::Hit::new(1101, Confidence::Medium, why, 0),
+                ));
             }
         }
     }
 }
 
-pub(crate) fn make_finding(detector: &'static str, location: &str, evidence: &[u8], h: detect::Hit) -> Finding {
+pub(crate) fn make_finding(detector: &'static str, location: impl Into<String>, evidence: &[u8], h: detect::Hit) -> Finding {
     let cut = evidence.len().min(EXCERPT);
     Finding {
         detector,
         rule_id: h.rule_id,
-        location: location.to_owned(),
+        location: location.into(),
         excerpt: String::from_utf8_lossy(&evidence[..cut]).into_owned(),
         reason: h.reason,
         confidence: h.confidence,

@@ -83,7 +83,7 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
             (Medium, "session fixation: session id in a parameter")
         };
         let loc = format!("{}:{}", p.source.collection(), name);
-        out.push(make_finding("session", &loc, &p.value, Hit::new(2951, c, why, 0)));
+        out.push(make_finding("session", loc.as_str(), &p.value, Hit::new(2951, c, why, 0)));
         return;
     }
     // `.cookie;expires=`, `document.cookie=`: script setting a cookie.
@@ -97,7 +97,7 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
             && (find(&v[at..], b"expires=").is_some() || find(&v[at..], b"path=").is_some() || find(&v[at..], b"domain=").is_some())
         {
             let loc = format!("{}:{}", p.source.collection(), String::from_utf8_lossy(&p.name));
-            out.push(make_finding("session", &loc, &v[at..], Hit::new(2952, High, "session fixation: cookie set in script", 0)));
+            out.push(make_finding("session", loc.as_str(), &v[at..], Hit::new(2952, High, "session fixation: cookie set in script", 0)));
             return;
         }
     }

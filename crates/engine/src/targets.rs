@@ -7,13 +7,33 @@ use haetae_model::{Request, Source};
 use crate::detect::{Kind, Target};
 use crate::normalize::{Evasion, normalize};
 
+/// Where a target sits, formatted (`ARGS:q`, `JSON_NAMES:a.b (base64)`)
+/// only when a finding needs it: most values produce none.
+pub struct Location<'a> {
+    /// `ARGS`, `REQUEST_COOKIES_NAMES`, `REQUEST_PATH`…
+    pub collection: Cow<'static, str>,
+    /// The key inside the collection, if any.
+    pub key: Option<Cow<'a, str>>,
+    /// ` (base64)`, ` (value)` or empty.
+    pub suffix: &'static str,
+}
+
+impl std::fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.key {
+            Some(k) => write!(f, "{}:{}{}", self.collection, k, self.suffix),
+            None => write!(f, "{}{}", self.collection, self.suffix),
+        }
+    }
+}
+
 /// A target with its normalized bytes owned (built once, seen by every
 /// detector).
 pub struct Owned<'a> {
     pub source: Source,
     pub kind: Kind,
-    pub key: String,
-    pub location: String,
+    pub key: Cow<'a, str>,
+    pub location: Location<'a>,
     pub raw: Cow<'a, [u8]>,
     pub norm: Vec<u8>,
     pub evasion: Evasion,
@@ -150,8 +170,8 @@ pub(crate) fn alnum_payload(v: &[u8]) -> bool {
     ac.as_ref().is_none_or(|ac| ac.is_match(v))
 }
 
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+fn lossy(b: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(b)
 }
 
 /// Calls `f` for every inspectable value. Inert values are skipped here so
@@ -160,8 +180,8 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
     if !any_detector {
         return;
     }
-    // The location string is built only for values that are inspected.
-    let mut emit = |source: Source, kind: Kind, key: &[u8], raw: &'r [u8], location: &dyn Fn() -> String| {
+    let loc = |collection: Cow<'static, str>, key: Option<&'r [u8]>| Location { collection, key: key.map(lossy), suffix: "" };
+    let mut emit = |source: Source, kind: Kind, key: &'r [u8], raw: &'r [u8], location: Location<'r>| {
         if raw.is_empty() {
             return;
         }
@@ -171,33 +191,27 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
             && let Some(decoded) = crate::base64::decode_text(raw)
         {
             let (norm, evasion) = normalize(&decoded);
-            f(Owned {
-                source,
-                kind,
-                key: lossy(key),
-                location: format!("{} (base64)", location()),
-                raw: Cow::Owned(decoded),
-                norm,
-                evasion,
-            });
+            let location = Location { collection: location.collection.clone(), key: location.key.clone(), suffix: " (base64)" };
+            f(Owned { source, kind, key: lossy(key), location, raw: Cow::Owned(decoded), norm, evasion });
         }
         if kind != Kind::Path && kind != Kind::Header && inert(raw) {
             return;
         }
         let (norm, evasion) = normalize(raw);
-        f(Owned { source, kind, key: lossy(key), location: location(), raw: Cow::Borrowed(raw), norm, evasion });
+        f(Owned { source, kind, key: lossy(key), location, raw: Cow::Borrowed(raw), norm, evasion });
     };
-    emit(Source::Path, Kind::Path, b"", &req.path, &|| "REQUEST_PATH".into());
+    emit(Source::Path, Kind::Path, b"", &req.path, loc(Cow::Borrowed("REQUEST_PATH"), None));
     for p in &req.params {
-        let key = || lossy(&p.name);
-        let loc = || if p.name.is_empty() { p.source.collection().to_owned() } else { format!("{}:{}", p.source.collection(), key()) };
+        let collection = p.source.collection();
+        let key = (!p.name.is_empty()).then_some(&p.name[..]);
         // A JSON/XML name is a path the flattener built (`items[0].sku`):
         // its dots and brackets are structure, not payload.
         let structural = matches!(p.source, Source::Json | Source::Xml)
             && p.name.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'/' | b'@' | b':'))
             && !alnum_payload(&p.name);
         if !p.name.is_empty() && !structural && !inert(&p.name) {
-            emit(p.source, Kind::Name, &p.name, &p.name, &|| format!("{}_NAMES:{}", p.source.collection(), key()));
+            let names: Cow<'static, str> = Cow::Owned(format!("{collection}_NAMES"));
+            emit(p.source, Kind::Name, &p.name, &p.name, loc(names.clone(), key));
             // `pay%3DAND+1%3D1`: a body encoded twice reaches the parser as
             // one name holding `name=value`; its value is read as one.
             if let Some(eq) = memchr::memchr(b'=', &p.name)
@@ -205,29 +219,26 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
                 && eq + 1 < p.name.len()
                 && p.value.is_empty()
             {
-                emit(p.source, Kind::Value, &p.name[..eq], &p.name[eq + 1..], &|| {
-                    format!("{}_NAMES:{} (value)", p.source.collection(), key())
-                });
+                let location = Location { suffix: " (value)", ..loc(names, key) };
+                emit(p.source, Kind::Value, &p.name[..eq], &p.name[eq + 1..], location);
             }
         }
-        emit(p.source, Kind::Value, &p.name, &p.value, &loc);
+        emit(p.source, Kind::Value, &p.name, &p.value, loc(Cow::Borrowed(collection), key));
     }
     for (name, value) in &req.cookies {
         if !inert(name) {
-            emit(Source::Cookie, Kind::Name, name, name, &|| format!("REQUEST_COOKIES_NAMES:{}", lossy(name)));
+            emit(Source::Cookie, Kind::Name, name, name, loc(Cow::Borrowed("REQUEST_COOKIES_NAMES"), Some(name)));
         }
-        emit(Source::Cookie, Kind::Cookie, name, value, &|| format!("REQUEST_COOKIES:{}", lossy(name)));
+        emit(Source::Cookie, Kind::Cookie, name, value, loc(Cow::Borrowed("REQUEST_COOKIES"), Some(name)));
     }
     for (name, value) in &req.headers {
         if STRUCTURED_HEADERS.contains(&name.as_str()) || name.starts_with("sec-") {
             continue;
         }
-        // The browser-shaped user agent is the most common header; skip the
-        // ones with no characters any detector needs.
-        emit(Source::Header, Kind::Header, name.as_bytes(), value, &|| format!("REQUEST_HEADERS:{name}"));
+        emit(Source::Header, Kind::Header, name.as_bytes(), value, loc(Cow::Borrowed("REQUEST_HEADERS"), Some(name.as_bytes())));
     }
     for file in &req.files {
-        emit(Source::File, Kind::FileName, &file.field, &file.filename, &|| format!("FILES:{}", lossy(&file.field)));
+        emit(Source::File, Kind::FileName, &file.field, &file.filename, loc(Cow::Borrowed("FILES"), Some(&file.field)));
     }
 }
 
@@ -243,7 +254,7 @@ mod tests {
         b.body(b"pay%3DAND+2771%3D1709%29", false);
         let req = b.build();
         let mut seen = Vec::new();
-        super::for_each(&req, true, false, |t| seen.push((t.location.clone(), t.raw.to_vec())));
+        super::for_each(&req, true, false, |t| seen.push((t.location.to_string(), t.raw.to_vec())));
         assert!(seen.iter().any(|(loc, raw)| loc.ends_with("(value)") && raw == b"AND 2771=1709)"), "{seen:?}");
     }
 }

@@ -176,7 +176,7 @@ impl Needles {
 pub(crate) struct Words {
     words: &'static [&'static str],
     extra: &'static [&'static str],
-    set: std::sync::OnceLock<std::collections::HashMap<&'static [u8], &'static str>>,
+    set: std::sync::OnceLock<rustc_hash::FxHashMap<&'static [u8], &'static str>>,
 }
 
 impl Words {
@@ -188,7 +188,7 @@ impl Words {
         Self { words, extra, set: std::sync::OnceLock::new() }
     }
 
-    fn set(&self) -> &std::collections::HashMap<&'static [u8], &'static str> {
+    fn set(&self) -> &rustc_hash::FxHashMap<&'static [u8], &'static str> {
         self.set.get_or_init(|| self.words.iter().chain(self.extra).map(|w| (w.as_bytes(), *w)).collect())
     }
 

@@ -388,6 +388,41 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     if s.len() >= 32 && !punct && !comment && !clause_start {
         return None;
     }
+    // Words alone (no operator either) are SQL only when they open with a
+    // clause or boolean word or hold one of a few statement words.
+    if !punct && !comment && ![b'=', b'@', b'|', b'&', b'<', b'>', b'*', b'/', b'\\'].iter().any(|&c| has(c)) {
+        let t = s.trim_ascii_start();
+        let w = &t[..t.iter().take_while(|b| is_ident(**b)).count()];
+        const LEAD: &[&[u8]] = &[
+            b"or",
+            b"and",
+            b"xor",
+            b"not",
+            b"div",
+            b"case",
+            b"when",
+            b"from",
+            b"having",
+            b"select",
+            b"union",
+            b"waitfor",
+            b"load",
+            b"execute",
+            b"exec",
+            b"procedure",
+            b"into",
+            b"order",
+            b"group",
+        ];
+        let inside = || {
+            [&b"select"[..], b"waitfor", b"outfile", b"dumpfile", b"infile", b"analyse", b"immediate", b".e."]
+                .iter()
+                .any(|k| find(s, k).is_some())
+        };
+        if !LEAD.contains(&w) && !inside() {
+            return None;
+        }
+    }
     let mut best: Option<(Confidence, &'static str, usize)> = None;
     if has(b'\\')
         && let Some(h) = escaped_quote_break(s)
@@ -625,8 +660,14 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
                 return Some((High, "subquery", t[k].1));
             }
             // `) AS alias FROM`, `1234 AS "foobar" FROM table`
+            // The thing aliased is code (`)`, a number, a quoted or dotted
+            // name), not a word of a sentence ("such as them from").
             Tok::Word("as")
-                if k > 0 && matches!(next, Some(Tok::Word(_) | Tok::Str)) && t.get(k + 2).and_then(|x| word(&x.0)) == Some("from") =>
+                if k > 0
+                    && matches!(&t[k - 1].0, Tok::RParen | Tok::Num | Tok::Str | Tok::Semi | Tok::Op("*"))
+                        | matches!(&t[k - 1].0, Tok::Word(w) if w.starts_with('`') || w.contains(['_', '.']))
+                    && matches!(next, Some(Tok::Word(_) | Tok::Str))
+                    && t.get(k + 2).and_then(|x| word(&x.0)) == Some("from") =>
             {
                 return Some((High, "AS alias FROM", t[k].1));
             }
@@ -776,14 +817,13 @@ fn clause_fragment(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'st
                 }
             }
             // `select pg_sleep`, `select 0x616263`
-            Tok::Word("select") => {
+            Tok::Word("select")
                 if matches!(w(k + 1), Some("sleep" | "pg_sleep" | "benchmark" | "version" | "database" | "user" | "current_user"))
                     && tok(k + 2).is_none()
                     || matches!(tok(k + 1), Some(Tok::Num)) && s[t[k + 1].1..].starts_with(b"0x")
-                    || matches!(tok(k + 1), Some(Tok::LParen)) && matches!(w(k + 2), Some("case" | "select"))
-                {
-                    return Some((High, "SELECT of a function, subquery or hex literal", t[k].1));
-                }
+                    || matches!(tok(k + 1), Some(Tok::LParen)) && matches!(w(k + 2), Some("case" | "select")) =>
+            {
+                return Some((High, "SELECT of a function, subquery or hex literal", t[k].1));
             }
             // `) values (`
             Tok::RParen if w(k + 1) == Some("values") && matches!(tok(k + 2), Some(Tok::LParen)) => {
@@ -995,6 +1035,8 @@ mod tests {
             "is this your parents' or yours?",
             "rock'n'roll or 'jazz'",
             "'tis the season or not",
+            "i see you as friend from school",
+            "such as them from there",
         ] {
             assert!(conf(b).is_none_or(|c| c < High), "{b}: {:?}", conf(b));
         }
