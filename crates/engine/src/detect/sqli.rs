@@ -461,6 +461,22 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
     None
 }
 
+/// `s` with every `/* … */` replaced by one blank.
+fn blank_block_comments(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i..].starts_with(b"/*") {
+            i = find(&s[i + 2..], b"*/").map_or(s.len(), |q| i + 4 + q);
+            out.push(b' ');
+            continue;
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
 pub(super) fn comment_has_text(c: &[u8]) -> bool {
     let body = c.strip_prefix(b"--").or_else(|| c.strip_prefix(b"#")).or_else(|| c.strip_prefix(b"/*")).unwrap_or(c);
     body.iter().any(|b| b.is_ascii_alphanumeric())
@@ -537,7 +553,16 @@ fn check_value(s: &[u8]) -> Option<Hit> {
     {
         return frag();
     }
-    let Some((why, at, _)) = scan(s) else {
+    // `1'/**/OR/**/1=1--`: block comments standing for blanks.
+    let uncommented: Vec<u8>;
+    let found = match scan(s) {
+        None if find(s, b"/*").is_some() && find(s, b"/*!").is_none() => {
+            uncommented = blank_block_comments(s);
+            scan(&uncommented)
+        }
+        r => r,
+    };
+    let Some((why, at, _)) = found else {
         return frag();
     };
     let conf = match why {
@@ -594,6 +619,7 @@ mod tests {
             "1 union select @@version",
             "'&1=1--",
             "1´ OR ´1´=´1",
+            "1'/**/OR/**/1=1--",
         ] {
             assert!(hit(a), "missed: {a}");
         }
