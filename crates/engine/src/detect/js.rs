@@ -83,8 +83,23 @@ pub(super) const CODE_WHY: &[&str] = &[
 
 /// `__proto__`, `constructor.prototype`, `constructor[prototype]`.
 fn prototype(s: &[u8]) -> Option<usize> {
-    if let Some(p) = find(s, b"__proto__") {
+    // As a key or a property access, not a word in a sentence.
+    if let Some(p) = find(s, b"__proto__")
+        && (s.len() == p + 9 || matches!(s[p + 9], b'.' | b'[' | b']' | b'"' | b'\'' | b'=' | b':' | b')'))
+    {
         return Some(p);
+    }
+    // React Flight references walking to the constructor or a prototype
+    // (`"$3:constructor:constructor"`, `"$7:Module:prototype"`).
+    for key in [&b":constructor"[..], b":prototype", b":__proto__"] {
+        if let Some(p) = find(s, key) {
+            let ref_start = s[..p].iter().rposition(|&b| b == b'$').filter(|&d| p - d <= 24);
+            if let Some(d) = ref_start
+                && s[d + 1..p].iter().all(|&b| b.is_ascii_alphanumeric() || b == b':' || b == b'_')
+            {
+                return Some(d);
+            }
+        }
     }
     let p = find(s, b"constructor")?;
     let rest = &s[p + 11..];
@@ -108,6 +123,11 @@ fn endless_loop(s: &[u8]) -> Option<usize> {
     let rest = s[p + 5..].trim_ascii_start();
     let inner = rest.strip_prefix(b"(")?;
     let close = memchr::memchr(b')', &inner[..inner.len().min(40)]).unwrap_or(inner.len().min(40));
+    // A statement follows the condition, not the rest of a sentence.
+    let after = inner.get(close + 1..).unwrap_or_default().trim_ascii_start();
+    if after.first().is_some_and(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
     let cond: Vec<u8> = inner[..close].iter().copied().filter(|b| !b.is_ascii_whitespace() && *b != b'(').collect();
     // A literal condition: true, 1, !0, !false, !"", -Infinity, !undefined…
     // `!-0`, `!+0`, `+Infinity`, `!!""`: unary operators on a literal.
@@ -141,7 +161,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             boundary && (k != b"require(" || matches!(s.get(at + 8), Some(b'\'' | b'"' | b'`' | b'a'..=b'z')))
         };
         if let Some((p, at)) = CODE.find_where(s, ok) {
-            best = Some((High, CODE_WHY[p].into(), at, 2712));
+            // Code samples in posts log to the console; only an injected
+            // value with nothing else in it is a probe.
+            let c = if CODE_WHY[p] == "console call" && s.len() > 40 { Medium } else { High };
+            best = Some((c, CODE_WHY[p].into(), at, 2712));
         }
     }
     // `@{ [ system "id" ] }`: Perl's interpolation of code, blanks allowed.
@@ -192,6 +215,8 @@ mod tests {
             "while(new Date);",
             "while(this);",
             "while(!NaN)",
+            "{\"then\":\"$1:__proto__:then\",\"_formData\":{\"get\":\"$3:constructor:constructor\"}}",
+            "{\"reason\":{\"0\":\"$7:Module:prototype\"}}",
             "#{require.main.constructor._load(child_process).spawn('foo')}",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
@@ -200,7 +225,15 @@ mod tests {
 
     #[test]
     fn leaves_prose_alone() {
-        for b in ["we require (at least) two", "the process environment", "while (you wait)", "constructor of the house", "console"] {
+        for b in [
+            "while (true) I keep trying",
+            "The __proto__ property is deprecated",
+            "we require (at least) two",
+            "the process environment",
+            "while (you wait)",
+            "constructor of the house",
+            "console",
+        ] {
             assert_eq!(conf(b), None, "{b}");
         }
     }

@@ -951,7 +951,13 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         // `| id`, `&& whoami`: the value opens with a pipe or a chaining
         // operator (not `&` alone, as in "& more") and a command.
         let piped = english && start > 0 && (s.starts_with(b"|") || s.starts_with(b"&&") || s.starts_with(b";")) && args.words == 0;
-        let conf = if prefixed && (!english || strong_args) || program_shaped || english_shaped || obfuscated && args.words > 0 || timed || piped {
+        let conf = if prefixed && (!english || strong_args)
+            || program_shaped
+            || english_shaped
+            || obfuscated && args.words > 0
+            || timed
+            || piped
+        {
             High
         } else if !english && !at_value_start && name.len() > 2 {
             // `; ansible-config dump`, `| visudo`: a program after a separator.
