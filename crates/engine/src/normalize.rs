@@ -87,8 +87,13 @@ fn html_decode(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
                     _ => (10, i + 2),
                 };
                 let mut j = start;
+                // `&#0000000123;`: leading zeros do not count against the length.
+                while j < s.len() && s[j] == b'0' && j - start < 256 {
+                    j += 1;
+                }
+                let digits = j;
                 let mut cp: u32 = 0;
-                while j < s.len() && j - start < 8 {
+                while j < s.len() && j - digits < 8 {
                     match (s[j] as char).to_digit(radix) {
                         Some(d) => cp = cp.saturating_mul(radix).saturating_add(d),
                         None => break,
@@ -147,6 +152,15 @@ fn html_decode(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
                 ];
                 let rest = &s[i + 1..];
                 if let Some((name, c)) = NAMED.iter().find(|(n, _)| rest.len() >= n.len() && rest[..n.len()].eq_ignore_ascii_case(n)) {
+                    out.push(*c);
+                    i += 1 + name.len();
+                    changed = true;
+                    continue;
+                }
+                // `$&lbracejndi:`: lenient decoders (and Log4j's own
+                // lookups) read these without the semicolon.
+                const BARE: &[(&[u8], u8)] = &[(b"lbrace", b'{'), (b"rbrace", b'}'), (b"dollar", b'$'), (b"colon", b':')];
+                if let Some((name, c)) = BARE.iter().find(|(n, _)| rest.len() >= n.len() && rest[..n.len()].eq_ignore_ascii_case(n)) {
                     out.push(*c);
                     i += 1 + name.len();
                     changed = true;
@@ -316,8 +330,12 @@ pub fn normalize(raw: &[u8]) -> (Vec<u8>, Evasion) {
     if rounds >= 1 && crate::normalize::looks_encoded_twice(raw) {
         ev.multi_url_decode = true;
     }
-    if let Some(next) = html_decode(&cur, &mut ev) {
-        cur = next;
+    // Twice: markup inside XML arrives as `&amp;lt;` (`&amp;tab;`).
+    for _ in 0..2 {
+        match html_decode(&cur, &mut ev) {
+            Some(next) => cur = next,
+            None => break,
+        }
     }
     if let Some(next) = js_unescape(&cur, &mut ev) {
         cur = next;
@@ -456,6 +474,9 @@ mod tests {
         assert_eq!(n("ⓛⓞⓒⓐⓛⓗⓞⓢⓣ").0, "localhost");
         assert_eq!(n("ⓁⓄⒸⒶⓁ").0, "local");
         assert_eq!(n("169。254。169。254").0, "169.254.169.254");
+        assert_eq!(n("&#x24;&#00000000000000000000000000000000000000000000000123;jndi").0, "${jndi");
+        assert_eq!(n("$&lbracejndi:").0, "${jndi:");
+        assert_eq!(n("ja&amp;tab;vascript").0, "ja\tvascript");
         let (v, e) = n("+ADw-script+AD4-alert(1)+ADw-/script+AD4-");
         assert_eq!(v, "<script>alert(1)</script>");
         assert!(e.utf7);
