@@ -395,6 +395,8 @@ struct Args {
     syspath: bool,
     words: usize,
     other_program: bool,
+    /// A file name with a script, config or data extension (`site.yml`).
+    file: bool,
 }
 
 fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
@@ -465,6 +467,15 @@ fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
                     out.syspath |= w.len() > 3 || w[2] == b'\\';
                 } else if program(w).is_some_and(|(_, english)| !english) {
                     out.other_program = true;
+                } else if let Some(dot) = memchr::memrchr(b'.', w)
+                    && dot > 0
+                    && w[..dot].iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+                {
+                    const EXT: &[&[u8]] = &[
+                        b"sh", b"py", b"rb", b"pl", b"php", b"yml", b"yaml", b"conf", b"cfg", b"ini", b"sql", b"log", b"ps1", b"bat",
+                        b"exe", b"gz", b"tgz", b"jar", b"so", b"pem", b"key",
+                    ];
+                    out.file |= EXT.contains(&&w[dot + 1..]);
                 }
             }
         }
@@ -941,7 +952,7 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             consider(&mut best, High, "command injection: alias definition".into(), word_start);
             break;
         }
-        let program_shaped = !english && (strong_args || args.path || matches!(s.get(i), Some(b';' | b'|' | b'&' | b'`')));
+        let program_shaped = !english && (strong_args || args.path || args.file || matches!(s.get(i), Some(b';' | b'|' | b'&' | b'`')));
         // `;env --version`: an English command word right after the
         // separator that opens the value, given a flag.
         let opened = start > 0 && s[..start].iter().all(|&b| matches!(b, b';' | b'|' | b'&' | b' ' | b'\n'));
@@ -1129,6 +1140,8 @@ mod tests {
             "| id",
             ";sleep 5;",
             "& dir c:\\",
+            "ansible-playbook site.yml",
+            "chef-run all recipie.rb",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -1163,6 +1176,8 @@ mod tests {
             "see docs/tcp/keepalive/2 for details",
             "it costs $5 -c off",
             "; more -- less",
+            "docker compose tutorial",
+            "python script.py tutorial",
         ] {
             assert!(conf(b).is_none_or(|c| c < Medium), "{b}: {:?}", conf(b));
         }
