@@ -165,6 +165,7 @@ pub(crate) fn alnum_payload(v: &[u8]) -> bool {
         "northwind",
         "schema_name",
         "msys",
+        "2.225073858507201",
     ];
     let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(WORDS).ok());
     ac.as_ref().is_none_or(|ac| ac.is_match(v))

@@ -55,6 +55,8 @@ const INTERNALS: &[&str] = &[
     "java.beans.xmldecode",
     "filesystemxmlapplicationcontext",
     "classpathxmlapplicationcontext",
+    // The double that hangs Java's and PHP's float parsers (CVE-2010-4476).
+    "2.225073858507201",
 ];
 
 /// Package roots that exploits name; a dotted name under one of them is a

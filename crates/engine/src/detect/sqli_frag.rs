@@ -756,8 +756,8 @@ fn clause_fragment(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'st
             j += 1;
         }
         if matches!(tok(j), Some(Tok::Word(_) | Tok::Num | Tok::Str | Tok::Var))
-            && !w(j).is_some_and(|x| matches!(x, "the" | "a" | "an" | "i" | "you" | "we" | "it"))
-            && tok(j + 1).is_some_and(|c| matches!(c, Tok::Op(_)) && is_cmp(c) || matches!(c, Tok::Op("===" | "!==")))
+            && (matches!(first.0, Tok::Op(_)) || !w(j).is_some_and(|x| matches!(x, "the" | "a" | "an" | "i" | "you" | "we" | "it")))
+            && tok(j + 1).is_some_and(|c| matches!(c, Tok::Op(_)) && is_cmp(c) || matches!(c, Tok::Op("===" | "!==" | "=!")))
             && matches!(tok(j + 2), None | Some(Tok::Str | Tok::LParen | Tok::Num | Tok::Op(_) | Tok::RParen))
         {
             return Some((High, "a boolean condition fragment", first.1));
@@ -977,6 +977,8 @@ mod tests {
             "and name = \"",
             "|| langcode == '",
             "&&(e===",
+            "&&(l=!0)",
+            "&&(a=\"",
             "or (7319=8742)",
             "case when condition1 then result1",
             ") like (",
