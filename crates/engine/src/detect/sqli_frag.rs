@@ -415,7 +415,7 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
             b"group",
         ];
         let inside = || {
-            [&b"select"[..], b"waitfor", b"outfile", b"dumpfile", b"infile", b"analyse", b"immediate", b".e."]
+            [&b"select"[..], b"waitfor", b"outfile", b"dumpfile", b"infile", b"analyse", b"immediate", b".e.", b" like ", b" is ", b"regexp"]
                 .iter()
                 .any(|k| find(s, k).is_some())
         };
@@ -763,6 +763,29 @@ fn clause_fragment(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'st
             return Some((High, "a boolean condition fragment", first.1));
         }
     }
+    // `1=1`, `11!=1`, `42 like 42`, `b,1=1`: the whole value a comparison
+    // of two literals, the probe that tests whether input reaches SQL.
+    let mut i = 0;
+    while matches!(tok(i), Some(Tok::Word(_))) && matches!(tok(i + 1), Some(Tok::Comma)) && i < 4 {
+        i += 2;
+    }
+    let lit = |x: Option<&Tok<'_>>| matches!(x, Some(Tok::Num | Tok::Str));
+    if lit(tok(i)) && t.len() <= i + 4 {
+        let mut k = i + 1;
+        let cmp = match tok(k) {
+            Some(Tok::Op("=" | "==" | "!=" | "<>" | "<=>")) | Some(Tok::Word("like" | "rlike" | "regexp")) => true,
+            Some(Tok::Word("is" | "not")) => {
+                while matches!(tok(k + 1), Some(Tok::Word("not" | "is" | "regexp" | "like"))) {
+                    k += 1;
+                }
+                true
+            }
+            _ => false,
+        };
+        if cmp && lit(tok(k + 1)) && k + 2 == t.len() {
+            return Some((High, "comparison of two literals", t[i].1));
+        }
+    }
     // `case when … then`, `) when 234 then`
     let mut i = 0;
     while matches!(tok(i), Some(Tok::RParen)) {
@@ -978,6 +1001,12 @@ mod tests {
             "|| langcode == '",
             "&&(e===",
             "&&(l=!0)",
+            "1=1",
+            "b,1=1",
+            "42 like 42",
+            "11!=1",
+            "1 is not 2",
+            "'1' not regexp '2'",
             "&&(a=\"",
             "or (7319=8742)",
             "case when condition1 then result1",
@@ -1039,6 +1068,9 @@ mod tests {
             "'tis the season or not",
             "i see you as friend from school",
             "such as them from there",
+            "1+1=2",
+            "3 < 5",
+            "a = b",
         ] {
             assert!(conf(b).is_none_or(|c| c < High), "{b}: {:?}", conf(b));
         }
