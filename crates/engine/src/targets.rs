@@ -166,6 +166,17 @@ pub(crate) fn alnum_payload(v: &[u8]) -> bool {
         "schema_name",
         "msys",
         "2.225073858507201",
+        "__startswith",
+        "__istartswith",
+        "__endswith",
+        "__iendswith",
+        "__contains",
+        "__icontains",
+        "__regex",
+        "__iregex",
+        "__has_key",
+        "__exact",
+        "__iexact",
     ];
     let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(WORDS).ok());
     ac.as_ref().is_none_or(|ac| ac.is_match(v))

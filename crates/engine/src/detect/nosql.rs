@@ -51,9 +51,57 @@ fn op_after_dollar(s: &[u8]) -> Option<usize> {
     None
 }
 
+/// `user__password__startswith`: a Django-style filter name that walks
+/// relations to a secret and matches it piecewise (ORM leak).
+fn orm_lookup(name: &[u8]) -> bool {
+    const LOOKUPS: &[&[u8]] = &[
+        b"startswith",
+        b"istartswith",
+        b"endswith",
+        b"iendswith",
+        b"contains",
+        b"icontains",
+        b"regex",
+        b"iregex",
+        b"has_key",
+        b"has_keys",
+        b"has_any_keys",
+        b"exact",
+        b"iexact",
+    ];
+    const SECRETS: &[&[u8]] = &[
+        b"user",
+        b"users",
+        b"password",
+        b"username",
+        b"email",
+        b"token",
+        b"secret",
+        b"is_staff",
+        b"is_superuser",
+        b"profile",
+        b"metadata",
+        b"key",
+        b"hash",
+        b"salt",
+        b"otp",
+    ];
+    // The last dotted segment (JSON names are flattened `a.b`), split on `__`.
+    let last = name.rsplit(|&b| b == b'.').next().unwrap_or(name);
+    let mut parts = Vec::new();
+    let mut from = 0;
+    while let Some(p) = find(&last[from..], b"__") {
+        parts.push(&last[from..from + p]);
+        from += p + 2;
+    }
+    parts.push(&last[from..]);
+    parts.len() >= 3 && parts.last().is_some_and(|l| LOOKUPS.contains(l)) && parts.iter().any(|p| SECRETS.contains(p))
+}
+
 pub fn check(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
     match t.kind {
+        Kind::Name if orm_lookup(s) => Some(Hit::new(2704, High, "ORM filter walking to a secret field", 0)),
         Kind::Name => op_after_dollar(s).map(|at| Hit::new(2701, High, "NoSQL operator in parameter name", at)),
         Kind::Value | Kind::Cookie => {
             if let Some(at) = find(s, b"$where").or_else(|| find(s, b"this.constructor")) {
@@ -92,6 +140,10 @@ mod tests {
         assert_eq!(name("user[$ne]"), Some(High));
         assert_eq!(name("$text"), Some(High));
         assert_eq!(name("user[name]"), None);
+        assert_eq!(name("created_by__user__username__startswith"), Some(High));
+        assert_eq!(name("user__profile__icontains"), Some(High));
+        assert_eq!(name("price__gte"), None);
+        assert_eq!(name("category__name__icontains"), None);
         assert_eq!(confidence(check, "u_id[$ne]"), Some(High));
         assert_eq!(confidence(check, "[$lte]asdfsd"), Some(High));
         assert_eq!(confidence(check, "{\"$where\": \"sleep(100)\"}"), Some(High));

@@ -415,9 +415,21 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
             b"group",
         ];
         let inside = || {
-            [&b"select"[..], b"waitfor", b"outfile", b"dumpfile", b"infile", b"analyse", b"immediate", b".e.", b" like ", b" is ", b"regexp"]
-                .iter()
-                .any(|k| find(s, k).is_some())
+            [
+                &b"select"[..],
+                b"waitfor",
+                b"outfile",
+                b"dumpfile",
+                b"infile",
+                b"analyse",
+                b"immediate",
+                b".e.",
+                b" like ",
+                b" is ",
+                b"regexp",
+            ]
+            .iter()
+            .any(|k| find(s, k).is_some())
         };
         if !LEAD.contains(&w) && !inside() {
             return None;
