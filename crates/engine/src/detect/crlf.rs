@@ -5,7 +5,7 @@
 
 use haetae_model::Confidence::{self, High, Medium};
 
-use super::{Hit, Kind, Target};
+use super::{Hit, Kind, Target, find};
 
 const MAIL: &[&[u8]] = &[b"to:", b"cc:", b"bcc:", b"from:", b"subject:", b"reply-to:", b"content-type:"];
 
@@ -13,7 +13,15 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if matches!(t.kind, Kind::FileName) {
         return None;
     }
-    let s = t.norm;
+    // `嘊嘍` (U+560A, U+560D): servers that keep a character's low byte
+    // turn them into LF and CR.
+    let widened: Vec<u8>;
+    let s = if find(t.norm, "\u{560a}".as_bytes()).is_some() || find(t.norm, "\u{560d}".as_bytes()).is_some() {
+        widened = String::from_utf8_lossy(t.norm).replace('\u{560a}', "\n").replace('\u{560d}', "\r").into_bytes();
+        &widened[..]
+    } else {
+        t.norm
+    };
     let mut i = 0;
     while let Some(p) = memchr::memchr2(b'\r', b'\n', &s[i..]) {
         let at = i + p;
@@ -130,6 +138,7 @@ mod tests {
             "\r\na001 uid store 231:233",
             "\r\nAUTH PLAIN dGVzdA==",
             "x\r\nBcc: victim@example.com",
+            "\u{560a}\u{560d}Set-Cookie: test",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }

@@ -10,6 +10,13 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         return None;
     }
     let s = t.norm;
+    // `*)(&`, `*))` + NUL: the filter closed right after a wildcard, then
+    // a new operator or a truncation.
+    if let Some(rest) = s.strip_prefix(b"*)")
+        && (rest.starts_with(b"(&") || rest.starts_with(b"(|") || rest.starts_with(b"(!") || rest.starts_with(b")") && t.evasion.nul)
+    {
+        return Some(Hit::new(2801, High, "LDAP filter closed after a wildcard", 0));
+    }
     let mut i = 0;
     while let Some(p) = memchr::memmem::find(&s[i..], b")(") {
         let at = i + p;

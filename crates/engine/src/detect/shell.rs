@@ -962,7 +962,14 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         // `| id`, `&& whoami`: the value opens with a pipe or a chaining
         // operator (not `&` alone, as in "& more") and a command.
         let piped = english && start > 0 && (s.starts_with(b"|") || s.starts_with(b"&&") || s.starts_with(b";")) && args.words == 0;
+        // `& net user`, `| net localgroup administrators`
+        let net = name == "net"
+            && !at_value_start
+            && [&b"user"[..], b"localgroup", b"group", b"use", b"share", b"view", b"accounts", b"session", b"start", b"stop"]
+                .iter()
+                .any(|w| rest.starts_with(w) && rest.get(w.len()).is_none_or(|b| !b.is_ascii_alphanumeric()));
         let conf = if prefixed && (!english || strong_args)
+            || net
             || program_shaped
             || english_shaped
             || obfuscated && args.words > 0
@@ -1141,6 +1148,7 @@ mod tests {
             ";sleep 5;",
             "& dir c:\\",
             "ansible-playbook site.yml",
+            "& net user",
             "chef-run all recipie.rb",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");

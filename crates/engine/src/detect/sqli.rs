@@ -244,6 +244,8 @@ const SQL_FUNCS: &[&str] = &[
     "string_agg",
     "to_char",
     "generate_series",
+    "gtid_subset",
+    "gtid_subtract",
 ];
 
 const STATEMENTS: &[&str] = &[
@@ -288,6 +290,15 @@ fn boolean_tail(t: &[(Tok<'_>, usize)], i: usize) -> Option<&'static str> {
     let mut k = j + 1;
     while matches!(t.get(k).map(|x| &x.0), Some(Tok::RParen)) {
         k += 1;
+    }
+    // `or 2+2=4`: arithmetic on the left of the comparison.
+    let mut hops = 0;
+    while hops < 4
+        && matches!(t.get(k).map(|x| &x.0), Some(Tok::Op("+" | "-" | "*" | "/")))
+        && t.get(k + 1).is_some_and(|x| matches!(x.0, Tok::Num))
+    {
+        k += 2;
+        hops += 1;
     }
     match t.get(k).map(|x| &x.0) {
         Some(c) if is_cmp(c) => {
@@ -620,6 +631,8 @@ mod tests {
             "'&1=1--",
             "1´ OR ´1´=´1",
             "1'/**/OR/**/1=1--",
+            "-1 OR 2+2=4",
+            "1' AND GTID_SUBSET(CONCAT(0x7e,(SELECT database()),0x7e),1)--",
         ] {
             assert!(hit(a), "missed: {a}");
         }

@@ -230,6 +230,8 @@ const FUNC_LIST: &[&str] = &[
     "likelihood",
     "div",
     "lo_get",
+    "gtid_subset",
+    "gtid_subtract",
     "insert",
     "execute",
     "exec",
@@ -923,6 +925,22 @@ fn after_break(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static
     {
         return Some((High, "AS alias FROM", *at));
     }
+    // `'-'`, `'&'`, `'^'`, `' '`: one operator between quotes, the probe
+    // sqlmap and friends send first.
+    if let (Some(q), Some(last)) = (s.first(), s.last())
+        && s.len() == 3
+        && matches!(q, b'\'' | b'"')
+        && last == q
+        && matches!(s[1], b'-' | b'&' | b'^' | b'*' | b'|' | b'+' | b' ' | b'%' | b'/')
+    {
+        return Some((High, "one operator between quotes", 0));
+    }
+    // `'=''or'`, `' or ''-'`, `' or '' '`: empty strings around boolean
+    // operators.
+    let empty_str = |k: usize| matches!(rest.get(k), Some((Tok::Str, p)) if s.get(*p + 1) == s.get(*p) && s.get(*p + 1).is_some());
+    if is_bool_op(op) && empty_str(1) || matches!(op, Tok::Op("=")) && empty_str(1) && rest.get(2).is_some_and(|x| is_bool_op(&x.0)) {
+        return Some((High, "empty string around a boolean operator", *at));
+    }
     // `' notnull --`, `'isnull;`
     if matches!(op, Tok::Word("notnull" | "isnull")) && matches!(rest.get(1).map(|x| &x.0), None | Some(Tok::Comment | Tok::Semi)) {
         return Some((High, "string break then a NULL test", *at));
@@ -1013,6 +1031,10 @@ mod tests {
             "|| langcode == '",
             "&&(e===",
             "&&(l=!0)",
+            "'-'",
+            "'^'",
+            "'=''or'",
+            "' or ''-'",
             "1=1",
             "b,1=1",
             "42 like 42",
