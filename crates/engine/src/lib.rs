@@ -287,6 +287,39 @@ mod tests {
     }
 
     #[test]
+    fn fixed_syntax_headers_and_disguised_uploads_are_read() {
+        let l = ParseLimits::default();
+        let e = Engine::default();
+        // Struts CVE-2017-5638: OGNL in Content-Type.
+        let mut b = RequestBuilder::new("GET", "/index.action", &l);
+        b.header("Host", b"localhost");
+        b.header("Content-Type", b"%{(#_='multipart/form-data').(#dm=@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS)}");
+        assert!(e.inspect(&b.build()).is_block());
+        let mut b = RequestBuilder::new("GET", "/", &l);
+        b.header("Host", b"evil.com'; DROP TABLE x;--");
+        assert!(e.inspect(&b.build()).is_block());
+        // A plain browser request stays clean.
+        let mut b = RequestBuilder::new("GET", "/", &l);
+        b.header("Host", b"localhost:8080");
+        b.header("Accept", b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+        b.header("Content-Type", b"multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW");
+        assert_eq!(e.inspect(&b.build()).score, 0);
+        // `image.php.jpg` with PHP inside: the inner extension alone is
+        // medium, the content makes it certain.
+        let mut b = RequestBuilder::new("POST", "/upload", &l);
+        b.header("Content-Type", b"multipart/form-data; boundary=XX");
+        b.body(
+            b"--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"image.php.jpg\"\r\nContent-Type: image/jpeg\r\n\r\nGIF89a<?php eval($_POST[1]);?>\r\n--XX--\r\n",
+            false,
+        );
+        let v = e.inspect(&b.build());
+        assert!(v.is_block(), "{:?}", v.findings);
+        // ThinkPHP's invokefunction route and a function passed by name.
+        let v = e.inspect(&req("/index.php?s=/Index/\\think\\app/invokefunction&function=call_user_func_array&vars[0]=system"));
+        assert!(v.is_block(), "{:?}", v.findings);
+    }
+
+    #[test]
     fn deadline_in_the_past_times_out() {
         let mut target = String::from("/x?");
         for i in 0..200 {

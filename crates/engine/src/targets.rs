@@ -92,6 +92,14 @@ const STRUCTURED_HEADERS: &[&str] = &[
     "baggage",
 ];
 
+/// Characters no fixed-syntax header (`Host`, `Accept`, `Content-Type`,
+/// `Cookie` is handled apart) carries.
+fn foreign_in_structured(v: &[u8]) -> bool {
+    memchr::memchr3(b'{', b'<', b'\'', v).is_some()
+        || memchr::memchr3(b'`', b'$', b'|', v).is_some()
+        || memchr::memmem::find(v, b"..").is_some()
+}
+
 /// Values with nothing but letters, digits and a few inert punctuation
 /// marks cannot carry any payload the detectors look for — except the few
 /// payloads made of such characters alone: Java class names
@@ -177,6 +185,11 @@ pub(crate) fn alnum_payload(v: &[u8]) -> bool {
         "__has_key",
         "__exact",
         "__iexact",
+        "call_user_func",
+        "invokefunction",
+        "shell_exec",
+        "passthru",
+        "phpinfo",
     ];
     let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(WORDS).ok());
     ac.as_ref().is_none_or(|ac| ac.is_match(v))
@@ -244,7 +257,10 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
         emit(Source::Cookie, Kind::Cookie, name, value, loc(Cow::Borrowed("REQUEST_COOKIES"), Some(name)));
     }
     for (name, value) in &req.headers {
-        if STRUCTURED_HEADERS.contains(&name.as_str()) || name.starts_with("sec-") {
+        // Fixed-syntax headers are read only when they hold what their
+        // syntax never does (Struts' OGNL in Content-Type, a quote in Host).
+        let structured = STRUCTURED_HEADERS.contains(&name.as_str()) || name.starts_with("sec-");
+        if structured && (name == "cookie" || !foreign_in_structured(value)) {
             continue;
         }
         emit(Source::Header, Kind::Header, name.as_bytes(), value, loc(Cow::Borrowed("REQUEST_HEADERS"), Some(name.as_bytes())));

@@ -21,7 +21,7 @@ fn is_filename_header(name: &str) -> bool {
 }
 
 /// An executable extension, last or inner (`a.php.jpg` runs on Apache with
-/// AddHandler).
+/// AddHandler). True when the name alone is a high finding.
 fn judge_name(name: &[u8], loc: &str, out: &mut Vec<Finding>) -> bool {
     let name = String::from_utf8_lossy(name).to_ascii_lowercase();
     let name = name.trim_end_matches(['.', ' ']).replace(['\0', ' '], "");
@@ -50,7 +50,7 @@ fn judge_name(name: &[u8], loc: &str, out: &mut Vec<Finding>) -> bool {
             name.as_bytes(),
             Hit::new(2311, c, format!("upload: executable or script file type .{ext}"), 0),
         ));
-        return true;
+        return c == High;
     }
     false
 }

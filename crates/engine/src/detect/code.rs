@@ -199,6 +199,20 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if t.kind == Kind::Path {
         return None;
     }
+    // ThinkPHP's `\think\app/invokefunction` route (CVE-2018-20062).
+    if let Some(at) = find(s, b"invokefunction")
+        && find(s, b"think").is_some()
+    {
+        consider(&mut best, High, "code: ThinkPHP invokefunction route".into(), at, 2302);
+    }
+    // `function=call_user_func_array`: a PHP function passed by name to a
+    // parameter the application calls.
+    if t.kind == Kind::Value && PHP_FUNCS_HIGH.contains(&s.trim_ascii()) {
+        let k = t.key.to_ascii_lowercase();
+        if ["func", "callback", "method", "handler", "vars["].iter().any(|w| k.contains(w)) {
+            consider(&mut best, High, "code: PHP function name passed as a callback".into(), 0, 2302);
+        }
+    }
     let has = |b: u8| memchr::memchr(b, s).is_some();
     if has(b'$') && has(b'{') {
         let r = resolve_lookups(s);
