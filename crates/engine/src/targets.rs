@@ -190,6 +190,10 @@ pub(crate) fn alnum_payload(v: &[u8]) -> bool {
         "shell_exec",
         "passthru",
         "phpinfo",
+        "localhost",
+        ".svc",
+        ".internal",
+        "metadata",
     ];
     let ac = AC.get_or_init(|| aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(WORDS).ok());
     ac.as_ref().is_none_or(|ac| ac.is_match(v))

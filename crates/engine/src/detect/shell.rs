@@ -868,7 +868,11 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         return Some((High, format!("command injection: {why}"), at));
     }
     let mut seen = 0usize;
-    for (start, at_value_start) in command_starts(s) {
+    // Without a separator, only the value's start can open a command.
+    let separated = memchr::memchr3(b';', b'|', b'&', s).is_some()
+        || memchr::memchr3(b'\n', b'\r', b'(', s).is_some()
+        || memchr::memchr(b'{', s).is_some();
+    for (start, at_value_start) in command_starts(s).take(if separated { usize::MAX } else { 1 }) {
         seen += 1;
         if seen > 256 {
             break;

@@ -239,8 +239,42 @@ const FUNC_LIST: &[&str] = &[
 
 static FUNCS: super::Words = super::Words::new(FUNC_LIST);
 
-/// System catalogs: only schema discovery names them.
-static CATALOGS: super::Needles = super::Needles::new(&[
+/// Stored procedures and packages that only attacks call from a web form,
+/// then system catalogs only schema discovery names: one automaton, since
+/// both are looked for in every value.
+static NAMES: super::Needles = super::Needles::new(&[
+    b"xp_cmdshell",
+    b"xp_regread",
+    b"xp_regwrite",
+    b"xp_dirtree",
+    b"xp_fileexist",
+    b"xp_servicecontrol",
+    b"xp_availablemedia",
+    b"xp_makecab",
+    b"xp_ntsec_enumdomains",
+    b"xp_terminate_process",
+    b"sp_executesql",
+    b"sp_oacreate",
+    b"sp_oamethod",
+    b"sp_password",
+    b"sp_configure",
+    b"sp_makewebtask",
+    b"sp_addextendedproc",
+    b"sp_addlogin",
+    b"sp_addsrvrolemember",
+    b"openrowset",
+    b"opendatasource",
+    b"utl_http",
+    b"utl_inaddr",
+    b"utl_file",
+    b"dbms_pipe",
+    b"dbms_lock",
+    b"dbms_xmlgen",
+    b"dbms_java",
+    b"nvarchar",
+    b"msdasql",
+    b"sqloledb",
+    // System catalogs.
     b"information_schema",
     b"pg_catalog",
     b"pg_shadow",
@@ -278,41 +312,7 @@ static CATALOGS: super::Needles = super::Needles::new(&[
     b"tempdb",
     b"northwind",
 ]);
-
-/// Stored procedures and packages that only attacks call from a web form.
-static PROCEDURES: super::Needles = super::Needles::new(&[
-    b"xp_cmdshell",
-    b"xp_regread",
-    b"xp_regwrite",
-    b"xp_dirtree",
-    b"xp_fileexist",
-    b"xp_servicecontrol",
-    b"xp_availablemedia",
-    b"xp_makecab",
-    b"xp_ntsec_enumdomains",
-    b"xp_terminate_process",
-    b"sp_executesql",
-    b"sp_oacreate",
-    b"sp_oamethod",
-    b"sp_password",
-    b"sp_configure",
-    b"sp_makewebtask",
-    b"sp_addextendedproc",
-    b"sp_addlogin",
-    b"sp_addsrvrolemember",
-    b"openrowset",
-    b"opendatasource",
-    b"utl_http",
-    b"utl_inaddr",
-    b"utl_file",
-    b"dbms_pipe",
-    b"dbms_lock",
-    b"dbms_xmlgen",
-    b"dbms_java",
-    b"nvarchar",
-    b"msdasql",
-    b"sqloledb",
-]);
+const PROCEDURE_COUNT: usize = 31;
 
 /// SQL words that inline comments (`SELECT/**/x/**/FROM`) separate in an
 /// evasion.
@@ -346,13 +346,8 @@ const KEYWORDS: &[&str] = &[
 /// every value, even one without punctuation (`msdb`, `xp_cmdshell`).
 pub fn names(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     let word_start = |_: usize, at: usize| at == 0 || !is_ident(s[at - 1]);
-    if let Some((_, at)) = PROCEDURES.find_where(s, word_start) {
-        return Some((High, "database system procedure", at));
-    }
-    if let Some((_, at)) = CATALOGS.find_where(s, word_start) {
-        return Some((High, "system catalog", at));
-    }
-    None
+    let (p, at) = NAMES.find_where(s, word_start)?;
+    Some((High, if p < PROCEDURE_COUNT { "database system procedure" } else { "system catalog" }, at))
 }
 
 pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
@@ -416,23 +411,20 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
             b"order",
             b"group",
         ];
-        let inside = || {
-            [
-                &b"select"[..],
-                b"waitfor",
-                b"outfile",
-                b"dumpfile",
-                b"infile",
-                b"analyse",
-                b"immediate",
-                b".e.",
-                b" like ",
-                b" is ",
-                b"regexp",
-            ]
-            .iter()
-            .any(|k| find(s, k).is_some())
-        };
+        static INSIDE: super::Needles = super::Needles::new(&[
+            b"select",
+            b"waitfor",
+            b"outfile",
+            b"dumpfile",
+            b"infile",
+            b"analyse",
+            b"immediate",
+            b".e.",
+            b" like ",
+            b" is ",
+            b"regexp",
+        ]);
+        let inside = || INSIDE.iter(s).next().is_some();
         if !LEAD.contains(&w) && !inside() {
             return None;
         }
@@ -1074,6 +1066,12 @@ mod tests {
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
+    }
+
+    #[test]
+    fn names_list_splits_where_catalogs_start() {
+        assert_eq!(NAMES.pattern(PROCEDURE_COUNT), b"information_schema");
+        assert_eq!(NAMES.pattern(PROCEDURE_COUNT - 1), b"sqloledb");
     }
 
     #[test]
