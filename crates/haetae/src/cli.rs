@@ -33,6 +33,13 @@ pub enum Command {
     /// Measure detection: CRS regression attacks and a benign corpus,
     /// in-process or through a running Haetae.
     Eval(EvalArgs),
+    /// Check ModSecurity rule files (SecLang): parse them, follow
+    /// `Include`, report `file:line: problem` or what was loaded.
+    Rules {
+        /// Rule files (e.g. crs-setup.conf rules/*.conf).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Serve the demo site alone (an upstream for tests and benchmarks).
     Origin {
         #[arg(long, default_value = "127.0.0.1:8081")]

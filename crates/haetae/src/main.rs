@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod eval;
 mod quick;
+mod rules;
 
 use std::process::ExitCode;
 
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
             demo::run(&d)
         }
         cli::Command::Eval(e) => eval::run(&e),
+        cli::Command::Rules { files } => rules::check(&files),
         cli::Command::Origin { listen } => {
             init_logging();
             demo::origin(listen)

@@ -272,3 +272,17 @@ pub fn eventually(max: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// `../shared` (data shared with CI), found from the crate upwards.
+pub fn shared_dir() -> Option<PathBuf> {
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    loop {
+        let s = dir.join("shared");
+        if s.join("crs").is_dir() {
+            return Some(s);
+        }
+        if !dir.pop() {
+            return None;
+        }
+    }
+}

@@ -11,3 +11,4 @@ mod failover;
 mod h2_tls_ws;
 mod protocol;
 mod reload;
+mod rules;

@@ -1,0 +1,9 @@
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+// Rule files are read from disk, but a hostile or broken one must give an
+// error, never a panic or a hang.
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let _ = haetae_seclang::parse(&text);
+});
