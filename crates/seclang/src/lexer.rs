@@ -34,7 +34,11 @@ pub fn lines(text: &str) -> Result<Vec<Line>, crate::Error> {
             Some(head) => cur.push_str(head),
             None => {
                 cur.push_str(piece);
-                out.push(Line { number: start, args: split(&cur, start)? });
+                // A continuation can end in a blank line: nothing to keep.
+                let args = split(&cur, start)?;
+                if !args.is_empty() {
+                    out.push(Line { number: start, args });
+                }
                 cur.clear();
             }
         }
@@ -42,8 +46,9 @@ pub fn lines(text: &str) -> Result<Vec<Line>, crate::Error> {
             return Err(crate::Error { line: start, message: format!("logical line longer than {MAX_LINE} bytes") });
         }
     }
-    if !cur.trim().is_empty() {
-        out.push(Line { number: start, args: split(&cur, start)? });
+    let args = split(&cur, start)?;
+    if !args.is_empty() {
+        out.push(Line { number: start, args });
     }
     Ok(out)
 }
@@ -107,6 +112,14 @@ mod tests {
         assert_eq!(l[0].number, 3);
         assert_eq!(l[0].args, vec!["SecRule", "ARGS", "@rx a\"b", "id:1,    msg:'x y'"]);
         assert_eq!(l[1].args, vec!["SecMarker", "END"]);
+    }
+
+    #[test]
+    fn a_continuation_into_nothing_is_no_directive() {
+        // Found by the fuzzer: ` \` then blank lines made an empty line.
+        assert_eq!(lines(" \\\n\n\u{cb}").unwrap().len(), 1);
+        assert!(lines(" \\\n\n").unwrap().is_empty());
+        assert!(crate::parse(" \\\n\n\u{cb}\0").is_err());
     }
 
     #[test]

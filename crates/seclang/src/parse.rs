@@ -1,10 +1,10 @@
 //! Directives from logical lines: `SecRule` and `SecAction` broken into
 //! their parts, every name checked.
 
+use crate::Error;
 use crate::ast::{Action, Directive, Operator, Rule, Selector, Variable};
 use crate::lexer::{self, Line};
 use crate::vocab::{self, ACTIONS, COLLECTIONS, CTL_OPTIONS, DIRECTIVES, OPERATORS, TRANSFORMATIONS};
-use crate::Error;
 
 /// Parses one rule file's text. Stops at the first error: a rule set that
 /// loads half-way would protect less than its author believes.
@@ -18,7 +18,8 @@ fn err(line: usize, message: impl Into<String>) -> Error {
 
 fn directive(l: Line) -> Result<Directive, Error> {
     let n = l.number;
-    let name = vocab::lookup(DIRECTIVES, &l.args[0]).ok_or_else(|| err(n, format!("unknown directive {}", l.args[0])))?;
+    let first = l.args.first().ok_or_else(|| err(n, "empty directive"))?;
+    let name = vocab::lookup(DIRECTIVES, first).ok_or_else(|| err(n, format!("unknown directive {first}")))?;
     let args = &l.args[1..];
     let want = |count: std::ops::RangeInclusive<usize>| {
         if count.contains(&args.len()) {
@@ -158,7 +159,8 @@ pub fn operator(s: &str, n: usize) -> Result<Operator, Error> {
         None => (op, ""),
     };
     let name = vocab::lookup(OPERATORS, name).ok_or_else(|| err(n, format!("unknown operator @{name}")))?;
-    let needs_argument = !matches!(name, "unconditionalMatch" | "noMatch" | "detectSQLi" | "detectXSS" | "validateUrlEncoding" | "validateUtf8Encoding");
+    let needs_argument =
+        !matches!(name, "unconditionalMatch" | "noMatch" | "detectSQLi" | "detectXSS" | "validateUrlEncoding" | "validateUtf8Encoding");
     if needs_argument && argument.is_empty() {
         return Err(err(n, format!("@{name} needs an argument")));
     }

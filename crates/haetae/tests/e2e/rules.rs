@@ -32,7 +32,11 @@ fn rules_check_follows_includes_and_reports_file_and_line() {
     std::fs::write(&missing, "Include nowhere/*.conf\n").unwrap();
     let out = Command::new(bin()).args(["rules", missing.to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.conf:1: Include nowhere/*.conf"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing.conf:1: Include nowhere/*.conf"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The whole of CRS v4.28 loads.
