@@ -188,10 +188,8 @@ pub fn actions(s: &str, n: usize) -> Result<Vec<Action>, Error> {
             ("id", Some(id)) => {
                 id.parse::<u64>().map_err(|_| err(n, format!("id must be a number, got {id}")))?;
             }
-            ("phase", Some(p)) => {
-                if !matches!(p, "1" | "2" | "3" | "4" | "5" | "request" | "response" | "logging") {
-                    return Err(err(n, format!("unknown phase {p}")));
-                }
+            ("phase", Some(p)) if !matches!(p, "1" | "2" | "3" | "4" | "5" | "request" | "response" | "logging") => {
+                return Err(err(n, format!("unknown phase {p}")));
             }
             ("ctl", Some(c)) => {
                 let opt = c.split_once('=').map_or(c, |(o, _)| o);
