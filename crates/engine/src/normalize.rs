@@ -292,6 +292,12 @@ fn fold_utf8(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
                 } else if cp == 0x3002 || cp == 0xFF61 {
                     // Ideographic full stops: IDNA label separators.
                     out.push(b'.');
+                } else if cp == 0x2215 || cp == 0x2044 {
+                    // Division and fraction slashes, which path APIs on some
+                    // platforms fold to `/` (`..%u2215..%u2215etc`).
+                    out.push(b'/');
+                } else if cp == 0x2216 || cp == 0xFE68 {
+                    out.push(b'\\');
                 } else if let Some(q) = ascii_quote(cp) {
                     // Some databases and frameworks map typographic quotes
                     // to ASCII ("best fit"), so `‘ or 1=1` works as `' or 1=1`.
@@ -474,6 +480,7 @@ mod tests {
         assert_eq!(n("ⓛⓞⓒⓐⓛⓗⓞⓢⓣ").0, "localhost");
         assert_eq!(n("ⓁⓄⒸⒶⓁ").0, "local");
         assert_eq!(n("169。254。169。254").0, "169.254.169.254");
+        assert_eq!(n("..%u2215..%u2215etc%u2215passwd").0, "../../etc/passwd");
         assert_eq!(n("&#x24;&#00000000000000000000000000000000000000000000000123;jndi").0, "${jndi");
         assert_eq!(n("$&lbracejndi:").0, "${jndi:");
         assert_eq!(n("ja&amp;tab;vascript").0, "ja\tvascript");

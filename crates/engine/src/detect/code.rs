@@ -311,6 +311,17 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     let openers = if has(b'{') { [find(s, b"{{"), find(s, b"{%")] } else { [None, None] };
     for p in openers.into_iter().flatten() {
         let inner = &s[p..];
+        // Twig filters that call what they are given: `['id']|filter('system')`.
+        let twig_call = [&b"|filter("[..], b"|map(", b"|reduce(", b"|sort("].iter().any(|f| {
+            find(inner, f).is_some_and(|q| {
+                let arg = inner[q + f.len()..].trim_ascii_start();
+                let arg = arg.strip_prefix(b"'").or_else(|| arg.strip_prefix(b"\"")).unwrap_or(b"");
+                PHP_FUNCS_HIGH.iter().any(|d| arg.starts_with(d))
+            })
+        });
+        if twig_call {
+            consider(&mut best, High, "template injection: Twig filter calling a PHP function".into(), p, 2401);
+        }
         if [
             &b"__class__"[..],
             b"__globals__",
@@ -421,6 +432,7 @@ mod tests {
             "system('id')",
             "eval(base64_decode('ZWNobyAx'))",
             "{% import os %}{{ os.system('id') }}",
+            "{{['id']|filter('system')}}",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }

@@ -963,6 +963,15 @@ fn after_break(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static
         {
             return Some((High, "string break, boolean operator and SQL function call", *at));
         }
+        // `' OR '1`: the application's closing quote completes a truthy
+        // string.
+        if let Some((Tok::Str, p)) = rest.get(1)
+            && rest.len() == 2
+            && s.len() - *p <= 8
+            && s[*p + 1..].iter().all(|&b| b != s[*p])
+        {
+            return Some((High, "string break, boolean operator and an open string", *at));
+        }
         // `' or false;`, `' and null--`
         if matches!(next, Some(Tok::Word("true" | "false" | "null")))
             && matches!(rest.get(2).map(|x| &x.0), None | Some(Tok::Comment | Tok::Semi))
@@ -1027,6 +1036,7 @@ mod tests {
             "'^'",
             "'=''or'",
             "' or ''-'",
+            "' or '1",
             "1=1",
             "b,1=1",
             "42 like 42",

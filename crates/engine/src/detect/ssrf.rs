@@ -89,8 +89,15 @@ fn judge_host(host: &str) -> Option<(u32, haetae_model::Confidence, String)> {
     if METADATA_HOSTS.contains(&host) || host == "192.0.0.192" {
         return Some((2102, High, format!("SSRF: cloud metadata address {host}")));
     }
-    let wildcard_loopback =
-        (host.ends_with(".nip.io") || host.ends_with(".sslip.io")) && (host.starts_with("127.") || host.starts_with("10."));
+    // `169.254.169.254.nip.io`, `app-10-0-0-1.sslip.io`: wildcard DNS
+    // that answers with the address spelled in the name.
+    let wildcard_loopback = [".nip.io", ".sslip.io", ".xip.io"].iter().find_map(|sfx| host.strip_suffix(sfx)).is_some_and(|name| {
+        let dotted: Vec<&str> = name.rsplit(['.', '-']).take(4).collect();
+        dotted.len() == 4 && {
+            let ip: Vec<u8> = dotted.iter().rev().filter_map(|p| p.parse().ok()).collect();
+            ip.len() == 4 && internal([ip[0], ip[1], ip[2], ip[3]])
+        }
+    });
     if INTERNAL_NAMES.contains(&host)
         || INTERNAL_SUFFIXES.iter().any(|x| host.ends_with(x) && !x.ends_with(".io"))
         || wildcard_loopback
@@ -282,6 +289,8 @@ mod tests {
             "http://66.240.183.75/crash.php",
             "ftp://1.1.1.1",
             "ipv6-localhost/",
+            "http://169.254.169.254.nip.io/",
+            "http://app-10-0-0-1.sslip.io/",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }

