@@ -13,6 +13,7 @@
 pub mod ast;
 pub mod lexer;
 pub mod parse;
+pub mod transform;
 pub mod vocab;
 
 pub use ast::{Action, Directive, Operator, Rule, Variable};
