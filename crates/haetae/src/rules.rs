@@ -21,6 +21,7 @@ struct Tally {
 const MAX_DEPTH: usize = 16;
 
 pub fn check(files: &[PathBuf]) -> ExitCode {
+    let start = std::time::Instant::now();
     let mut t = Tally::default();
     for f in files {
         if let Err(e) = load(f, 0, &mut t) {
@@ -29,14 +30,15 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
         }
     }
     println!(
-        "{} file{}: {} rules ({} chained links), {} SecAction, {} markers, {} other directives",
+        "{} file{}: {} rules ({} chained links), {} SecAction, {} markers, {} other directives; operators compiled, {} ms",
         t.files,
         if t.files == 1 { "" } else { "s" },
         t.rules,
         t.chained,
         t.actions,
         t.markers,
-        t.other
+        t.other,
+        start.elapsed().as_millis()
     );
     ExitCode::SUCCESS
 }
@@ -52,6 +54,10 @@ fn load(path: &Path, depth: usize, t: &mut Tally) -> Result<(), String> {
     for d in &directives {
         match d {
             Directive::Rule(r) => {
+                // Data files (`@pmFromFile x.data`) sit beside the rule file.
+                let dir = path.parent().unwrap_or(Path::new("."));
+                let loader = |f: &str| std::fs::read_to_string(dir.join(f)).map_err(|e| format!("{f}: {e}"));
+                haetae_seclang::operator::compile(&r.operator, &loader).map_err(|e| format!("{}:{}: {e}", path.display(), r.line))?;
                 if chain_next {
                     t.chained += 1;
                 } else {

@@ -12,6 +12,7 @@
 
 pub mod ast;
 pub mod lexer;
+pub mod operator;
 pub mod parse;
 pub mod transform;
 pub mod vocab;

@@ -48,3 +48,39 @@ fn all_of_crs_parses() {
     assert!(rules > 650, "only {rules} rules parsed");
     assert!(ids.contains(&942100) && ids.contains(&949110), "well-known ids missing");
 }
+
+/// Every CRS operator compiles (every `@rx` with the `regex` crate, every
+/// `@pmFromFile` list), and the whole set within the startup budget.
+#[test]
+fn every_crs_operator_compiles() {
+    let Some(crs) = crs_dir() else {
+        panic!("../shared/crs not found: the CRS rules are needed for this test");
+    };
+    let rules_dir = crs.join("rules");
+    let loader = |f: &str| std::fs::read_to_string(rules_dir.join(f)).map_err(|e| format!("{f}: {e}"));
+    let mut failures = Vec::new();
+    let mut compiled = 0;
+    let start = std::time::Instant::now();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&rules_dir)
+        .expect("rules dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+        .collect();
+    files.sort();
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("readable");
+        for d in parse(&text).expect("parses") {
+            if let Directive::Rule(r) = d {
+                match haetae_seclang::operator::compile(&r.operator, &loader) {
+                    Ok(_) => compiled += 1,
+                    Err(e) => failures.push(format!("{}:{}: {e}", f.display(), r.line)),
+                }
+            }
+        }
+    }
+    let took = start.elapsed();
+    assert!(failures.is_empty(), "{} operators failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(compiled > 650, "{compiled}");
+    // Debug builds are slower; the 1 s startup target is for release.
+    assert!(took.as_secs() < 30, "compiling CRS took {took:?}");
+}

@@ -20,13 +20,25 @@ fn rules_check_follows_includes_and_reports_file_and_line() {
     let out = Command::new(bin()).args(["rules", main.to_str().unwrap()]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("3 files: 1 rules (1 chained links), 1 SecAction, 1 markers, 1 other directives"), "{text}");
+    assert!(text.contains("3 files: 1 rules (1 chained links), 1 SecAction, 1 markers, 1 other directives; operators compiled"), "{text}");
 
     std::fs::write(rules.join("c.conf"), "\n# two lines in\nSecRule ARGS \"@rx x\" \"id:1003,t:lowercse\"\n").unwrap();
     let out = Command::new(bin()).args(["rules", main.to_str().unwrap()]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("c.conf:3: unknown transformation t:lowercse"), "{err}");
+
+    std::fs::write(rules.join("c.conf"), "SecRule ARGS \"@rx (unclosed\" \"id:1003\"\n").unwrap();
+    let out = Command::new(bin()).args(["rules", main.to_str().unwrap()]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("c.conf:1: @rx does not compile"), "{err}");
+    std::fs::write(rules.join("c.conf"), "SecRule ARGS \"@pmFromFile words.data\" \"id:1003\"\n").unwrap();
+    let out = Command::new(bin()).args(["rules", main.to_str().unwrap()]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("c.conf:1: words.data"), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(rules.join("words.data"), "# phrases\nunion select\nsleep(\n").unwrap();
+    let out = Command::new(bin()).args(["rules", main.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let missing = dir.path("missing.conf");
     std::fs::write(&missing, "Include nowhere/*.conf\n").unwrap();
