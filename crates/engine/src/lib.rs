@@ -302,9 +302,15 @@ mod tests {
         let mut b = RequestBuilder::new("GET", "/", &l);
         b.header("Host", b"evil.com'; DROP TABLE x;--");
         assert!(e.inspect(&b.build()).is_block());
+        let mut b = RequestBuilder::new("GET", "/", &l);
+        b.header("X-Forwarded-Host", b"; cat /etc/passwd");
+        assert!(e.inspect(&b.build()).is_block());
         // A plain browser request stays clean.
         let mut b = RequestBuilder::new("GET", "/", &l);
         b.header("Host", b"localhost:8080");
+        b.header("X-Forwarded-Host", b"shop.example.com:8443");
+        b.header("Forwarded", b"for=192.0.2.60;proto=http;by=203.0.113.43");
+        b.header("Origin", b"https://shop.example.com");
         b.header("Accept", b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
         b.header("Content-Type", b"multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW");
         assert_eq!(e.inspect(&b.build()).score, 0);

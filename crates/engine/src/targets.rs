@@ -100,6 +100,17 @@ fn foreign_in_structured(v: &[u8]) -> bool {
         || memchr::memmem::find(v, b"..").is_some()
 }
 
+/// Headers that carry a host, an address, a port or an id: anything but
+/// those characters is foreign.
+fn foreign_in_hostlike(name: &str, v: &[u8]) -> bool {
+    matches!(
+        name,
+        "host" | "x-forwarded-host" | "x-forwarded-port" | "x-forwarded-proto" | "x-real-ip" | "x-request-id" | "origin" | "forwarded"
+    ) && v.iter().any(|&b| {
+        !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_' | b'[' | b']' | b',' | b' ' | b'/' | b'=' | b'"' | b';'))
+    }) || matches!(name, "host" | "x-forwarded-host" | "x-real-ip") && memchr::memchr(b';', v).is_some()
+}
+
 /// Values with nothing but letters, digits and a few inert punctuation
 /// marks cannot carry any payload the detectors look for — except the few
 /// payloads made of such characters alone: Java class names
@@ -264,7 +275,7 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
         // Fixed-syntax headers are read only when they hold what their
         // syntax never does (Struts' OGNL in Content-Type, a quote in Host).
         let structured = STRUCTURED_HEADERS.contains(&name.as_str()) || name.starts_with("sec-");
-        if structured && (name == "cookie" || !foreign_in_structured(value)) {
+        if structured && (name == "cookie" || !foreign_in_structured(value) && !foreign_in_hostlike(name, value)) {
             continue;
         }
         emit(Source::Header, Kind::Header, name.as_bytes(), value, loc(Cow::Borrowed("REQUEST_HEADERS"), Some(name.as_bytes())));
