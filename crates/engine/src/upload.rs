@@ -32,6 +32,12 @@ fn judge_name(name: &[u8], loc: &str, out: &mut Vec<Finding>) -> bool {
         out.push(make_finding("upload", loc, name.as_bytes(), Hit::new(2314, High, "upload: server configuration file name", 0)));
         return true;
     }
+    // A hidden file (`.boto`, `.bashrc`, `.ssh/…`): tool configuration and
+    // credentials, never an upload.
+    if base.starts_with('.') && base.len() > 1 && !base[1..].starts_with('.') {
+        out.push(make_finding("upload", loc, name.as_bytes(), Hit::new(2314, High, "upload: hidden (dot) file name", 0)));
+        return true;
+    }
     // A PHP session file: writing one plants code the session loader runs.
     if base.starts_with("sess_") && base.len() >= 16 {
         out.push(make_finding("upload", loc, name.as_bytes(), Hit::new(2313, High, "upload: PHP session file name", 0)));

@@ -933,6 +933,18 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             consider(&mut best, c, format!("command injection: PowerShell {}", String::from_utf8_lossy(word)), word_start);
             continue;
         }
+        // `bcdboot/r file`, `cmd/c dir`: a Windows switch glued to the
+        // program name.
+        if program(word).is_none()
+            && let Some(p) = word.iter().position(|&b| b == b'/')
+            && p > 0
+            && (2..=4).contains(&(word.len() - p))
+            && word[p + 1..].iter().all(u8::is_ascii_alphabetic)
+            && program(&word[..p]).is_some()
+        {
+            i = word_start + p;
+            word = &word[..p];
+        }
         let Some((name, english)) = program(word) else { continue };
         let mut args = Args::default();
         read_args(s, i, &mut args);
@@ -966,6 +978,11 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         // `| id`, `&& whoami`: the value opens with a pipe or a chaining
         // operator (not `&` alone, as in "& more") and a command.
         let piped = english && start > 0 && (s.starts_with(b"|") || s.starts_with(b"&&") || s.starts_with(b";")) && args.words == 0;
+        // `cd /;cd etc;…`: walking to the root or a system directory, then
+        // more commands.
+        let cd_root = name == "cd"
+            && (rest.starts_with(b"/;") || rest.starts_with(b"/ ;") || rest.starts_with(b"/&") || rest.starts_with(b"/|") || args.syspath)
+            && separated;
         // `& net user`, `| net localgroup administrators`
         let net = name == "net"
             && !at_value_start
@@ -974,6 +991,7 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
                 .any(|w| rest.starts_with(w) && rest.get(w.len()).is_none_or(|b| !b.is_ascii_alphanumeric()));
         let conf = if prefixed && (!english || strong_args)
             || net
+            || cd_root
             || program_shaped
             || english_shaped
             || obfuscated && args.words > 0
@@ -1153,6 +1171,8 @@ mod tests {
             "& dir c:\\",
             "ansible-playbook site.yml",
             "& net user",
+            "cd /;cd etc;column passwd",
+            "view=image.jpg&bcdboot/r file.txt",
             "chef-run all recipie.rb",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");

@@ -549,6 +549,7 @@ fn check_value(s: &[u8]) -> Option<Hit> {
                     | b'+'
                     | b'\t'
                     | b'\n'
+                    | b':'
             )
         })
     {
