@@ -68,13 +68,18 @@ impl Judge {
 
 /// Builds the engine's request model the way the proxy does and inspects it.
 pub fn inspect(engine: &Engine, req: &ftw::RawRequest) -> Verdict {
+    engine.inspect(&model(req))
+}
+
+/// The request model the proxy would build for `req`.
+pub fn model(req: &ftw::RawRequest) -> haetae_model::Request {
     let limits = ParseLimits::default();
     let mut b = RequestBuilder::new(&req.method, &req.target, &limits).client_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
     for (n, v) in &req.headers {
         b.header(n, v);
     }
     b.body(&req.body, false);
-    engine.inspect(&b.build())
+    b.build()
 }
 
 fn summarize(v: &Verdict) -> String {

@@ -35,6 +35,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Check ModSecurity rule files (SecLang): parse them, follow
     /// `Include`, report `file:line: problem` or what was loaded.
+    /// Run the CRS regression suite (go-ftw YAML) against SecLang rules
+    /// evaluated in-process; ends with `N passed, M failed, K skipped`.
+    Ftw(FtwArgs),
     Rules {
         /// Rule files (e.g. crs-setup.conf rules/*.conf).
         #[arg(required = true)]
@@ -96,6 +99,26 @@ pub enum SensitivityArg {
     Low,
     Medium,
     High,
+}
+
+#[derive(Args)]
+pub struct FtwArgs {
+    /// Directory of rule files (`*.conf`, loaded in name order).
+    #[arg(long)]
+    pub rules: PathBuf,
+    /// Directory of go-ftw YAML tests.
+    #[arg(long)]
+    pub tests: PathBuf,
+    /// Loaded before the rules (default: `crs-setup.conf.example` beside
+    /// the rules directory, if present).
+    #[arg(long)]
+    pub setup: Option<PathBuf>,
+    /// Failures listed per rule (0 = counts only).
+    #[arg(long, default_value_t = 3)]
+    pub failures: usize,
+    /// Exit non-zero if fewer than this % of the run tests pass.
+    #[arg(long)]
+    pub min_pass: Option<f64>,
 }
 
 #[derive(Args)]

@@ -8,6 +8,7 @@ static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 mod cli;
 mod demo;
 mod eval;
+mod ftw;
 mod quick;
 mod rules;
 
@@ -61,6 +62,7 @@ fn main() -> ExitCode {
         }
         cli::Command::Eval(e) => eval::run(&e),
         cli::Command::Rules { files } => rules::check(&files),
+        cli::Command::Ftw(a) => ftw::run(&a),
         cli::Command::Origin { listen } => {
             init_logging();
             demo::origin(listen)

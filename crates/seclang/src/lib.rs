@@ -11,6 +11,7 @@
 //! to resolve (see `haetae rules check`).
 
 pub mod ast;
+pub mod eval;
 pub mod lexer;
 pub mod operator;
 pub mod parse;

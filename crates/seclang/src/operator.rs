@@ -259,8 +259,10 @@ impl Op {
             Op::IpMatch(nets) => {
                 std::str::from_utf8(v).ok().and_then(|s| s.trim().parse().ok()).is_some_and(|ip| nets.iter().any(|n| n.contains(ip)))
             }
-            // Wired to the native engine by the evaluator.
-            Op::DetectSqli | Op::DetectXss => false,
+            // The native detectors, at medium confidence or above (where
+            // libinjection would fingerprint an injection).
+            Op::DetectSqli => haetae_engine::detect::family_reports("sqli", v, haetae_model::Confidence::Medium),
+            Op::DetectXss => haetae_engine::detect::family_reports("xss", v, haetae_model::Confidence::Medium),
         }
     }
 }

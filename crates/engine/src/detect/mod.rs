@@ -206,6 +206,15 @@ impl Words {
     }
 }
 
+/// Whether one detector family reports on `raw` (normalized) as an
+/// argument value with at least `min` confidence. SecLang's
+/// `@detectSQLi`/`@detectXSS` use this.
+pub fn family_reports(name: &str, raw: &[u8], min: Confidence) -> bool {
+    let (norm, evasion) = crate::normalize::normalize(raw);
+    let t = Target { source: Source::Query, kind: Kind::Value, key: "", raw, norm: &norm, evasion };
+    ALL.iter().filter(|d| d.name == name).any(|d| (d.check)(&t).is_some_and(|h| h.confidence >= min))
+}
+
 /// Runs one detector family (or `"all"`) over `raw`, normalized, as every
 /// kind of target; returns how many reported. For fuzzing and tests.
 pub fn check_as_every_kind(name: &str, raw: &[u8]) -> usize {

@@ -68,3 +68,83 @@ fn rules_check_loads_all_of_crs() {
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("622 rules (73 chained links)"), "{text}");
 }
+
+/// `haetae ftw` runs go-ftw stages against SecLang rules in-process:
+/// passes what the rules log, names the rule of each failure.
+#[test]
+fn ftw_runs_stages_against_rules_and_reports_failures() {
+    let dir = TempDir::new("ftw");
+    let rules = dir.path("rules");
+    let tests = dir.path("tests");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::create_dir_all(&tests).unwrap();
+    std::fs::write(
+        rules.join("a.conf"),
+        "SecRule ARGS \"@rx (?i)union\\s+select\" \"id:100,phase:2,pass,t:none,t:urlDecodeUni\"\n\
+         SecRule REQUEST_HEADERS:User-Agent \"@pm nikto sqlmap\" \"id:101,phase:1,pass\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tests.join("100.yaml"),
+        r#"---
+rule_id: 100
+tests:
+  - test_id: 1
+    stages:
+      - input:
+          uri: "/?q=1%20UNION%20SELECT%201"
+          headers: {Host: localhost}
+        output:
+          log:
+            expect_ids: [100]
+  - test_id: 2
+    stages:
+      - input:
+          uri: "/?q=hello"
+          headers: {Host: localhost, User-Agent: "sqlmap/1.7"}
+        output:
+          log:
+            no_expect_ids: [101]
+  - test_id: 3
+    stages:
+      - input:
+          uri: "/"
+          headers: {Host: localhost}
+        output:
+          status: 200
+"#,
+    )
+    .unwrap();
+    let setup = dir.path("setup.conf");
+    std::fs::write(&setup, "SecRuleEngine DetectionOnly\n").unwrap();
+    let out = Command::new(bin())
+        .args(["ftw", "--rules", rules.to_str().unwrap(), "--tests", tests.to_str().unwrap(), "--setup", setup.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("1 passed, 1 failed, 1 skipped"), "{text}");
+    assert!(text.contains("100-2 (logged [101])"), "{text}");
+    let out = Command::new(bin())
+        .args(["ftw", "--rules", rules.to_str().unwrap(), "--tests", tests.to_str().unwrap(), "--min-pass", "90"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "50 % must fail a 90 % floor");
+}
+
+/// The CRS v4.28 regression suite against CRS v4.28 itself, as CRS's CI
+/// configures engines (paranoia level 4). A floor just under today's
+/// pass rate keeps it from sliding.
+#[test]
+fn ftw_passes_most_of_the_crs_suite() {
+    let Some(shared) = shared_dir() else { panic!("../shared/crs is needed") };
+    let crs = shared.join("crs");
+    let out = Command::new(bin())
+        .args(["ftw", "--rules", crs.join("rules").to_str().unwrap(), "--tests", crs.join("tests/regression/tests").to_str().unwrap()])
+        .args(["--failures", "0", "--min-pass", "93"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains(" passed, "), "{text}");
+}

@@ -1,0 +1,118 @@
+//! `haetae ftw`: the CRS regression suite (go-ftw YAML) against SecLang
+//! rules evaluated in-process, configured as CRS's own CI configures its
+//! engines (paranoia level 4, detection only: every stage is judged by
+//! the rule ids it logs).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use haetae_seclang::eval::RuleSet;
+
+use crate::cli::FtwArgs;
+
+/// What CRS's CI sets before its rules (its `crs-setup` overrides).
+const TEST_CONFIG: &str = r#"SecAction "id:900005,phase:1,pass,nolog,\
+    setvar:tx.blocking_paranoia_level=4,\
+    setvar:tx.detection_paranoia_level=4,\
+    setvar:tx.crs_validate_utf8_encoding=1,\
+    setvar:tx.arg_name_length=100,\
+    setvar:tx.arg_length=400,\
+    setvar:tx.total_arg_length=64000,\
+    setvar:tx.max_num_args=255,\
+    setvar:tx.max_file_size=64100,\
+    setvar:tx.combined_file_sizes=65535"
+"#;
+
+pub fn run(a: &FtwArgs) -> ExitCode {
+    match run_inner(a) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("haetae ftw: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
+    let setup = a.setup.clone().or_else(|| {
+        let p = a.rules.parent().map(|d| d.join("crs-setup.conf.example"))?;
+        p.exists().then_some(p)
+    });
+    let mut paths: Vec<PathBuf> = setup.into_iter().collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&a.rules)
+        .map_err(|e| format!("{}: {e}", a.rules.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+        .collect();
+    files.sort();
+    let start = std::time::Instant::now();
+    let mut parsed = Vec::new();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    // The setup file, then the test configuration, then the rules.
+    for p in paths.drain(..).chain(std::iter::once(PathBuf::new())).chain(files) {
+        let text = if p.as_os_str().is_empty() {
+            TEST_CONFIG.to_owned()
+        } else {
+            std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?
+        };
+        parsed.push(haetae_seclang::parse(&text).map_err(|e| format!("{}:{e}", p.display()))?);
+        dirs.push(p.parent().map(Path::to_path_buf).unwrap_or_default());
+    }
+    let loader = |fi: usize, name: &str| std::fs::read_to_string(dirs[fi].join(name)).map_err(|e| format!("{name}: {e}"));
+    let rules = RuleSet::compile(&parsed, &loader)?;
+    let load_ms = start.elapsed().as_millis();
+    let cases = haetae_eval::ftw::load_dir(&a.tests)?;
+    let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);
+    let mut by_rule: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let run_start = std::time::Instant::now();
+    for case in &cases {
+        let out = &case.stage_def.output;
+        let expect: Vec<u64> = out.expect_ids().into_iter().map(u64::from).collect();
+        let reject: Vec<u64> = out.no_expect_ids().into_iter().map(u64::from).collect();
+        if expect.is_empty() && reject.is_empty() {
+            skipped += 1;
+            continue;
+        }
+        let req = match case.stage_def.input.to_request() {
+            Ok(r) => r,
+            Err(_) => {
+                skipped += 1;
+                continue;
+            }
+        };
+        let model = haetae_eval::model(&req);
+        let hits = rules.evaluate(&model, &req.body);
+        let missing: Vec<u64> = expect.iter().copied().filter(|id| !hits.contains(id)).collect();
+        let unwanted: Vec<u64> = reject.iter().copied().filter(|id| hits.contains(id)).collect();
+        if missing.is_empty() && unwanted.is_empty() {
+            passed += 1;
+        } else {
+            failed += 1;
+            let mut why = Vec::new();
+            if !missing.is_empty() {
+                why.push(format!("did not log {missing:?}"));
+            }
+            if !unwanted.is_empty() {
+                why.push(format!("logged {unwanted:?}"));
+            }
+            by_rule.entry(case.rule_id).or_default().push(format!("{} ({})", case.name(), why.join(", ")));
+        }
+    }
+    if a.failures > 0 && !by_rule.is_empty() {
+        println!("Failures by rule:");
+        for (rule, fails) in &by_rule {
+            println!("  {rule}: {} failed", fails.len());
+            for f in fails.iter().take(a.failures) {
+                println!("    {f}");
+            }
+        }
+    }
+    println!("{} rules loaded in {load_ms} ms; {} stages in {:.1} s", rules.len(), cases.len(), run_start.elapsed().as_secs_f64());
+    println!("{passed} passed, {failed} failed, {skipped} skipped");
+    let rate = if passed + failed == 0 { 0.0 } else { 100.0 * passed as f64 / (passed + failed) as f64 };
+    if a.min_pass.is_some_and(|m| rate < m) {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
