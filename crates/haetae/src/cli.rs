@@ -119,6 +119,9 @@ pub struct FtwArgs {
     /// Exit non-zero if fewer than this % of the run tests pass.
     #[arg(long)]
     pub min_pass: Option<f64>,
+    /// With each failure, list every rule id the stage logged.
+    #[arg(long)]
+    pub show_logged: bool,
 }
 
 #[derive(Args)]

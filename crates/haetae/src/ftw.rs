@@ -96,6 +96,9 @@ fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
             if !unwanted.is_empty() {
                 why.push(format!("logged {unwanted:?}"));
             }
+            if a.show_logged {
+                why.push(format!("all logged: {hits:?}"));
+            }
             by_rule.entry(case.rule_id).or_default().push(format!("{} ({})", case.name(), why.join(", ")));
         }
     }

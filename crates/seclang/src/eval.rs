@@ -215,11 +215,28 @@ impl State<'_> {
             return false;
         }
         self.matched = matched;
-        if let Some(next) = &r.chain
-            && !self.run(next, head)
-        {
-            return false;
+        // A link's own actions run when it matches, before the next link
+        // is tried (CRS 931130 reads in link 2 what link 1 set), once per
+        // matched variable for `setvar` with `MATCHED_VAR` macros.
+        let per_var = r.actions.iter().any(|a| a.name == "setvar" && a.value.as_deref().is_some_and(|v| v.contains("%{MATCHED_VAR")));
+        let rounds: Vec<(String, Vec<u8>)> = if per_var { self.matched.clone() } else { Vec::new() };
+        if rounds.is_empty() {
+            self.actions(r);
+        } else {
+            let all = std::mem::take(&mut self.matched);
+            for m in rounds {
+                self.matched = vec![m];
+                self.actions(r);
+            }
+            self.matched = all;
         }
+        match &r.chain {
+            Some(next) => self.run(next, head),
+            None => true,
+        }
+    }
+
+    fn actions(&mut self, r: &Compiled) {
         for a in &r.actions {
             match (a.name.as_str(), a.value.as_deref()) {
                 ("setvar", Some(v)) => self.setvar(v),
@@ -227,7 +244,6 @@ impl State<'_> {
                 _ => {}
             }
         }
-        true
     }
 
     /// `%{tx.name}`, `%{MATCHED_VAR}`, `%{MATCHED_VAR_NAME}`,
