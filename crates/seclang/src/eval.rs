@@ -26,6 +26,9 @@ struct Compiled {
     tags: Vec<String>,
     log: bool,
     capture: bool,
+    /// `multiMatch`: the operator also sees the value before and after
+    /// each transformation, not only at the end.
+    multi: bool,
     chain: Option<Box<Compiled>>,
 }
 
@@ -171,7 +174,8 @@ fn compiled(actions: Vec<Action>, op: Op, negated: bool, vars: Vec<(Variable, Op
     let tags = actions.iter().filter(|a| a.name == "tag").filter_map(|a| a.value.clone()).collect();
     let log = !actions.iter().any(|a| a.name == "nolog");
     let capture = actions.iter().any(|a| a.name == "capture");
-    Compiled { id, phase: phase_of(&actions), vars, transforms, op, negated, actions, tags, log, capture, chain: None }
+    let multi = actions.iter().any(|a| a.name == "multiMatch");
+    Compiled { id, phase: phase_of(&actions), vars, transforms, op, negated, actions, tags, log, capture, multi, chain: None }
 }
 
 struct State<'r> {
@@ -197,10 +201,21 @@ impl State<'_> {
         let mut captured: Vec<Vec<u8>> = Vec::new();
         for (name, v) in values {
             let mut cur: Vec<u8> = v;
-            for t in &r.transforms {
-                cur = crate::transform::apply(t, &cur).into_owned();
+            let mut hit = false;
+            if r.multi {
+                hit = r.op.matches(&cur, &expand, &mut caps) != r.negated;
             }
-            let hit = r.op.matches(&cur, &expand, &mut caps) != r.negated;
+            for t in &r.transforms {
+                let next = crate::transform::apply(t, &cur).into_owned();
+                let changed = next != cur;
+                cur = next;
+                if r.multi && changed && !hit {
+                    hit = r.op.matches(&cur, &expand, &mut caps) != r.negated;
+                }
+            }
+            if !r.multi {
+                hit = r.op.matches(&cur, &expand, &mut caps) != r.negated;
+            }
             if hit {
                 if r.capture && !caps.is_empty() && captured.is_empty() {
                     captured = caps.clone();
