@@ -364,7 +364,10 @@ impl State<'_> {
                 .filter(|(k, _)| match (&v.selector, re) {
                     (None, _) => true,
                     (Some(_), Some(re)) => re.is_match(k.as_bytes()),
-                    (Some(Selector::Key(s)), None) => v.collection == "XML" || k.eq_ignore_ascii_case(s),
+                    // `XML:/*` is element text, `XML://@*` attribute values
+                    // (the model names attributes `a/b/@name`).
+                    (Some(Selector::Key(s)), None) if v.collection == "XML" => k.contains("/@") == s.contains('@') && k != "!DOCTYPE",
+                    (Some(Selector::Key(s)), None) => k.eq_ignore_ascii_case(s),
                     (Some(Selector::Regex(_)), None) => false,
                 })
                 .filter(|(k, _)| {
@@ -400,9 +403,10 @@ impl State<'_> {
                 .map(|p| (lossy(&p.name), if names { p.name.clone() } else { p.value.clone() }))
                 .collect()
         };
+        // XML leaves are `XML:`, not arguments (as in ModSecurity).
         let get = |s: Source| s == Source::Query;
-        let post = |s: Source| s != Source::Query;
-        let any = |_: Source| true;
+        let post = |s: Source| s != Source::Query && s != Source::Xml;
+        let any = |s: Source| s != Source::Xml;
         match name {
             "ARGS" => params(&any, false),
             "ARGS_NAMES" => params(&any, true),
@@ -423,7 +427,12 @@ impl State<'_> {
             "REQUEST_METHOD" => one(req.method.as_bytes()),
             "REQUEST_PROTOCOL" => one(b"HTTP/1.1"),
             "REQUEST_LINE" => one(format!("{} {} HTTP/1.1", req.method, req.uri).as_bytes()),
-            "REQUEST_BODY" => one(self.body),
+            // As ModSecurity: the raw body is a variable only where no
+            // structured body processor (multipart, JSON, XML) took it.
+            "REQUEST_BODY" => match req.body_kind {
+                BodyKind::Multipart | BodyKind::Json | BodyKind::Xml => Vec::new(),
+                _ => one(self.body),
+            },
             "REQUEST_BODY_LENGTH" => one(self.body.len().to_string().as_bytes()),
             "FILES" => req.files.iter().map(|f| (lossy(&f.field), f.filename.clone())).collect(),
             "FILES_NAMES" => req.files.iter().map(|f| (lossy(&f.field), f.field.clone())).collect(),

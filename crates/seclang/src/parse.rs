@@ -120,8 +120,21 @@ pub fn variables(s: &str, n: usize) -> Result<Vec<Variable>, Error> {
     Ok(out)
 }
 
-/// Splits on `sep` outside `/…/` selectors and quotes.
+/// Splits on `sep` outside `/…/` selectors and quotes. A `/` after `:`
+/// opens a regex only if its closing `/` ends the variable (`ARGS:/a|b/`);
+/// `XML:/*|XML://@*` holds XPath, not regexes.
 fn split_top(s: &str, sep: char) -> Vec<&str> {
+    let opens_regex = |at: usize| {
+        let rest = &s[at + 1..];
+        let mut prev = '\0';
+        for (j, c) in rest.char_indices() {
+            if c == '/' && prev != '\\' {
+                return rest[j + 1..].is_empty() || rest[j + 1..].starts_with(sep);
+            }
+            prev = c;
+        }
+        false
+    };
     let mut parts = Vec::new();
     let mut start = 0;
     let mut in_regex = false;
@@ -131,7 +144,8 @@ fn split_top(s: &str, sep: char) -> Vec<&str> {
     for (i, c) in s.char_indices() {
         match c {
             '\'' if !in_regex => in_quote = !in_quote,
-            '/' if !in_quote && (prev_colon || in_regex) && prev != '\\' => in_regex = !in_regex,
+            '/' if !in_quote && in_regex && prev != '\\' => in_regex = false,
+            '/' if !in_quote && prev_colon && sep == '|' && opens_regex(i) => in_regex = true,
             c if c == sep && !in_regex && !in_quote => {
                 parts.push(&s[start..i]);
                 start = i + c.len_utf8();
@@ -225,6 +239,10 @@ mod tests {
         assert!(r.variables[1].exclude);
         assert_eq!(r.variables[1].selector, Some(Selector::Regex("__utm".into())));
         assert_eq!(r.variables[4].selector, Some(Selector::Key("/*".into())));
+        let v = variables("XML:/*|XML://@*|ARGS:/a|b/|!REQUEST_COOKIES:/__utm/", 1).unwrap();
+        assert_eq!(v.len(), 4);
+        assert_eq!(v[1].selector, Some(Selector::Key("//@*".into())));
+        assert_eq!(v[2].selector, Some(Selector::Regex("a|b".into())));
         assert_eq!(r.operator.name, "rx");
         assert_eq!(r.operator.argument, r"(?i)union\s+select");
         assert_eq!(r.action("msg"), Some("SQL Injection Attack: a, b"));
