@@ -15,7 +15,7 @@ pub fn apply<'a>(name: &str, v: &'a [u8]) -> Cow<'a, [u8]> {
         "urlDecode" => Cow::Owned(url_decode(v, false)),
         "urlDecodeUni" => Cow::Owned(url_decode(v, true)),
         "urlEncode" => Cow::Owned(url_encode(v)),
-        "jsDecode" => Cow::Owned(js_decode(v)),
+        "jsDecode" => Cow::Owned(backslash_decode(v, true)),
         "htmlEntityDecode" => Cow::Owned(html_entity_decode(v)),
         "cssDecode" => Cow::Owned(css_decode(v)),
         "cmdLine" => Cow::Owned(cmd_line(v)),
@@ -28,7 +28,7 @@ pub fn apply<'a>(name: &str, v: &'a [u8]) -> Cow<'a, [u8]> {
         "removeCommentsChar" => Cow::Owned(remove_comment_chars(v)),
         "normalizePath" | "normalisePath" => Cow::Owned(normalize_path(v, false)),
         "normalizePathWin" | "normalisePathWin" => Cow::Owned(normalize_path(v, true)),
-        "escapeSeqDecode" => Cow::Owned(escape_seq_decode(v)),
+        "escapeSeqDecode" => Cow::Owned(backslash_decode(v, false)),
         "utf8toUnicode" => Cow::Owned(utf8_to_unicode(v)),
         "length" => Cow::Owned(v.len().to_string().into_bytes()),
         "base64Decode" => Cow::Owned(base64_decode(v, false)),
@@ -135,8 +135,10 @@ fn url_encode(v: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `\xHH`, `\uHHHH`, octal and the single-character escapes.
-fn js_decode(v: &[u8]) -> Vec<u8> {
+/// `\xHH`, octal (`\101`) and the single-character escapes (`\n`); with
+/// `unicode` (jsDecode) also `\uHHHH`. An unknown escape keeps its
+/// character.
+fn backslash_decode(v: &[u8], unicode: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len());
     let mut i = 0;
     while i < v.len() {
@@ -150,41 +152,30 @@ fn js_decode(v: &[u8]) -> Vec<u8> {
             let d: Vec<u8> = v.get(from..from + k)?.iter().filter_map(|&b| hex(b)).collect();
             (d.len() == k).then_some(d)
         };
-        match n {
-            b'u' => match hexes(i + 2, 4) {
-                Some(d) => {
-                    let mut c = d[2] << 4 | d[3];
-                    if d[0] == 0xf && d[1] == 0xf && c > 0 && c < 0x5f {
-                        c += 0x20;
-                    }
-                    out.push(c);
-                    i += 6;
-                }
-                None => {
-                    out.push(b'u');
-                    i += 2;
-                }
-            },
-            b'x' => match hexes(i + 2, 2) {
-                Some(d) => {
-                    out.push(d[0] << 4 | d[1]);
-                    i += 4;
-                }
-                None => {
-                    out.push(b'x');
-                    i += 2;
-                }
-            },
-            b'0'..=b'7' => {
-                let k = v[i + 1..].iter().take(3).take_while(|b| (b'0'..=b'7').contains(b)).count();
-                let val = v[i + 1..i + 1 + k].iter().fold(0u32, |a, &b| a * 8 + u32::from(b - b'0'));
-                out.push(val as u8);
-                i += 1 + k;
+        if unicode
+            && n == b'u'
+            && let Some(d) = hexes(i + 2, 4)
+        {
+            let mut c = d[2] << 4 | d[3];
+            // `\uFF01`–`\uFF5E`: full-width forms of ASCII.
+            if d[0] == 0xf && d[1] == 0xf && c > 0 && c < 0x5f {
+                c += 0x20;
             }
-            _ => {
-                out.push(single_escape(n));
-                i += 2;
-            }
+            out.push(c);
+            i += 6;
+        } else if n == b'x'
+            && let Some(d) = hexes(i + 2, 2)
+        {
+            out.push(d[0] << 4 | d[1]);
+            i += 4;
+        } else if (b'0'..=b'7').contains(&n) {
+            let k = v[i + 1..].iter().take(3).take_while(|b| (b'0'..=b'7').contains(b)).count();
+            let val = v[i + 1..i + 1 + k].iter().fold(0u32, |a, &b| a * 8 + u32::from(b - b'0'));
+            out.push(val as u8);
+            i += 1 + k;
+        } else {
+            out.push(single_escape(n));
+            i += 2;
         }
     }
     out
@@ -201,36 +192,6 @@ fn single_escape(n: u8) -> u8 {
         b'v' => 0x0b,
         c => c,
     }
-}
-
-/// ANSI C escapes: `\n`, `\x41`, `\101`; an unknown escape keeps its
-/// character.
-fn escape_seq_decode(v: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len());
-    let mut i = 0;
-    while i < v.len() {
-        if v[i] != b'\\' || i + 1 >= v.len() {
-            out.push(v[i]);
-            i += 1;
-            continue;
-        }
-        let n = v[i + 1];
-        if n == b'x'
-            && let (Some(h), Some(l)) = (v.get(i + 2).copied().and_then(hex), v.get(i + 3).copied().and_then(hex))
-        {
-            out.push(h << 4 | l);
-            i += 4;
-        } else if (b'0'..=b'7').contains(&n) {
-            let k = v[i + 1..].iter().take(3).take_while(|b| (b'0'..=b'7').contains(b)).count();
-            let val = v[i + 1..i + 1 + k].iter().fold(0u32, |a, &b| a * 8 + u32::from(b - b'0'));
-            out.push(val as u8);
-            i += 1 + k;
-        } else {
-            out.push(single_escape(n));
-            i += 2;
-        }
-    }
-    out
 }
 
 /// `&#xHH;`, `&#DDD;` (semicolon optional) and `&quot; &nbsp; &lt; &gt; &amp;`.
