@@ -4,10 +4,8 @@
 //! the rule ids it logs).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-
-use haetae_seclang::eval::RuleSet;
 
 use crate::cli::FtwArgs;
 
@@ -39,7 +37,6 @@ fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
         let p = a.rules.parent().map(|d| d.join("crs-setup.conf.example"))?;
         p.exists().then_some(p)
     });
-    let mut paths: Vec<PathBuf> = setup.into_iter().collect();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&a.rules)
         .map_err(|e| format!("{}: {e}", a.rules.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -47,20 +44,12 @@ fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
         .collect();
     files.sort();
     let start = std::time::Instant::now();
-    let mut parsed = Vec::new();
-    let mut dirs: Vec<PathBuf> = Vec::new();
     // The setup file, then the test configuration, then the rules.
-    for p in paths.drain(..).chain(std::iter::once(PathBuf::new())).chain(files) {
-        let text = if p.as_os_str().is_empty() {
-            TEST_CONFIG.to_owned()
-        } else {
-            std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?
-        };
-        parsed.push(haetae_seclang::parse(&text).map_err(|e| format!("{}:{e}", p.display()))?);
-        dirs.push(p.parent().map(Path::to_path_buf).unwrap_or_default());
-    }
-    let loader = |fi: usize, name: &str| std::fs::read_to_string(dirs[fi].join(name)).map_err(|e| format!("{name}: {e}"));
-    let rules = RuleSet::compile(&parsed, &loader)?;
+    let mut loaded = crate::rules::load(&setup.into_iter().collect::<Vec<_>>())?;
+    let config = haetae_seclang::parse(TEST_CONFIG).map_err(|e| format!("test configuration:{e}"))?;
+    loaded.push((PathBuf::from("(ftw test configuration)"), config));
+    loaded.extend(crate::rules::load(&files)?);
+    let rules = crate::rules::compile(&loaded)?;
     let load_ms = start.elapsed().as_millis();
     let cases = haetae_eval::ftw::load_dir(&a.tests)?;
     let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);

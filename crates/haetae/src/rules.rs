@@ -5,82 +5,98 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use haetae_seclang::Directive;
-
-/// What a set of files held.
-#[derive(Default)]
-struct Tally {
-    files: usize,
-    rules: usize,
-    chained: usize,
-    actions: usize,
-    markers: usize,
-    other: usize,
-}
+use haetae_seclang::eval::RuleSet;
 
 /// Nested includes deeper than this are a loop.
 const MAX_DEPTH: usize = 16;
 
-pub fn check(files: &[PathBuf]) -> ExitCode {
-    let start = std::time::Instant::now();
-    let mut t = Tally::default();
-    for f in files {
-        if let Err(e) = load(f, 0, &mut t) {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
+/// Rule files parsed in load order (an `Include` is followed where it
+/// stands), each with the path it came from.
+pub type Loaded = Vec<(PathBuf, Vec<Directive>)>;
+
+/// Reads and parses `paths` and what they include.
+pub fn load(paths: &[PathBuf]) -> Result<Loaded, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        load_one(p, 0, &mut out)?;
     }
-    println!(
-        "{} file{}: {} rules ({} chained links), {} SecAction, {} markers, {} other directives; operators compiled, {} ms",
-        t.files,
-        if t.files == 1 { "" } else { "s" },
-        t.rules,
-        t.chained,
-        t.actions,
-        t.markers,
-        t.other,
-        start.elapsed().as_millis()
-    );
-    ExitCode::SUCCESS
+    Ok(out)
 }
 
-fn load(path: &Path, depth: usize, t: &mut Tally) -> Result<(), String> {
+fn load_one(path: &Path, depth: usize, out: &mut Loaded) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err(format!("{}: Include nested more than {MAX_DEPTH} deep (a loop?)", path.display()));
     }
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let directives = haetae_seclang::parse(&text).map_err(|e| format!("{}:{e}", path.display()))?;
-    t.files += 1;
-    let mut chain_next = false;
-    for d in &directives {
-        match d {
-            Directive::Rule(r) => {
-                // Data files (`@pmFromFile x.data`) sit beside the rule file.
-                let dir = path.parent().unwrap_or(Path::new("."));
-                let loader = |f: &str| std::fs::read_to_string(dir.join(f)).map_err(|e| format!("{f}: {e}"));
-                haetae_seclang::operator::compile(&r.operator, &loader).map_err(|e| format!("{}:{}: {e}", path.display(), r.line))?;
-                if chain_next {
-                    t.chained += 1;
-                } else {
-                    t.rules += 1;
-                }
-                chain_next = r.chains();
-            }
-            Directive::Action { .. } => t.actions += 1,
-            Directive::Marker { .. } => t.markers += 1,
-            Directive::Include { line, pattern } => {
-                let base = path.parent().unwrap_or(Path::new("."));
-                let matches = expand(&base.join(pattern)).map_err(|e| format!("{}:{line}: Include {pattern}: {e}", path.display()))?;
-                if matches.is_empty() {
-                    return Err(format!("{}:{line}: Include {pattern}: no file matches", path.display()));
-                }
-                for m in matches {
-                    load(&m, depth + 1, t)?;
-                }
-            }
-            Directive::DefaultAction { .. } | Directive::Other { .. } => t.other += 1,
+    let includes: Vec<(usize, String)> = directives
+        .iter()
+        .filter_map(|d| match d {
+            Directive::Include { line, pattern } => Some((*line, pattern.clone())),
+            _ => None,
+        })
+        .collect();
+    out.push((path.to_path_buf(), directives));
+    let base = path.parent().unwrap_or(Path::new("."));
+    for (line, pattern) in includes {
+        let matches = expand(&base.join(&pattern)).map_err(|e| format!("{}:{line}: Include {pattern}: {e}", path.display()))?;
+        if matches.is_empty() {
+            return Err(format!("{}:{line}: Include {pattern}: no file matches", path.display()));
+        }
+        for m in matches {
+            load_one(&m, depth + 1, out)?;
         }
     }
     Ok(())
+}
+
+/// Compiles loaded files; data files (`@pmFromFile x.data`) are read
+/// beside the rule file that names them.
+pub fn compile(loaded: &Loaded) -> Result<RuleSet, String> {
+    let directives: Vec<Vec<Directive>> = loaded.iter().map(|(_, d)| d.clone()).collect();
+    let data = |fi: usize, name: &str| {
+        let dir = loaded[fi].0.parent().unwrap_or(Path::new("."));
+        std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))
+    };
+    RuleSet::compile(&directives, &data).map_err(|(fi, e)| format!("{}:{e}", loaded[fi].0.display()))
+}
+
+pub fn check(files: &[PathBuf]) -> ExitCode {
+    let start = std::time::Instant::now();
+    let loaded = match load(files).and_then(|l| compile(&l).map(|_| l)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (mut rules, mut chained, mut actions, mut markers, mut other) = (0, 0, 0, 0, 0);
+    for (_, directives) in &loaded {
+        let mut chain_next = false;
+        for d in directives {
+            match d {
+                Directive::Rule(r) => {
+                    if chain_next {
+                        chained += 1;
+                    } else {
+                        rules += 1;
+                    }
+                    chain_next = r.chains();
+                }
+                Directive::Action { .. } => actions += 1,
+                Directive::Marker { .. } => markers += 1,
+                Directive::Include { .. } => {}
+                Directive::DefaultAction { .. } | Directive::Other { .. } => other += 1,
+            }
+        }
+    }
+    let n = loaded.len();
+    println!(
+        "{n} file{}: {rules} rules ({chained} chained links), {actions} SecAction, {markers} markers, {other} other directives; operators compiled, {} ms",
+        if n == 1 { "" } else { "s" },
+        start.elapsed().as_millis()
+    );
+    ExitCode::SUCCESS
 }
 
 /// The files a pattern names: `*` and `?` in its last component.

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use haetae_model::{Request, Source, body::BodyKind};
 use regex::bytes::Regex;
 
+use crate::Error;
 use crate::ast::{Action, Directive, Selector, Variable};
 use crate::operator::{self, Op};
 
@@ -54,8 +55,9 @@ fn phase_of(actions: &[Action]) -> u8 {
 
 impl RuleSet {
     /// Compiles files' directives in order. `data(file_index, name)`
-    /// reads a data file beside the rule file it is named in.
-    pub fn compile(files: &[Vec<Directive>], data: &dyn Fn(usize, &str) -> Result<String, String>) -> Result<RuleSet, String> {
+    /// reads a data file beside the rule file it is named in. An error
+    /// names the index of the file it is in.
+    pub fn compile(files: &[Vec<Directive>], data: &dyn Fn(usize, &str) -> Result<String, String>) -> Result<RuleSet, (usize, Error)> {
         let mut set = RuleSet::default();
         // Rules whose `chain` is still open, innermost last.
         let mut open: Vec<Compiled> = Vec::new();
@@ -64,7 +66,8 @@ impl RuleSet {
                 let (rule, chains) = match d {
                     Directive::Rule(r) => {
                         let loader = |name: &str| data(fi, name);
-                        let op = operator::compile(&r.operator, &loader).map_err(|e| format!("line {}: {e}", r.line))?;
+                        let err = |message: String| (fi, Error { line: r.line, message });
+                        let op = operator::compile(&r.operator, &loader).map_err(err)?;
                         let mut vars = Vec::new();
                         for v in &r.variables {
                             let re = match &v.selector {
@@ -72,7 +75,7 @@ impl RuleSet {
                                     regex::bytes::RegexBuilder::new(&format!("(?i){p}"))
                                         .unicode(false)
                                         .build()
-                                        .map_err(|e| format!("line {}: selector /{p}/: {e}", r.line))?,
+                                        .map_err(|e| err(format!("selector /{p}/: {e}")))?,
                                 ),
                                 _ => None,
                             };
@@ -100,7 +103,8 @@ impl RuleSet {
             }
         }
         if !open.is_empty() {
-            return Err("the last rule ends with `chain` but nothing follows".into());
+            let last = files.len().saturating_sub(1);
+            return Err((last, Error { line: 0, message: "the last rule ends with `chain` but nothing follows".into() }));
         }
         Ok(set)
     }

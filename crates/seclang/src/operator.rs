@@ -3,7 +3,10 @@
 //! mode (linear time: no pattern can backtrack on attacker input), `@pm`
 //! Aho-Corasick.
 
+use std::net::IpAddr;
+
 use aho_corasick::AhoCorasick;
+use ipnet::IpNet;
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::ast::Operator;
@@ -29,7 +32,7 @@ pub enum Op {
     Unconditional,
     NoMatch,
     /// `@ipMatch 127.0.0.1,10.0.0.0/8`
-    IpMatch(Vec<ipnet_lite::Net>),
+    IpMatch(Vec<IpNet>),
     /// `@detectSQLi`, `@detectXSS`: judged by the native engine.
     DetectSqli,
     DetectXss,
@@ -118,16 +121,10 @@ pub fn compile(op: &Operator, data: DataLoader<'_>) -> Result<Op, String> {
         "validateUtf8Encoding" => Op::ValidateUtf8,
         "unconditionalMatch" => Op::Unconditional,
         "noMatch" => Op::NoMatch,
-        "ipMatch" => Op::IpMatch(a.split(',').map(|x| ipnet_lite::Net::parse(x.trim())).collect::<Result<_, _>>()?),
+        "ipMatch" => Op::IpMatch(a.split(',').map(|x| net(x.trim())).collect::<Result<_, _>>()?),
         "ipMatchFromFile" | "ipMatchF" => {
             let text = data(a)?;
-            Op::IpMatch(
-                text.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .map(ipnet_lite::Net::parse)
-                    .collect::<Result<_, _>>()?,
-            )
+            Op::IpMatch(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(net).collect::<Result<_, _>>()?)
         }
         "detectSQLi" => Op::DetectSqli,
         "detectXSS" => Op::DetectXss,
@@ -158,41 +155,9 @@ fn byte_ranges(a: &str) -> Result<Vec<(u8, u8)>, String> {
         .collect()
 }
 
-/// A small CIDR matcher (IPv4 and IPv6), so the front end stays free of
-/// network crates.
-pub mod ipnet_lite {
-    use std::net::IpAddr;
-
-    #[derive(Debug, Clone, Copy)]
-    pub struct Net {
-        addr: IpAddr,
-        prefix: u8,
-    }
-
-    impl Net {
-        pub fn parse(s: &str) -> Result<Net, String> {
-            let (a, p) = s.split_once('/').unwrap_or((s, ""));
-            let addr: IpAddr = a.parse().map_err(|_| format!("@ipMatch: bad address {s}"))?;
-            let max = if addr.is_ipv4() { 32 } else { 128 };
-            let prefix =
-                if p.is_empty() { max } else { p.parse::<u8>().ok().filter(|&n| n <= max).ok_or(format!("@ipMatch: bad prefix {s}"))? };
-            Ok(Net { addr, prefix })
-        }
-
-        pub fn contains(&self, ip: IpAddr) -> bool {
-            match (self.addr, ip) {
-                (IpAddr::V4(n), IpAddr::V4(i)) => {
-                    let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
-                    u32::from(n) & mask == u32::from(i) & mask
-                }
-                (IpAddr::V6(n), IpAddr::V6(i)) => {
-                    let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix) };
-                    u128::from(n) & mask == u128::from(i) & mask
-                }
-                _ => false,
-            }
-        }
-    }
+/// `10.0.0.0/8`, or one address (`127.0.0.1` as a /32).
+fn net(s: &str) -> Result<IpNet, String> {
+    s.parse::<IpNet>().or_else(|_| s.parse::<IpAddr>().map(IpNet::from)).map_err(|_| format!("@ipMatch: bad address {s}"))
 }
 
 impl Op {
@@ -256,9 +221,10 @@ impl Op {
             Op::ValidateUtf8 => std::str::from_utf8(v).is_err(),
             Op::Unconditional => true,
             Op::NoMatch => false,
-            Op::IpMatch(nets) => {
-                std::str::from_utf8(v).ok().and_then(|s| s.trim().parse().ok()).is_some_and(|ip| nets.iter().any(|n| n.contains(ip)))
-            }
+            Op::IpMatch(nets) => std::str::from_utf8(v)
+                .ok()
+                .and_then(|s| s.trim().parse::<IpAddr>().ok())
+                .is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))),
             // The native detectors, at medium confidence or above (where
             // libinjection would fingerprint an injection).
             Op::DetectSqli => haetae_engine::detect::family_reports("sqli", v, haetae_model::Confidence::Medium),

@@ -126,6 +126,13 @@ tests:
     assert!(text.contains("1 passed, 1 failed, 1 skipped"), "{text}");
     assert!(text.contains("100-2 (logged [101])"), "{text}");
     let out = Command::new(bin())
+        .args(["ftw", "--rules", rules.to_str().unwrap(), "--tests", tests.to_str().unwrap(), "--setup", setup.to_str().unwrap()])
+        .arg("--show-logged")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("100-2 (logged [101], all logged: [101])"), "{text}");
+    let out = Command::new(bin())
         .args(["ftw", "--rules", rules.to_str().unwrap(), "--tests", tests.to_str().unwrap(), "--min-pass", "90"])
         .output()
         .unwrap();
