@@ -103,12 +103,17 @@ fn foreign_in_structured(v: &[u8]) -> bool {
 /// Headers that carry a host, an address, a port or an id: anything but
 /// those characters is foreign.
 fn foreign_in_hostlike(name: &str, v: &[u8]) -> bool {
-    matches!(
-        name,
-        "host" | "x-forwarded-host" | "x-forwarded-port" | "x-forwarded-proto" | "x-real-ip" | "x-request-id" | "origin" | "forwarded"
-    ) && v.iter().any(|&b| {
-        !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'-' | b'_' | b'[' | b']' | b',' | b' ' | b'/' | b'=' | b'"' | b';'))
-    }) || matches!(name, "host" | "x-forwarded-host" | "x-real-ip") && memchr::memchr(b';', v).is_some()
+    // `;` separates `Forwarded` pairs; in a host name it is foreign.
+    let semicolon = match name {
+        "host" | "x-forwarded-host" | "x-real-ip" => false,
+        "x-forwarded-port" | "x-forwarded-proto" | "x-request-id" | "origin" | "forwarded" => true,
+        _ => return false,
+    };
+    v.iter().any(|&b| {
+        !(b.is_ascii_alphanumeric()
+            || matches!(b, b'.' | b':' | b'-' | b'_' | b'[' | b']' | b',' | b' ' | b'/' | b'=' | b'"')
+            || b == b';' && semicolon)
+    })
 }
 
 /// Values with nothing but letters, digits and a few inert punctuation
