@@ -45,11 +45,11 @@ fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
     files.sort();
     let start = std::time::Instant::now();
     // The setup file, then the test configuration, then the rules.
-    let mut loaded = crate::rules::load(&setup.into_iter().collect::<Vec<_>>())?;
+    let mut loaded = haetae_seclang::files::load(&setup.into_iter().collect::<Vec<_>>())?;
     let config = haetae_seclang::parse(TEST_CONFIG).map_err(|e| format!("test configuration:{e}"))?;
     loaded.push((PathBuf::from("(ftw test configuration)"), config));
-    loaded.extend(crate::rules::load(&files)?);
-    let rules = crate::rules::compile(&loaded)?;
+    loaded.extend(haetae_seclang::files::load(&files)?);
+    let rules = haetae_seclang::files::compile(&loaded)?;
     let load_ms = start.elapsed().as_millis();
     let cases = haetae_eval::ftw::load_dir(&a.tests)?;
     let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);

@@ -7,11 +7,13 @@
 //! supports ([`vocab`]); anything unknown or malformed is an [`Error`]
 //! with the line it starts on — never silently skipped.
 //!
-//! The crate does no I/O: `Include` directives are returned for the caller
-//! to resolve (see `haetae rules check`).
+//! Only [`files`] touches the file system (following `Include`, reading
+//! data files); parsing, compiling and evaluating work on text and the
+//! request model, so they can be fuzzed and benchmarked alone.
 
 pub mod ast;
 pub mod eval;
+pub mod files;
 pub mod lexer;
 pub mod operator;
 pub mod parse;

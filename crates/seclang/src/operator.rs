@@ -3,6 +3,7 @@
 //! mode (linear time: no pattern can backtrack on attacker input), `@pm`
 //! Aho-Corasick.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use aho_corasick::AhoCorasick;
@@ -163,20 +164,29 @@ fn net(s: &str) -> Result<IpNet, String> {
 impl Op {
     /// Whether `v` matches; for `@rx`, the captures `TX:0`–`TX:9` get.
     /// `expand` resolves macros in string arguments (`%{tx.allowed_methods}`).
-    pub fn matches(&self, v: &[u8], expand: &dyn Fn(&str) -> String, captures: &mut Vec<Vec<u8>>) -> bool {
-        captures.clear();
-        let arg = |s: &str| if s.contains("%{") { expand(s) } else { s.to_owned() };
+    /// Whether the operator matches `v`. `expand` resolves macros in the
+    /// argument; `captures` (when the rule wants them) receives `TX:0`…
+    /// `TX:9`.
+    pub fn matches<'a>(&'a self, v: &[u8], expand: &dyn Fn(&str) -> String, captures: Option<&mut Vec<Vec<u8>>>) -> bool {
+        let arg = |s: &'a str| -> Cow<'a, str> { if s.contains("%{") { expand(s).into() } else { s.into() } };
         match self {
-            Op::Rx(re) => match re.captures(v) {
-                Some(c) => {
-                    captures.extend(c.iter().take(10).map(|m| m.map(|m| m.as_bytes().to_vec()).unwrap_or_default()));
-                    true
-                }
-                None => false,
+            Op::Rx(re) => match captures {
+                Some(caps) => match re.captures(v) {
+                    Some(c) => {
+                        caps.clear();
+                        caps.extend(c.iter().take(10).map(|m| m.map(|m| m.as_bytes().to_vec()).unwrap_or_default()));
+                        true
+                    }
+                    None => false,
+                },
+                None => re.is_match(v),
             },
             Op::Pm(ac) => match ac.find(v) {
                 Some(m) => {
-                    captures.push(v[m.start()..m.end()].to_vec());
+                    if let Some(caps) = captures {
+                        caps.clear();
+                        caps.push(v[m.start()..m.end()].to_vec());
+                    }
                     true
                 }
                 None => false,
@@ -195,7 +205,7 @@ impl Op {
             Op::StrEq(s) => v == arg(s).as_bytes(),
             Op::Contains(s) => {
                 let s = arg(s);
-                s.is_empty() || v.windows(s.len()).any(|w| w == s.as_bytes())
+                s.is_empty() || memchr::memmem::find(v, s.as_bytes()).is_some()
             }
             Op::ContainsWord(s) => {
                 let s = arg(s);
@@ -214,7 +224,7 @@ impl Op {
             // ModSecurity does.
             Op::Within(s) => {
                 let hay = arg(s);
-                !v.is_empty() && hay.as_bytes().windows(v.len()).any(|w| w == v)
+                !v.is_empty() && memchr::memmem::find(hay.as_bytes(), v).is_some()
             }
             Op::ByteRange(r) => v.iter().any(|&b| !r.iter().any(|&(lo, hi)| (lo..=hi).contains(&b))),
             Op::ValidateUrlEncoding => invalid_url_encoding(v),
@@ -254,7 +264,7 @@ mod tests {
     }
 
     fn m(o: &Op, v: &str) -> bool {
-        o.matches(v.as_bytes(), &|a| a.replace("%{tx.allowed}", "GET POST"), &mut Vec::new())
+        o.matches(v.as_bytes(), &|a| a.replace("%{tx.allowed}", "GET POST"), None)
     }
 
     #[test]
@@ -277,7 +287,7 @@ mod tests {
         assert!(m(&op("containsWord", "select"), "a select b"));
         assert!(!m(&op("containsWord", "select"), "selection"));
         let mut caps = Vec::new();
-        assert!(op("rx", "a(b+)").matches(b"xabbb", &|a| a.to_owned(), &mut caps));
+        assert!(op("rx", "a(b+)").matches(b"xabbb", &|a| a.to_owned(), Some(&mut caps)));
         assert_eq!(caps[1], b"bbb");
     }
 

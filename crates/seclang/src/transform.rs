@@ -4,54 +4,200 @@
 
 use std::borrow::Cow;
 
-/// Applies `name` (as spelled in [`crate::vocab::TRANSFORMATIONS`]).
-/// `none` is handled by the rule compiler (it clears the list), so here it
-/// returns the input unchanged.
+/// One transformation, resolved from its name when a rule is compiled so
+/// the hot path dispatches on an enum, not on strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transform {
+    Lowercase,
+    Uppercase,
+    UrlDecode,
+    UrlDecodeUni,
+    UrlEncode,
+    JsDecode,
+    HtmlEntityDecode,
+    CssDecode,
+    CmdLine,
+    CompressWhitespace,
+    RemoveWhitespace,
+    RemoveNulls,
+    ReplaceNulls,
+    RemoveComments,
+    ReplaceComments,
+    RemoveCommentsChar,
+    NormalizePath,
+    NormalizePathWin,
+    EscapeSeqDecode,
+    Utf8ToUnicode,
+    Length,
+    Base64Decode,
+    Base64DecodeExt,
+    Base64Encode,
+    Sha1,
+    Md5,
+    HexEncode,
+    HexDecode,
+    Trim,
+    TrimLeft,
+    TrimRight,
+    SqlHexDecode,
+    ParityEven7bit,
+    ParityOdd7bit,
+    ParityZero7bit,
+}
+
+impl Transform {
+    /// The transformation named `name` (as spelled in
+    /// [`crate::vocab::TRANSFORMATIONS`], any case); `None` for `none`
+    /// and unknown names.
+    pub fn from_name(name: &str) -> Option<Transform> {
+        use Transform::*;
+        let canonical = crate::vocab::lookup(crate::vocab::TRANSFORMATIONS, name)?;
+        Some(match canonical {
+            "lowercase" => Lowercase,
+            "uppercase" => Uppercase,
+            "urlDecode" => UrlDecode,
+            "urlDecodeUni" => UrlDecodeUni,
+            "urlEncode" => UrlEncode,
+            "jsDecode" => JsDecode,
+            "htmlEntityDecode" => HtmlEntityDecode,
+            "cssDecode" => CssDecode,
+            "cmdLine" => CmdLine,
+            "compressWhitespace" => CompressWhitespace,
+            "removeWhitespace" => RemoveWhitespace,
+            "removeNulls" => RemoveNulls,
+            "replaceNulls" => ReplaceNulls,
+            "removeComments" => RemoveComments,
+            "replaceComments" => ReplaceComments,
+            "removeCommentsChar" => RemoveCommentsChar,
+            "normalizePath" | "normalisePath" => NormalizePath,
+            "normalizePathWin" | "normalisePathWin" => NormalizePathWin,
+            "escapeSeqDecode" => EscapeSeqDecode,
+            "utf8toUnicode" => Utf8ToUnicode,
+            "length" => Length,
+            "base64Decode" => Base64Decode,
+            "base64DecodeExt" => Base64DecodeExt,
+            "base64Encode" => Base64Encode,
+            "sha1" => Sha1,
+            "md5" => Md5,
+            "hexEncode" => HexEncode,
+            "hexDecode" => HexDecode,
+            "trim" => Trim,
+            "trimLeft" => TrimLeft,
+            "trimRight" => TrimRight,
+            "sqlHexDecode" => SqlHexDecode,
+            "parityEven7bit" => ParityEven7bit,
+            "parityOdd7bit" => ParityOdd7bit,
+            "parityZero7bit" => ParityZero7bit,
+            _ => return None,
+        })
+    }
+
+    /// Whether the transformation would return `v` unchanged — checked
+    /// first so the common case (a value with nothing to decode) costs a
+    /// scan, not a copy. Conservative: `false` means "maybe changes".
+    fn leaves(self, v: &[u8]) -> bool {
+        use Transform::*;
+        let has = |set: &[u8]| v.iter().any(|b| set.contains(b));
+        match self {
+            Lowercase => !v.iter().any(u8::is_ascii_uppercase),
+            Uppercase => !v.iter().any(u8::is_ascii_lowercase),
+            UrlDecode | UrlDecodeUni => !has(b"%+"),
+            JsDecode | EscapeSeqDecode | CssDecode => memchr::memchr(b'\\', v).is_none(),
+            HtmlEntityDecode => memchr::memchr(b'&', v).is_none(),
+            CmdLine => cmd_line_leaves(v),
+            CompressWhitespace => !v.windows(2).any(|w| is_space(w[0]) && is_space(w[1])) && !v.iter().any(|&b| is_space(b) && b != b' '),
+            RemoveWhitespace => !v.iter().any(|&b| is_space(b)),
+            RemoveNulls | ReplaceNulls => memchr::memchr(0, v).is_none(),
+            RemoveComments | ReplaceComments | RemoveCommentsChar => !has(b"/*-#<"),
+            NormalizePath => path_is_normal(v),
+            NormalizePathWin => memchr::memchr(b'\\', v).is_none() && path_is_normal(v),
+            Utf8ToUnicode => v.is_ascii(),
+            Trim => v.first().is_none_or(|&b| !is_space(b)) && v.last().is_none_or(|&b| !is_space(b)),
+            ParityZero7bit => v.is_ascii(),
+            _ => false,
+        }
+    }
+
+    pub fn apply(self, v: &[u8]) -> Cow<'_, [u8]> {
+        if self.leaves(v) { Cow::Borrowed(v) } else { self.compute(v) }
+    }
+
+    fn compute(self, v: &[u8]) -> Cow<'_, [u8]> {
+        use Transform::*;
+        match self {
+            Lowercase => Cow::Owned(v.to_ascii_lowercase()),
+            Uppercase => Cow::Owned(v.to_ascii_uppercase()),
+            UrlDecode => Cow::Owned(url_decode(v, false)),
+            UrlDecodeUni => Cow::Owned(url_decode(v, true)),
+            UrlEncode => Cow::Owned(url_encode(v)),
+            JsDecode => Cow::Owned(backslash_decode(v, true)),
+            HtmlEntityDecode => Cow::Owned(html_entity_decode(v)),
+            CssDecode => Cow::Owned(css_decode(v)),
+            CmdLine => Cow::Owned(cmd_line(v)),
+            CompressWhitespace => Cow::Owned(compress_whitespace(v)),
+            RemoveWhitespace => Cow::Owned(v.iter().copied().filter(|&b| !is_space(b)).collect()),
+            RemoveNulls => Cow::Owned(v.iter().copied().filter(|&b| b != 0).collect()),
+            ReplaceNulls => Cow::Owned(v.iter().map(|&b| if b == 0 { b' ' } else { b }).collect()),
+            RemoveComments => Cow::Owned(comments(v, false)),
+            ReplaceComments => Cow::Owned(comments(v, true)),
+            RemoveCommentsChar => Cow::Owned(remove_comment_chars(v)),
+            NormalizePath => Cow::Owned(normalize_path(v, false)),
+            NormalizePathWin => Cow::Owned(normalize_path(v, true)),
+            EscapeSeqDecode => Cow::Owned(backslash_decode(v, false)),
+            Utf8ToUnicode => Cow::Owned(utf8_to_unicode(v)),
+            Length => Cow::Owned(v.len().to_string().into_bytes()),
+            Base64Decode => Cow::Owned(base64_decode(v, false)),
+            Base64DecodeExt => Cow::Owned(base64_decode(v, true)),
+            Base64Encode => Cow::Owned(base64_encode(v)),
+            Sha1 => {
+                use sha1::Digest;
+                Cow::Owned(sha1::Sha1::digest(v).to_vec())
+            }
+            Md5 => {
+                use md5::Digest;
+                Cow::Owned(md5::Md5::digest(v).to_vec())
+            }
+            HexEncode => Cow::Owned(v.iter().flat_map(|b| format!("{b:02x}").into_bytes()).collect()),
+            HexDecode => Cow::Owned(hex_decode(v)),
+            Trim => Cow::Borrowed(trim_end(trim_start(v))),
+            TrimLeft => Cow::Borrowed(trim_start(v)),
+            TrimRight => Cow::Borrowed(trim_end(v)),
+            SqlHexDecode => Cow::Owned(sql_hex_decode(v)),
+            ParityEven7bit => Cow::Owned(v.iter().map(|&b| parity(b, true)).collect()),
+            ParityOdd7bit => Cow::Owned(v.iter().map(|&b| parity(b, false)).collect()),
+            ParityZero7bit => Cow::Owned(v.iter().map(|&b| b & 0x7f).collect()),
+        }
+    }
+}
+
+/// cmdLine would change nothing: no upper case, nothing it deletes or
+/// turns into a blank, and only single inner blanks not before `/` `(`.
+fn cmd_line_leaves(v: &[u8]) -> bool {
+    let last = v.len().saturating_sub(1);
+    v.iter().enumerate().all(|(i, &b)| match b {
+        b'\\' | b'"' | b'\'' | b'^' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | b',' | b';' => false,
+        b' ' => i != 0 && i != last && !matches!(v.get(i + 1), Some(b' ' | b'/' | b'(')),
+        _ => !b.is_ascii_uppercase(),
+    })
+}
+
+/// No `.` or `..` segment and no empty inner segment (`//`).
+fn path_is_normal(v: &[u8]) -> bool {
+    if memchr::memchr(b'.', v).is_none() && !v.windows(2).any(|w| w == b"//") {
+        return true;
+    }
+    let n = v.split(|&b| b == b'/').count();
+    v.split(|&b| b == b'/').enumerate().all(|(i, seg)| seg != b"." && seg != b".." && (!seg.is_empty() || i == 0 || i + 1 == n))
+}
+
+/// Applies the transformation `name` (as spelled in
+/// [`crate::vocab::TRANSFORMATIONS`]); `none` and unknown names return
+/// the input unchanged (`none` is handled by the rule compiler: it clears
+/// the list).
 pub fn apply<'a>(name: &str, v: &'a [u8]) -> Cow<'a, [u8]> {
-    match name {
-        "none" => Cow::Borrowed(v),
-        "lowercase" => Cow::Owned(v.to_ascii_lowercase()),
-        "uppercase" => Cow::Owned(v.to_ascii_uppercase()),
-        "urlDecode" => Cow::Owned(url_decode(v, false)),
-        "urlDecodeUni" => Cow::Owned(url_decode(v, true)),
-        "urlEncode" => Cow::Owned(url_encode(v)),
-        "jsDecode" => Cow::Owned(backslash_decode(v, true)),
-        "htmlEntityDecode" => Cow::Owned(html_entity_decode(v)),
-        "cssDecode" => Cow::Owned(css_decode(v)),
-        "cmdLine" => Cow::Owned(cmd_line(v)),
-        "compressWhitespace" => Cow::Owned(compress_whitespace(v)),
-        "removeWhitespace" => Cow::Owned(v.iter().copied().filter(|&b| !is_space(b)).collect()),
-        "removeNulls" => Cow::Owned(v.iter().copied().filter(|&b| b != 0).collect()),
-        "replaceNulls" => Cow::Owned(v.iter().map(|&b| if b == 0 { b' ' } else { b }).collect()),
-        "removeComments" => Cow::Owned(comments(v, false)),
-        "replaceComments" => Cow::Owned(comments(v, true)),
-        "removeCommentsChar" => Cow::Owned(remove_comment_chars(v)),
-        "normalizePath" | "normalisePath" => Cow::Owned(normalize_path(v, false)),
-        "normalizePathWin" | "normalisePathWin" => Cow::Owned(normalize_path(v, true)),
-        "escapeSeqDecode" => Cow::Owned(backslash_decode(v, false)),
-        "utf8toUnicode" => Cow::Owned(utf8_to_unicode(v)),
-        "length" => Cow::Owned(v.len().to_string().into_bytes()),
-        "base64Decode" => Cow::Owned(base64_decode(v, false)),
-        "base64DecodeExt" => Cow::Owned(base64_decode(v, true)),
-        "base64Encode" => Cow::Owned(base64_encode(v)),
-        "sha1" => {
-            use sha1::Digest;
-            Cow::Owned(sha1::Sha1::digest(v).to_vec())
-        }
-        "md5" => {
-            use md5::Digest;
-            Cow::Owned(md5::Md5::digest(v).to_vec())
-        }
-        "hexEncode" => Cow::Owned(v.iter().flat_map(|b| format!("{b:02x}").into_bytes()).collect()),
-        "hexDecode" => Cow::Owned(hex_decode(v)),
-        "trim" => Cow::Borrowed(trim_end(trim_start(v))),
-        "trimLeft" => Cow::Borrowed(trim_start(v)),
-        "trimRight" => Cow::Borrowed(trim_end(v)),
-        "sqlHexDecode" => Cow::Owned(sql_hex_decode(v)),
-        "parityEven7bit" => Cow::Owned(v.iter().map(|&b| parity(b, true)).collect()),
-        "parityOdd7bit" => Cow::Owned(v.iter().map(|&b| parity(b, false)).collect()),
-        "parityZero7bit" => Cow::Owned(v.iter().map(|&b| b & 0x7f).collect()),
-        _ => Cow::Borrowed(v),
+    match Transform::from_name(name) {
+        Some(t) => t.apply(v),
+        None => Cow::Borrowed(v),
     }
 }
 
@@ -483,7 +629,23 @@ fn parity(b: u8, even: bool) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use super::apply;
+    use super::{Transform, apply};
+
+    /// The "nothing to do" shortcut must never change a result.
+    #[test]
+    fn shortcut_agrees_with_the_full_transformation() {
+        let samples: &[&[u8]] = &[
+            b"", b"plain words", b"Upper Case", b" lead", b"trail ", b"a  b", b"a /b", b"a (b", b"a\tb", b"x;y,z", b"%41+b",
+            b"a&amp;b", b"\\x41", b"/a/./b", b"/a/../b", b"a//b", b"./a", b"a/.", b"..", b"/", b"//", b"a\\b", b"/* c */", b"a--b",
+            b"#x", b"<!--", "\u{d55c}\u{ae00}".as_bytes(), b"\x00nul", b"file.txt", b"/etc/passwd", b"C:\\win\\..\\x",
+        ];
+        for name in crate::vocab::TRANSFORMATIONS {
+            let Some(t) = Transform::from_name(name) else { continue };
+            for v in samples {
+                assert_eq!(t.apply(v), t.compute(v), "{name} on {:?}", String::from_utf8_lossy(v));
+            }
+        }
+    }
 
     fn t(name: &str, v: &str) -> String {
         String::from_utf8_lossy(&apply(name, v.as_bytes())).into_owned()

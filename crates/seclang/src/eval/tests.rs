@@ -1,0 +1,44 @@
+//! The evaluator through rule text, as a user writes it.
+use super::*;
+use haetae_model::Request;
+use haetae_model::{ParseLimits, RequestBuilder};
+
+fn set(text: &str) -> RuleSet {
+    RuleSet::compile(&[crate::parse(text).unwrap()], &|_, f| Err(format!("no {f}"))).unwrap()
+}
+
+fn req(target: &str) -> Request {
+    let l = ParseLimits::default();
+    let mut b = RequestBuilder::new("GET", target, &l);
+    b.header("Host", b"localhost");
+    b.build()
+}
+
+#[test]
+fn chains_setvar_skip_and_scoring() {
+    let rules = set(r#"
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.score=0,setvar:tx.threshold=5"
+SecRule ARGS "@rx (?i)union\s+select" "id:10,phase:2,pass,t:none,t:urlDecodeUni,setvar:tx.score=+5"
+SecRule ARGS:q "@contains <" "id:11,phase:2,pass,chain"
+SecRule ARGS:q "@contains >" "setvar:tx.score=+1"
+SecRule &ARGS:skipme "@eq 1" "id:12,phase:2,pass,nolog,skipAfter:END"
+SecRule ARGS "@rx ." "id:13,phase:2,pass"
+SecMarker END
+SecRule TX:score "@ge %{tx.threshold}" "id:949,phase:2,deny"
+"#);
+    assert_eq!(rules.evaluate(&req("/?q=1%20union%20select%201"), b""), vec![10, 13, 949]);
+    assert_eq!(rules.evaluate(&req("/?q=%3Cb%3E"), b""), vec![11, 13]);
+    assert_eq!(rules.evaluate(&req("/?q=a&skipme=1"), b""), Vec::<u64>::new());
+}
+
+#[test]
+fn exclusions_counts_and_runtime_removal() {
+    let rules = set(r#"
+SecRule REQUEST_FILENAME "@endsWith /safe" "id:2,phase:1,pass,nolog,ctl:ruleRemoveTargetById=20;ARGS:token"
+SecRule ARGS|!ARGS:csrf "@rx ^x" "id:20,phase:2,pass"
+SecRule &REQUEST_HEADERS:Host "@eq 0" "id:21,phase:1,pass"
+"#);
+    assert_eq!(rules.evaluate(&req("/a?csrf=x1"), b""), Vec::<u64>::new());
+    assert_eq!(rules.evaluate(&req("/a?token=x1"), b""), vec![20]);
+    assert_eq!(rules.evaluate(&req("/safe?token=x1"), b""), Vec::<u64>::new());
+}

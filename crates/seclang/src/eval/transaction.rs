@@ -1,0 +1,408 @@
+//! One request (and, when the caller has it, its response) going through
+//! a [`RuleSet`], phase by phase.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use haetae_model::Request;
+
+use super::compile::{AllowScope, Compiled, Disruptive, Effect, Flow};
+use super::{Disruption, EngineMode, Interruption, Outcome, RuleMatch, RuleSet};
+
+/// The response a transaction's phases 3 and 4 read.
+#[derive(Debug, Clone, Copy)]
+pub struct Response<'a> {
+    pub status: u16,
+    pub protocol: &'a str,
+    /// Names as received (compared without case).
+    pub headers: &'a [(String, Vec<u8>)],
+    pub body: &'a [u8],
+}
+
+pub struct Transaction<'r> {
+    pub(super) set: &'r RuleSet,
+    pub(super) req: &'r Request,
+    pub(super) body: &'r [u8],
+    pub(super) response: Option<Response<'r>>,
+    pub(super) protocol: &'r str,
+    pub(super) unique_id: String,
+    pub(super) tx: HashMap<String, String>,
+    /// (name, value) of the variables the last operator matched.
+    pub(super) matched: Vec<(String, Vec<u8>)>,
+    pub(super) matches: Vec<RuleMatch>,
+    pub(super) force_body: bool,
+    mode: EngineMode,
+    removed: HashSet<u64>,
+    removed_tags: Vec<String>,
+    /// (rule id or tag, collection, key lower-cased; empty = all) removed
+    /// at run time.
+    removed_targets: Vec<(String, &'static str, Vec<u8>)>,
+    interruption: Option<Interruption>,
+    /// No rule runs any more (interrupted, `allow`, `ctl:ruleEngine=Off`).
+    done: bool,
+    /// `allow:request`: phases 1 and 2 are over.
+    request_allowed: bool,
+}
+
+/// A variable that matched: its display name and transformed value.
+type Hit = (String, Vec<u8>);
+
+impl<'r> Transaction<'r> {
+    pub(super) fn new(set: &'r RuleSet, req: &'r Request, body: &'r [u8]) -> Self {
+        Transaction {
+            set,
+            req,
+            body: if set.request_body_access { body } else { &[] },
+            response: None,
+            protocol: "HTTP/1.1",
+            unique_id: String::from("haetae"),
+            tx: HashMap::new(),
+            matched: Vec::new(),
+            matches: Vec::new(),
+            force_body: false,
+            mode: set.engine,
+            removed: HashSet::new(),
+            removed_tags: Vec::new(),
+            removed_targets: Vec::new(),
+            interruption: None,
+            done: set.engine == EngineMode::Off,
+            request_allowed: false,
+        }
+    }
+
+    /// Log matches but never interrupt (`SecRuleEngine DetectionOnly`).
+    pub fn detection_only(&mut self) {
+        if self.mode == EngineMode::On {
+            self.mode = EngineMode::DetectionOnly;
+        }
+    }
+
+    /// `REQUEST_PROTOCOL` (`HTTP/1.1` unless set).
+    pub fn protocol(&mut self, p: &'r str) {
+        self.protocol = p;
+    }
+
+    /// `UNIQUE_ID` (the proxy's event id).
+    pub fn unique_id(&mut self, id: &str) {
+        self.unique_id = id.to_owned();
+    }
+
+    /// Runs phases 1 and 2; returns the interruption, if any.
+    pub fn request(&mut self) -> Option<&Interruption> {
+        for phase in [1, 2] {
+            if !self.request_allowed {
+                self.phase(phase);
+            }
+        }
+        self.interruption.as_ref()
+    }
+
+    /// Runs phases 3 and 4 over `resp`; returns the interruption, if any.
+    pub fn response(&mut self, resp: Response<'r>) -> Option<&Interruption> {
+        self.response = Some(resp);
+        for phase in [3, 4] {
+            self.phase(phase);
+        }
+        self.interruption.as_ref()
+    }
+
+    pub fn interruption(&self) -> Option<&Interruption> {
+        self.interruption.as_ref()
+    }
+
+    pub fn finish(self) -> Outcome {
+        Outcome { matched: self.matches, interruption: self.interruption }
+    }
+
+    fn phase(&mut self, phase: u8) {
+        let rules = &self.set.rules;
+        let mut i = 0;
+        while i < rules.len() && !self.done {
+            let r = &rules[i];
+            i += 1;
+            if r.phase != phase || r.removed || self.removed.contains(&r.id) {
+                continue;
+            }
+            if !self.removed_tags.is_empty() && r.tags.iter().any(|t| self.removed_tags.contains(t)) {
+                continue;
+            }
+            let Some(first) = self.run(r, r) else { continue };
+            if r.log {
+                self.log(r, first);
+            }
+            // Flow control from any link of the chain.
+            let mut link = Some(r);
+            while let Some(l) = link {
+                for f in &l.flow {
+                    match f {
+                        Flow::SkipAfter(m) => {
+                            if let Some(&to) = self.set.markers.get(m) {
+                                i = i.max(to);
+                            }
+                        }
+                        Flow::Skip(n) => i += n,
+                    }
+                }
+                link = l.chain.as_deref();
+            }
+            match &r.disruptive {
+                Disruptive::Pass => {}
+                Disruptive::Allow(scope) => match scope {
+                    AllowScope::All => self.done = true,
+                    AllowScope::Phase => return,
+                    AllowScope::Request => {
+                        if phase <= 2 {
+                            self.request_allowed = true;
+                            return;
+                        }
+                    }
+                },
+                d => {
+                    if self.mode == EngineMode::On {
+                        let action = match d {
+                            Disruptive::Drop => Disruption::Drop,
+                            Disruptive::Redirect(u) => Disruption::Redirect(self.expand(u)),
+                            _ => Disruption::Deny,
+                        };
+                        self.interruption = Some(Interruption { rule: r.id, phase, status: r.status, action });
+                        self.done = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn log(&mut self, r: &Compiled, first: Hit) {
+        let msg = r.msg.as_deref().map(|m| self.expand(m)).unwrap_or_default();
+        let data = r.logdata.as_deref().map(|m| self.expand(m)).unwrap_or_default();
+        let (var, value) = first;
+        let cut = value.len().min(200);
+        self.matches.push(RuleMatch {
+            id: r.id,
+            phase: r.phase,
+            msg,
+            data,
+            severity: r.severity,
+            var,
+            value: String::from_utf8_lossy(&value[..cut]).into_owned(),
+        });
+    }
+
+    /// Whether `r` (and its chain) matches: the first variable the head
+    /// matched, or `None`. Runs each matching link's `setvar`/`ctl`.
+    fn run(&mut self, r: &Compiled, head: &Compiled) -> Option<Hit> {
+        let (hits, captured) = if r.vars.is_empty() { (vec![(String::new(), Vec::new())], None) } else { self.test(r, head) };
+        if hits.is_empty() {
+            return None;
+        }
+        if let Some(caps) = captured {
+            for (k, c) in caps.iter().enumerate() {
+                self.tx.insert(k.to_string(), String::from_utf8_lossy(c).into_owned());
+            }
+        }
+        let first = hits[0].clone();
+        self.matched = hits;
+        // A link's own effects run when it matches, before the next link
+        // is tried (CRS 931130 reads in link 2 what link 1 set), once per
+        // matched variable for `setvar` with `MATCHED_VAR` macros.
+        if r.per_var && self.matched.len() > 1 {
+            let all = std::mem::take(&mut self.matched);
+            for m in &all {
+                self.matched = vec![m.clone()];
+                self.effects(r);
+            }
+            self.matched = all;
+        } else {
+            self.effects(r);
+        }
+        match &r.chain {
+            Some(next) => self.run(next, head).map(|_| first),
+            None => Some(first),
+        }
+    }
+
+    /// Runs the operator over every selected, transformed value.
+    fn test(&self, r: &Compiled, head: &Compiled) -> (Vec<Hit>, Option<Vec<Vec<u8>>>) {
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut captured: Option<Vec<Vec<u8>>> = None;
+        let mut caps: Vec<Vec<u8>> = Vec::new();
+        let expand = |s: &str| self.expand(s);
+        let removed: Vec<(&'static str, &[u8])> = if self.removed_targets.is_empty() {
+            Vec::new()
+        } else {
+            let id = head.id.to_string();
+            self.removed_targets
+                .iter()
+                .filter(|(who, _, _)| *who == id || head.tags.iter().any(|t| t == who))
+                .map(|(_, c, k)| (*c, k.as_slice()))
+                .collect()
+        };
+        for spec in &r.vars {
+            let keep = |key: &[u8]| {
+                spec.sel.selects(key)
+                    && !r.excludes.iter().any(|x| x.coll == spec.coll && x.sel.selects(key))
+                    && !removed.iter().any(|(c, k)| *c == spec.name && (k.is_empty() || key.eq_ignore_ascii_case(k)))
+            };
+            let mut check = |key: &[u8], value: &[u8], counted: bool| {
+                let mut cur: Cow<[u8]> = Cow::Borrowed(value);
+                let want = if r.capture { Some(&mut caps) } else { None };
+                let mut hit = r.multi && r.op.matches(&cur, &expand, want) != r.negated;
+                for t in &r.transforms {
+                    if hit {
+                        break;
+                    }
+                    let next = match t.apply(&cur) {
+                        Cow::Owned(o) => Some(o),
+                        Cow::Borrowed(b) if b.len() != cur.len() => Some(b.to_vec()),
+                        Cow::Borrowed(_) => None,
+                    };
+                    if let Some(next) = next {
+                        let changed = *next != *cur;
+                        cur = Cow::Owned(next);
+                        if r.multi && changed {
+                            let want = if r.capture { Some(&mut caps) } else { None };
+                            hit = r.op.matches(&cur, &expand, want) != r.negated;
+                        }
+                    }
+                }
+                if !r.multi {
+                    let want = if r.capture { Some(&mut caps) } else { None };
+                    hit = r.op.matches(&cur, &expand, want) != r.negated;
+                }
+                if hit {
+                    if r.capture && captured.is_none() && !caps.is_empty() {
+                        captured = Some(caps.clone());
+                    }
+                    let name = if counted { format!("&{}", spec.name) } else { spec.display(key) };
+                    hits.push((name, cur.into_owned()));
+                }
+            };
+            if spec.count {
+                let mut n = 0usize;
+                self.walk(spec.coll, &mut |k, _| n += usize::from(keep(k)));
+                check(b"", n.to_string().as_bytes(), true);
+            } else {
+                self.walk(spec.coll, &mut |k, v| {
+                    if keep(k) {
+                        check(k, v, false)
+                    }
+                });
+            }
+        }
+        (hits, captured)
+    }
+
+    fn effects(&mut self, r: &Compiled) {
+        for e in &r.effects {
+            match e {
+                Effect::SetVar(v) => self.setvar(v),
+                Effect::Ctl(c) => self.ctl(c),
+            }
+        }
+    }
+
+    /// `%{tx.name}`, `%{MATCHED_VAR}`, `%{REQUEST_HEADERS.host}`,
+    /// `%{REMOTE_ADDR}`…; unknown ones expand to nothing, as ModSecurity
+    /// does.
+    pub(super) fn expand(&self, s: &str) -> String {
+        if !s.contains("%{") {
+            return s.to_owned();
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(p) = rest.find("%{") {
+            out.push_str(&rest[..p]);
+            let Some(end) = rest[p..].find('}') else {
+                out.push_str(&rest[p..]);
+                return out;
+            };
+            let name = &rest[p + 2..p + end];
+            let (coll, key) = match name.split_once('.') {
+                Some((c, k)) => (c, Some(k)),
+                None => (name, None),
+            };
+            if coll.eq_ignore_ascii_case("tx") {
+                if let Some(v) = key.and_then(|k| self.tx.get(&k.to_ascii_lowercase())) {
+                    out.push_str(v);
+                }
+            } else {
+                let c = super::vars::Coll::from_name(coll);
+                let mut found: Option<String> = None;
+                self.walk(c, &mut |k, v| {
+                    if found.is_none() && key.is_none_or(|key| k.eq_ignore_ascii_case(key.as_bytes())) {
+                        found = Some(String::from_utf8_lossy(v).into_owned());
+                    }
+                });
+                out.push_str(&found.unwrap_or_default());
+            }
+            rest = &rest[p + end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn setvar(&mut self, spec: &str) {
+        let spec = self.expand(spec);
+        if let Some(name) = spec.strip_prefix('!') {
+            if let Some(k) = tx_key(name) {
+                self.tx.remove(&k);
+            }
+            return;
+        }
+        let (name, value) = spec.split_once('=').unwrap_or((&spec, "1"));
+        let Some(key) = tx_key(name) else { return };
+        let cur = self.tx.get(&key).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(0);
+        let new = if let Some(n) = value.strip_prefix('+') {
+            cur.saturating_add(n.trim().parse::<i64>().unwrap_or(0)).to_string()
+        } else if let Some(n) = value.strip_prefix('-') {
+            cur.saturating_sub(n.trim().parse::<i64>().unwrap_or(0)).to_string()
+        } else {
+            value.to_owned()
+        };
+        self.tx.insert(key, new);
+    }
+
+    fn ctl(&mut self, c: &str) {
+        let Some((opt, arg)) = c.split_once('=') else { return };
+        match opt {
+            "ruleRemoveById" => {
+                for part in arg.split([',', ' ']).filter(|p| !p.is_empty()) {
+                    match part.split_once('-') {
+                        Some((a, b)) => {
+                            if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {
+                                self.removed.extend(a..=b.min(a.saturating_add(100_000)));
+                            }
+                        }
+                        None => {
+                            if let Ok(id) = part.parse() {
+                                self.removed.insert(id);
+                            }
+                        }
+                    }
+                }
+            }
+            "ruleRemoveByTag" => self.removed_tags.push(arg.to_owned()),
+            "ruleRemoveTargetById" | "ruleRemoveTargetByTag" => {
+                if let Some((who, target)) = arg.split_once(';') {
+                    let (coll, key) = target.split_once(':').unwrap_or((target, ""));
+                    let coll = crate::vocab::lookup(crate::vocab::COLLECTIONS, coll).unwrap_or("UNKNOWN");
+                    self.removed_targets.push((who.to_owned(), coll, key.to_ascii_lowercase().into_bytes()));
+                }
+            }
+            "ruleEngine" => match arg.to_ascii_lowercase().as_str() {
+                "off" => self.done = true,
+                "detectiononly" => self.mode = EngineMode::DetectionOnly,
+                _ => {}
+            },
+            "forceRequestBodyVariable" => self.force_body = arg.eq_ignore_ascii_case("on"),
+            _ => {}
+        }
+    }
+}
+
+/// `tx.name` → `name` (lower-cased); other collections are not kept.
+fn tx_key(name: &str) -> Option<String> {
+    let name = name.trim();
+    let (coll, key) = name.split_once('.')?;
+    coll.eq_ignore_ascii_case("tx").then(|| key.to_ascii_lowercase())
+}
