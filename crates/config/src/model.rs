@@ -316,6 +316,18 @@ pub struct Site {
     pub decode_base64: bool,
     #[serde(default)]
     pub exceptions: Vec<Exception>,
+    /// ModSecurity rule files (SecLang) this site also runs, in order;
+    /// a path may end in a `*` pattern (`/usr/share/crs/rules/*.conf`).
+    /// Relative paths are read from the config file's folder.
+    #[serde(default)]
+    pub seclang: Vec<Spanned<PathBuf>>,
+    /// Run Haetae's own detection engine (set false to run SecLang rules
+    /// alone).
+    #[serde(default = "yes")]
+    pub native_engine: bool,
+    /// `seclang`, loaded and compiled (set by validation).
+    #[serde(skip)]
+    pub rules: Option<std::sync::Arc<haetae_seclang::eval::RuleSet>>,
     pub tls: Option<SiteTls>,
     pub upstream: Upstream,
     #[serde(default)]

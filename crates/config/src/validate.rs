@@ -162,6 +162,15 @@ pub fn validate(cfg: &mut Config, src: &str, base: &Path) -> Vec<Diagnostic> {
                 c.key("exceptions", "an exception needs at least one of path, param, detectors, rules");
             }
         }
+        if !site.seclang.is_empty() {
+            let paths: Vec<PathBuf> = site.seclang.iter().map(|p| resolve_path(base, p.get_ref())).collect();
+            match haetae_seclang::files::load(&paths).and_then(|l| haetae_seclang::files::compile(&l)) {
+                Ok(rules) => site.rules = Some(std::sync::Arc::new(rules)),
+                Err(e) => c.at(&site.seclang[0], format!("seclang: {e}")),
+            }
+        } else if !site.native_engine {
+            c.at(&site.name, format!("site `{name}` has native_engine = false and no seclang files: nothing would inspect its traffic"));
+        }
         for page in [&mut site.block_page, &mut site.error_page].into_iter().flatten() {
             let p = resolve_path(base, page.get_ref());
             if let Err(e) = std::fs::read_to_string(&p) {

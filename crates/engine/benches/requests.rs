@@ -146,7 +146,6 @@ pub fn big_bodies() -> Vec<Req> {
     ]
 }
 
-
 /// The request model of `r`, as the proxy builds it.
 pub fn model(r: &Req, limits: &ParseLimits) -> Request {
     let mut b = RequestBuilder::new(r.method, r.target, limits);

@@ -79,6 +79,13 @@ pub struct ProxyArgs {
     /// Write an access log here (JSON lines).
     #[arg(long)]
     pub access_log: Option<PathBuf>,
+    /// ModSecurity rule file (SecLang) to run as well; repeat for several,
+    /// in order; a `*` pattern is expanded (quote it).
+    #[arg(long)]
+    pub seclang: Vec<PathBuf>,
+    /// Run only the SecLang rules, not Haetae's own engine.
+    #[arg(long, requires = "seclang")]
+    pub no_native: bool,
 }
 
 #[derive(Args)]

@@ -22,8 +22,11 @@ pub fn config(p: &ProxyArgs) -> Result<haetae_config::Config, String> {
         toml.push_str(&format!("[access_log]\nfile = {}\n", quote(&a.to_string_lossy())));
     }
     let servers: Vec<String> = p.upstream.iter().map(|u| quote(u)).collect();
+    let seclang: Vec<String> = p.seclang.iter().map(|f| quote(&f.to_string_lossy())).collect();
     toml.push_str(&format!(
-        "[[site]]\nname = \"default\"\nhosts = [\"*\"]\nmode = \"{mode}\"\n[site.upstream]\nservers = [{}]\n",
+        "[[site]]\nname = \"default\"\nhosts = [\"*\"]\nmode = \"{mode}\"\nseclang = [{}]\nnative_engine = {}\n[site.upstream]\nservers = [{}]\n",
+        seclang.join(", "),
+        !p.no_native,
         servers.join(", ")
     ));
     let mut cfg = haetae_config::parse(&toml, std::path::Path::new("<command line>")).map_err(|e| e.to_string())?;

@@ -44,4 +44,3 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     );
     ExitCode::SUCCESS
 }
-

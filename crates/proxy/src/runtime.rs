@@ -29,6 +29,10 @@ pub struct SiteRt {
     pub mode: Mode,
     pub fail_open: bool,
     pub engine: Engine,
+    /// Run the native engine (`native_engine`).
+    pub native: bool,
+    /// The site's SecLang rules (`seclang`), compiled when the config loaded.
+    pub rules: Option<Arc<haetae_seclang::eval::RuleSet>>,
     pub pages: Pages,
     pub pool: Arc<Pool>,
     pub metrics: Arc<SiteMetrics>,
@@ -115,6 +119,8 @@ impl Runtime {
                 mode: s.mode,
                 fail_open: s.fail_open,
                 engine,
+                native: s.native_engine,
+                rules: s.rules.clone(),
                 pages,
                 pool,
                 metrics: metrics.site(&name),

@@ -20,7 +20,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use haetae_config::{BodyOverflow, Mode};
 use haetae_events::{Disposition, Event, Match, new_event_id, time};
-use haetae_model::{Confidence, RequestBuilder, Verdict};
+use haetae_model::{Confidence, Finding, RequestBuilder, Verdict};
+use haetae_seclang::eval::{Disruption, Interruption};
 use http::{HeaderMap, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 
@@ -204,10 +205,11 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     let threshold = site.engine.threshold();
     let mut event_id = None;
     match outcome {
-        Ok(v) if v.score >= threshold => {
+        Ok((v, rules)) if v.score >= threshold || rules.is_some() => {
             site.metrics.detected.fetch_add(1, Relaxed);
+            let deny = rules.as_ref().map_or(403, |i| i.status);
             let (disp, status) = match site.mode {
-                Mode::Prevention => (Disposition::Blocked, 403),
+                Mode::Prevention => (Disposition::Blocked, deny),
                 Mode::Detection => (Disposition::Logged, 0),
                 Mode::Learning => (Disposition::Learned, 0),
             };
@@ -217,7 +219,19 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
             if disp == Disposition::Blocked {
                 site.metrics.blocked.fetch_add(1, Relaxed);
                 let body = site.pages.block(&id, &site.name);
-                return finish(shared, Some(&site), &meta, html(StatusCode::FORBIDDEN, body), Some(id), None);
+                let mut resp = html(StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN), body);
+                match rules.map(|i| i.action) {
+                    Some(Disruption::Redirect(to)) => {
+                        if let Ok(v) = http::HeaderValue::from_str(&to) {
+                            resp.headers_mut().insert(header::LOCATION, v);
+                        }
+                    }
+                    Some(Disruption::Drop) => {
+                        resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+                    }
+                    _ => {}
+                }
+                return finish(shared, Some(&site), &meta, resp, Some(id), None);
             }
             event_id = Some(id);
         }
@@ -268,8 +282,10 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     }
 }
 
-/// Builds the model and runs the engine, turning a timeout or a panic into
-/// an error string (the caller applies `fail_open`).
+/// Builds the model and runs the native engine and the site's SecLang
+/// rules, turning a timeout or a panic into an error string (the caller
+/// applies `fail_open`). SecLang matches join the verdict's findings; an
+/// interruption (`deny`, `drop`, `redirect`) is returned beside it.
 fn inspect(
     rt: &Runtime,
     site: &SiteRt,
@@ -278,9 +294,9 @@ fn inspect(
     truncated: bool,
     ip: IpAddr,
     limit: usize,
-) -> Result<Verdict, String> {
+) -> Result<(Verdict, Option<Interruption>), String> {
     let deadline = Instant::now() + rt.config.timeouts.inspection.0;
-    let run = || {
+    let run = || -> Result<(Verdict, Option<Interruption>), haetae_engine::Timeout> {
         let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let mut b = RequestBuilder::new(parts.method.as_str(), target, &rt.limits).client_ip(ip);
         for (n, v) in &parts.headers {
@@ -289,7 +305,22 @@ fn inspect(
         let inspected = &body[..body.len().min(limit)];
         b.body(inspected, truncated || body.len() > limit);
         let model = b.build();
-        site.engine.inspect_until(&model, Some(deadline))
+        let mut verdict = if site.native { site.engine.inspect_until(&model, Some(deadline))? } else { Verdict::allow() };
+        let Some(rules) = &site.rules else { return Ok((verdict, None)) };
+        let mut t = rules.transaction(&model, inspected);
+        t.protocol(version_str(parts.version));
+        t.request();
+        let outcome = t.finish();
+        verdict.findings.extend(outcome.matched.into_iter().map(|m| Finding {
+            detector: "seclang",
+            rule_id: u32::try_from(m.id).unwrap_or(u32::MAX),
+            location: m.var,
+            excerpt: m.value,
+            reason: if m.msg.is_empty() { format!("SecLang rule {}", m.id) } else { m.msg },
+            confidence: if m.severity.is_some_and(|s| s <= 2) { Confidence::High } else { Confidence::Medium },
+            score: 0,
+        }));
+        Ok((verdict, outcome.interruption))
     };
     match std::panic::catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(v)) => Ok(v),

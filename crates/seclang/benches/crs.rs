@@ -20,12 +20,8 @@ use requests::{mix, model};
 fn crs_pl1() -> RuleSet {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
     let pl1 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/crs4-pl1.conf");
-    let files: Vec<PathBuf> = vec![
-        shared.join("bench/peer/modsec/base.conf"),
-        pl1,
-        shared.join("crs/crs-setup.conf.example"),
-        shared.join("crs/rules/*.conf"),
-    ];
+    let files: Vec<PathBuf> =
+        vec![shared.join("bench/peer/modsec/base.conf"), pl1, shared.join("crs/crs-setup.conf.example"), shared.join("crs/rules/*.conf")];
     let loaded = haetae_seclang::files::load(&files).unwrap_or_else(|e| panic!("{e} (the shared CRS files are needed)"));
     haetae_seclang::files::compile(&loaded).unwrap_or_else(|e| panic!("{e}"))
 }

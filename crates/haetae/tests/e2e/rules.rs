@@ -155,3 +155,90 @@ fn ftw_passes_most_of_the_crs_suite() {
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains(" passed, "), "{text}");
 }
+
+/// A site running SecLang rules alone (`native_engine = false`): the
+/// rule's `deny,status:` answers, its match is the event, traffic the
+/// rules do not match passes even when the native engine would block it,
+/// and a `SecRuleRemoveById` in a later file switches a rule off.
+#[test]
+fn site_runs_seclang_rules_alone() {
+    let (_o, up) = origin();
+    let dir = TempDir::new("seclang-site");
+    std::fs::write(
+        dir.path("vpatch.conf"),
+        "SecRuleEngine On\n\
+         SecRule ARGS:id \"!@rx ^[0-9]+$\" \"id:5001,phase:1,deny,status:406,t:none,msg:'id must be numeric',log\"\n\
+         SecRule REQUEST_FILENAME \"@beginsWith /admin\" \"id:5002,phase:1,deny,msg:'admin closed'\"\n\
+         SecRule REQUEST_HEADERS:User-Agent \"@pm badbot\" \"id:5003,phase:1,redirect:/bye,msg:'bot'\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path("local.conf"), "SecRuleRemoveById 5002\n").unwrap();
+    let site = SITE.replace(
+        "mode = \"prevention\"",
+        &format!("mode = \"prevention\"\nnative_engine = false\nseclang = [\"{}/*.conf\"]", dir.0.display()),
+    );
+    let h = Haetae::run("", &site, &format!("127.0.0.1:{up}"));
+    assert_eq!(get(h.port, "/search?id=42", &[]).status, 200);
+    let r = get(h.port, "/search?id=42%20or%201=1", &[]);
+    assert_eq!(r.status, 406, "{}", r.body);
+    // Removed by local.conf, which sorts before vpatch.conf: removals
+    // apply wherever they stand.
+    assert_eq!(get(h.port, "/admin/x", &[]).status, 404);
+    let r = get(h.port, "/", &[("User-Agent", "BadBot/1.0")]);
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("location").as_deref(), Some("/bye"));
+    // The native engine is off: a SQL injection elsewhere passes.
+    assert_eq!(get(h.port, "/search?q=1'%20union%20select%20password%20from%20users--", &[]).status, 200);
+    let ev = h.events();
+    let m = ev.as_array().unwrap().iter().find(|e| e["status"] == 406).expect("an event for the 406");
+    assert_eq!(m["matches"][0]["detector"], "seclang");
+    assert_eq!(m["matches"][0]["rule_id"], 5001);
+    assert_eq!(m["matches"][0]["location"], "ARGS:id");
+    assert_eq!(m["matches"][0]["reason"], "id must be numeric");
+}
+
+/// OWASP CRS v4.28 at PL1 beside the native engine, as a user loads it:
+/// benign traffic passes, CRS blocks what it blocks, and the event names
+/// CRS's rules.
+#[test]
+fn site_runs_crs_beside_the_native_engine() {
+    let shared = shared_dir().expect("../shared is needed");
+    let (_o, up) = origin();
+    let site = SITE.replace(
+        "mode = \"prevention\"",
+        &format!("mode = \"prevention\"\nseclang = [\"{0}/crs/crs-setup.conf.example\", \"{0}/crs/rules/*.conf\"]", shared.display()),
+    );
+    let h = Haetae::run("", &site, &format!("127.0.0.1:{up}"));
+    let browser = [("User-Agent", "Mozilla/5.0"), ("Accept", "text/html")];
+    assert_eq!(get(h.port, "/search?q=hello+world&page=2", &browser).status, 200);
+    assert_eq!(post_form(h.port, "/board", "title=Hi&body=Thanks+for+the+quick+delivery%21").status, 303);
+    // CRS rule 913100 (scanner user agent) alone reaches the threshold.
+    let r = get(h.port, "/", &[("User-Agent", "sqlmap/1.7"), ("Accept", "*/*")]);
+    assert_eq!(r.status, 403);
+    let ev = h.events();
+    let last = ev.as_array().unwrap().iter().rev().find(|e| e["status"] == 403).expect("an event");
+    let ids: Vec<u64> =
+        last["matches"].as_array().unwrap().iter().filter(|m| m["detector"] == "seclang").map(|m| m["rule_id"].as_u64().unwrap()).collect();
+    assert!(ids.contains(&913100) && ids.contains(&949110), "{ids:?}");
+}
+
+/// `haetae check` compiles a site's SecLang files and names the rule
+/// file and line of a problem.
+#[test]
+fn check_reports_seclang_errors_with_file_and_line() {
+    let dir = TempDir::new("seclang-check");
+    std::fs::write(dir.path("bad.conf"), "SecAction \"id:1,pass,nolog\"\nSecRule ARGS \"@rx x\" \"id:2,t:lowercse\"\n").unwrap();
+    let cfg = dir.path("haetae.toml");
+    std::fs::write(
+        &cfg,
+        "[[site]]\nname = \"a\"\nhosts = [\"*\"]\nseclang = [\"bad.conf\"]\n[site.upstream]\nservers = [\"127.0.0.1:1\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(bin()).args(["check", "--config", cfg.to_str().unwrap()]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("seclang: ") && err.contains("bad.conf:2: unknown transformation t:lowercse"), "{err}");
+    std::fs::write(dir.path("bad.conf"), "SecRule ARGS \"@rx x\" \"id:2,t:lowercase\"\n").unwrap();
+    let out = Command::new(bin()).args(["check", "--config", cfg.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -259,7 +259,9 @@ impl RuleSet {
                     }
                 }
             }
-            Update::RemoveTag(re) => self.rules.iter_mut().filter(|r| r.tags.iter().any(|t| re.is_match(t.as_bytes()))).for_each(|r| r.removed = true),
+            Update::RemoveTag(re) => {
+                self.rules.iter_mut().filter(|r| r.tags.iter().any(|t| re.is_match(t.as_bytes()))).for_each(|r| r.removed = true)
+            }
             Update::RemoveMsg(re) => {
                 self.rules.iter_mut().filter(|r| r.msg.as_deref().is_some_and(|m| re.is_match(m.as_bytes()))).for_each(|r| r.removed = true)
             }
@@ -302,8 +304,23 @@ impl RuleSet {
                     merged.push(a);
                 }
                 let rebuilt = Compiled::new(merged, Op::Unconditional, false, r.phase, &Defaults::default());
-                let Compiled { actions, effects, flow, tags, msg, logdata, severity, log, capture, multi, per_var, disruptive, status, transforms, .. } =
-                    rebuilt;
+                let Compiled {
+                    actions,
+                    effects,
+                    flow,
+                    tags,
+                    msg,
+                    logdata,
+                    severity,
+                    log,
+                    capture,
+                    multi,
+                    per_var,
+                    disruptive,
+                    status,
+                    transforms,
+                    ..
+                } = rebuilt;
                 r.actions = actions;
                 r.effects = effects;
                 r.flow = flow;
@@ -411,7 +428,11 @@ impl Compiled {
 
     fn add_var(&mut self, v: &Variable) -> Result<(), String> {
         let spec = VarSpec::new(v)?;
-        if v.exclude { self.excludes.push(spec) } else { self.vars.push(spec) }
+        if v.exclude {
+            self.excludes.push(spec)
+        } else {
+            self.vars.push(spec)
+        }
         Ok(())
     }
 }
@@ -421,9 +442,9 @@ impl VarSpec {
         let coll = Coll::from_name(&v.collection);
         let sel = match &v.selector {
             None => Sel::All,
-            Some(Selector::Regex(p)) => Sel::Regex(
-                RegexBuilder::new(&format!("(?i){p}")).unicode(false).build().map_err(|e| format!("selector /{p}/: {e}"))?,
-            ),
+            Some(Selector::Regex(p)) => {
+                Sel::Regex(RegexBuilder::new(&format!("(?i){p}")).unicode(false).build().map_err(|e| format!("selector /{p}/: {e}"))?)
+            }
             // `XML:/*` is element text, `XML://@*` attribute values (the
             // model names attributes `a/b/@name`).
             Some(Selector::Key(s)) if coll == Coll::Xml => {

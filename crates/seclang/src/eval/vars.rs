@@ -325,8 +325,14 @@ impl Transaction<'_> {
             MatchedVars => self.matched.iter().for_each(|(n, v)| f(n.as_bytes(), v)),
             MatchedVarsNames => self.matched.iter().for_each(|(n, _)| f(n.as_bytes(), n.as_bytes())),
             HighestSeverity => number(f, self.matches.iter().filter_map(|m| m.severity).min().map_or(255, usize::from)),
-            ResponseStatus | ResponseProtocol | ResponseHeaders | ResponseHeadersNames | ResponseBody | ResponseContentType
-            | ResponseContentLength | StatusLine => {
+            ResponseStatus
+            | ResponseProtocol
+            | ResponseHeaders
+            | ResponseHeadersNames
+            | ResponseBody
+            | ResponseContentType
+            | ResponseContentLength
+            | StatusLine => {
                 let Some(r) = &self.response else { return };
                 match coll {
                     ResponseStatus => f(b"", r.status.to_string().as_bytes()),
