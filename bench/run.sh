@@ -9,7 +9,8 @@
 # Targets: plain nginx proxy (18081), nginx+ModSecurity+CRS 3.3.4 PL1 (18082),
 # nginx+ModSecurity+CRS v4.28 PL1 (18086), Haetae parsing only (18091: the
 # request is parsed into the model, every detector off), Haetae with the
-# default engine (18090).
+# default engine (18090), Haetae running the same CRS v4.28 PL1 rules as
+# crs4 and nothing else (18092: native engine off).
 # Knobs: REPS (3), DURATION (10), CONNS (64), WORKLOADS ("get1k mix"), TARGETS.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,8 +20,8 @@ RUN_DIR="${PEER_RUN_DIR:-/tmp/waf-peer-run}"
 OUT_DIR="${OUT_DIR:-/tmp/haetae-bench}"
 WORKERS="${WORKERS:-1}" PIN="${PIN:-1}" REPS="${REPS:-3}" DURATION="${DURATION:-10}" CONNS="${CONNS:-64}"
 WORKLOADS="${WORKLOADS:-get1k mix}"
-TARGETS="${TARGETS:-plain pl1 crs4 haetae-parse haetae}"
-declare -A PORT=([plain]=18081 [pl1]=18082 [crs4]=18086 [haetae-parse]=18091 [haetae]=18090)
+TARGETS="${TARGETS:-plain pl1 crs4 haetae-parse haetae haetae-crs4}"
+declare -A PORT=([plain]=18081 [pl1]=18082 [crs4]=18086 [haetae-parse]=18091 [haetae]=18090 [haetae-crs4]=18092)
 mkdir -p "$OUT_DIR"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -36,8 +37,8 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-start_haetae() { # name port disable_all
-    local name=$1 port=$2 disabled=$3 cfg="$OUT_DIR/$1.toml"
+start_haetae() { # name port disabled_detectors [extra site keys]
+    local name=$1 port=$2 disabled=$3 extra=${4:-} cfg="$OUT_DIR/$1.toml"
     cat > "$cfg" <<TOML
 [server]
 listen = ["127.0.0.1:$port"]
@@ -49,6 +50,7 @@ name = "$name"
 hosts = ["*"]
 mode = "prevention"
 disabled_detectors = $disabled
+$extra
 [site.upstream]
 servers = ["127.0.0.1:18080"]
 TOML
@@ -64,11 +66,20 @@ start_haetae haetae 18090 '[]'
 HAETAE_PID=${PIDS[-1]}
 start_haetae haetae-parse 18091 "$ALL"
 PARSE_PID=${PIDS[-1]}
+# The crs4 instance's rules: its base.conf, paranoia level 1, the CRS
+# setup defaults, the rules.
+CRS4_PID=
+if [[ " $TARGETS " == *" haetae-crs4 "* ]]; then
+    start_haetae haetae-crs4 18092 '[]' "native_engine = false
+seclang = [\"$PEER/modsec/base.conf\", \"$HERE/crs4-pl1.conf\", \"$PEER/../../crs/crs-setup.conf.example\", \"$PEER/../../crs/rules/*.conf\"]"
+    CRS4_PID=${PIDS[-1]}
+fi
 
 proc_pids() { # target -> pids whose CPU is the proxy's
     case "$1" in
         haetae) echo "$HAETAE_PID" ;;
         haetae-parse) echo "$PARSE_PID" ;;
+        haetae-crs4) echo "$CRS4_PID" ;;
         *) pgrep -P "$(cat "$RUN_DIR/pids/$1.pid")" ;;
     esac
 }

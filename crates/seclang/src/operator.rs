@@ -170,7 +170,10 @@ impl Op {
     pub fn matches<'a>(&'a self, v: &[u8], expand: &dyn Fn(&str) -> String, captures: Option<&mut Vec<Vec<u8>>>) -> bool {
         let arg = |s: &'a str| -> Cow<'a, str> { if s.contains("%{") { expand(s).into() } else { s.into() } };
         match self {
+            // Most values do not match: `is_match` first, because
+            // `captures` allocates its slots on every call.
             Op::Rx(re) => match captures {
+                Some(_) if !re.is_match(v) => false,
                 Some(caps) => match re.captures(v) {
                     Some(c) => {
                         caps.clear();

@@ -210,6 +210,13 @@ impl Words {
 /// argument value with at least `min` confidence. SecLang's
 /// `@detectSQLi`/`@detectXSS` use this.
 pub fn family_reports(name: &str, raw: &[u8], min: Confidence) -> bool {
+    // ASCII sentences reach only the detectors that read prose, as in the
+    // engine (bytes ≥ 0x80 could fold to ASCII syntax, so they go on).
+    let prose = raw.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b',' | b'.' | b'?' | b'!' | b'-'))
+        && !crate::targets::alnum_payload(raw);
+    if prose && !ALL.iter().any(|d| d.name == name && d.prose) {
+        return false;
+    }
     let (norm, evasion) = crate::normalize::normalize(raw);
     let t = Target { source: Source::Query, kind: Kind::Value, key: "", raw, norm: &norm, evasion };
     ALL.iter().filter(|d| d.name == name).any(|d| (d.check)(&t).is_some_and(|h| h.confidence >= min))
