@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use crate::cli::FtwArgs;
 
 /// What CRS's CI sets before its rules (its `crs-setup` overrides).
-const TEST_CONFIG: &str = r#"SecAction "id:900005,phase:1,pass,nolog,\
+const TEST_CONFIG: &str = r#"SecResponseBodyAccess On
+SecAction "id:900005,phase:1,pass,nolog,\
     setvar:tx.blocking_paranoia_level=4,\
     setvar:tx.detection_paranoia_level=4,\
     setvar:tx.crs_validate_utf8_encoding=1,\
@@ -71,7 +72,14 @@ fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
             }
         };
         let model = haetae_eval::model(&req);
-        let hits = rules.evaluate(&model, &req.body);
+        let reflected = Reflected::of(&req);
+        let mut t = rules.transaction(&model, &req.body);
+        t.detection_only();
+        t.protocol(&req.version);
+        t.request();
+        t.response(reflected.response());
+        t.logging();
+        let hits = t.finish().ids();
         let missing: Vec<u64> = expect.iter().copied().filter(|id| !hits.contains(id)).collect();
         let unwanted: Vec<u64> = reject.iter().copied().filter(|id| hits.contains(id)).collect();
         if missing.is_empty() && unwanted.is_empty() {
@@ -107,4 +115,40 @@ fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The response CRS's test backend (albedo) sends: `POST /reflect` with a
+/// JSON body `{"status", "headers", "body" | "encodedBody"}` answers with
+/// exactly that; anything else gets an empty 200.
+struct Reflected {
+    status: u16,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Vec<u8>,
+}
+
+impl Reflected {
+    fn of(req: &haetae_eval::ftw::RawRequest) -> Reflected {
+        let mut r =
+            Reflected { status: 200, headers: vec![("Content-Type".into(), b"text/plain; charset=utf-8".to_vec())], body: Vec::new() };
+        if !req.target.starts_with("/reflect") {
+            return r;
+        }
+        let Ok(spec) = serde_json::from_slice::<serde_json::Value>(&req.body) else { return r };
+        if let Some(s) = spec.get("status").and_then(|s| s.as_u64()).and_then(|s| u16::try_from(s).ok()) {
+            r.status = s;
+        }
+        if let Some(h) = spec.get("headers").and_then(|h| h.as_object()) {
+            r.headers = h.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().as_bytes().to_vec())).collect();
+        }
+        if let Some(b) = spec.get("body").and_then(|b| b.as_str()) {
+            r.body = b.as_bytes().to_vec();
+        } else if let Some(b) = spec.get("encodedBody").and_then(|b| b.as_str()) {
+            r.body = haetae_seclang::transform::apply("base64Decode", b.as_bytes()).into_owned();
+        }
+        r
+    }
+
+    fn response(&self) -> haetae_seclang::eval::Response<'_> {
+        haetae_seclang::eval::Response { status: self.status, protocol: "HTTP/1.1", headers: &self.headers, body: &self.body }
+    }
 }

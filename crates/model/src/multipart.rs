@@ -117,6 +117,12 @@ fn raw(req: &mut Request, body: &[u8], limits: &ParseLimits) {
 fn emit(req: &mut Request, h: PartHeaders, content: &[u8], limits: &ParseLimits) {
     let mut name = h.name.unwrap_or_default();
     name.truncate(limits.max_name_len);
+    for line in h.lines {
+        if req.part_headers.len() >= limits.max_params {
+            break;
+        }
+        req.part_headers.push((name.clone(), line));
+    }
     match h.filename {
         Some(filename) => {
             let head = content[..content.len().min(limits.file_head_bytes)].to_vec();
@@ -130,6 +136,8 @@ fn emit(req: &mut Request, h: PartHeaders, content: &[u8], limits: &ParseLimits)
 
 #[derive(Default)]
 struct PartHeaders {
+    /// Every header line as sent (for rules that read them all).
+    lines: Vec<Vec<u8>>,
     name: Option<Vec<u8>>,
     filename: Option<Vec<u8>>,
     content_type: Option<Vec<u8>>,
@@ -144,6 +152,7 @@ impl PartHeaders {
             if line.is_empty() {
                 continue;
             }
+            h.lines.push(line.to_vec());
             let Some(colon) = memchr::memchr(b':', line) else {
                 req.flag(Anomaly::MultipartMalformed("part header without colon"));
                 continue;
@@ -240,6 +249,11 @@ fn unquote(v: &[u8]) -> Vec<u8> {
             let mut esc = false;
             for &b in inner {
                 if esc {
+                    // Only `\"` and `\\` are escapes (as in browsers and
+                    // ModSecurity); `..\x` keeps its backslash.
+                    if b != b'"' && b != b'\\' {
+                        out.push(b'\\');
+                    }
                     out.push(b);
                     esc = false;
                 } else if b == b'\\' {

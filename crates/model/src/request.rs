@@ -73,6 +73,8 @@ pub struct Request {
     pub headers: Vec<(String, Vec<u8>)>,
     pub cookies: Vec<(Vec<u8>, Vec<u8>)>,
     pub files: Vec<FilePart>,
+    /// Multipart part headers: (part name, header line as sent).
+    pub part_headers: Vec<(Vec<u8>, Vec<u8>)>,
     pub body_kind: BodyKind,
     /// Body bytes received for inspection.
     pub body_len: usize,

@@ -47,7 +47,7 @@ pub fn parse_into(req: &mut Request, body: &[u8], truncated: bool, limits: &Pars
                     name.extend_from_slice(b"/@");
                     name.extend_from_slice(a.key.as_ref());
                     name.truncate(limits.max_name_len);
-                    push(req, name, a.value.into_owned(), limits);
+                    push(req, name, unescape(&a.value), limits);
                 }
                 if matches!(ev, Event::Empty(_)) {
                     path.pop();
@@ -57,13 +57,18 @@ pub fn parse_into(req: &mut Request, body: &[u8], truncated: bool, limits: &Pars
                 flush_text(req, &path, &mut pending_text, limits);
                 path.pop();
             }
-            Event::Text(t) => pending_text.extend_from_slice(t.as_ref()),
+            Event::Text(t) => pending_text.extend_from_slice(&unescape(t.as_ref())),
             Event::CData(t) => pending_text.extend_from_slice(t.as_ref()),
-            Event::GeneralRef(r) => {
-                pending_text.push(b'&');
-                pending_text.extend_from_slice(r.as_ref());
-                pending_text.push(b';');
-            }
+            Event::GeneralRef(r) => match reference(r.as_ref()) {
+                Some(c) => pending_text.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+                // An entity the document declares stays as written (it is
+                // not expanded: that is how XXE works).
+                None => {
+                    pending_text.push(b'&');
+                    pending_text.extend_from_slice(r.as_ref());
+                    pending_text.push(b';');
+                }
+            },
             Event::DocType(t) => {
                 any = true;
                 push(req, b"!DOCTYPE".to_vec(), t.as_ref().to_vec(), limits);
@@ -79,6 +84,46 @@ pub fn parse_into(req: &mut Request, body: &[u8], truncated: bool, limits: &Pars
             }
         }
     }
+}
+
+/// The character a reference names: `#123`, `#x7B`, or one of XML's five
+/// predefined entities. `None` for anything else.
+fn reference(name: &[u8]) -> Option<char> {
+    match name {
+        b"lt" => Some('<'),
+        b"gt" => Some('>'),
+        b"amp" => Some('&'),
+        b"quot" => Some('"'),
+        b"apos" => Some('\''),
+        [b'#', b'x' | b'X', hex @ ..] if !hex.is_empty() && hex.len() <= 8 => {
+            u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok().and_then(char::from_u32)
+        }
+        [b'#', dec @ ..] if !dec.is_empty() && dec.len() <= 10 => std::str::from_utf8(dec).ok()?.parse().ok().and_then(char::from_u32),
+        _ => None,
+    }
+}
+
+/// Character and predefined entity references decoded, as an XML parser
+/// hands values to an application (and to ModSecurity's `XML:`).
+fn unescape(v: &[u8]) -> Vec<u8> {
+    if memchr::memchr(b'&', v).is_none() {
+        return v.to_vec();
+    }
+    let mut out = Vec::with_capacity(v.len());
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'&'
+            && let Some(end) = v[i + 1..].iter().take(12).position(|&b| b == b';')
+            && let Some(c) = reference(&v[i + 1..i + 1 + end])
+        {
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            i += end + 2;
+            continue;
+        }
+        out.push(v[i]);
+        i += 1;
+    }
+    out
 }
 
 fn flush_text(req: &mut Request, path: &[Vec<u8>], text: &mut Vec<u8>, limits: &ParseLimits) {
@@ -128,6 +173,9 @@ mod tests {
         assert_eq!(got[0].0, "!DOCTYPE");
         assert!(got[0].1.contains("file:///etc/passwd"));
         assert!(got.contains(&("a/@id".into(), "7".into())));
+        let p = parse(br#"<r><a probe="&#x7B;l,-lh&#x7D;s &lt;b&gt;">x &#60;y&#62; &amp;</a></r>"#, &ParseLimits::default());
+        assert_eq!(p[0].value, b"{l,-lh}s <b>");
+        assert_eq!(p[1].value, b"x <y> &");
         assert!(got.contains(&("a/b".into(), "hi &e;".into())));
     }
 

@@ -353,11 +353,13 @@ fn html_entity_decode(v: &[u8]) -> Vec<u8> {
         let rest = &v[i + 1..];
         if rest.first() == Some(&b'#') {
             let (radix, start) = if matches!(rest.get(1), Some(b'x' | b'X')) { (16, 2) } else { (10, 1) };
-            let k = rest[start..].iter().take(8).take_while(|&&b| (b as char).is_digit(radix)).count();
+            // Any number of digits (`&#0000000123;` is `{`), as ModSecurity.
+            let k = rest[start..].iter().take_while(|&&b| (b as char).is_digit(radix)).count();
             if k > 0 {
-                let digits = std::str::from_utf8(&rest[start..start + k]).unwrap_or("0");
-                let val = u32::from_str_radix(digits, radix).unwrap_or(0);
-                out.push(val as u8);
+                let val = rest[start..start + k].iter().fold(0u64, |a, &b| {
+                    a.saturating_mul(u64::from(radix)).saturating_add(u64::from((b as char).to_digit(radix).unwrap_or(0)))
+                });
+                out.push(if val > u64::from(u32::MAX) { 0xff } else { val as u8 });
                 i += 1 + start + k;
                 if v.get(i) == Some(&b';') {
                     i += 1;

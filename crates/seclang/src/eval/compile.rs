@@ -37,8 +37,6 @@ pub struct Compiled {
     /// `multiMatch`: the operator also sees the value before and after
     /// each transformation.
     pub(super) multi: bool,
-    /// Some `setvar` reads `MATCHED_VAR`: effects run once per matched value.
-    pub(super) per_var: bool,
     pub(super) disruptive: Disruptive,
     pub(super) status: u16,
     /// Removed by `SecRuleRemove*` (kept in place so marker indexes hold).
@@ -315,7 +313,6 @@ impl RuleSet {
                     log,
                     capture,
                     multi,
-                    per_var,
                     disruptive,
                     status,
                     transforms,
@@ -331,7 +328,6 @@ impl RuleSet {
                 r.log = log;
                 r.capture = capture;
                 r.multi = multi;
-                r.per_var = per_var;
                 r.disruptive = disruptive;
                 r.status = status;
                 r.transforms = transforms;
@@ -395,7 +391,6 @@ impl Compiled {
             }
         }
         let id = actions.iter().find(|a| a.name == "id").and_then(|a| a.value.as_deref()?.trim().parse().ok()).unwrap_or(0);
-        let per_var = effects.iter().any(|e| matches!(e, Effect::SetVar(v) if v.contains("%{MATCHED_VAR") || v.contains("%{matched_var")));
         let capture = actions.iter().any(|a| a.name == "capture");
         let multi = actions.iter().any(|a| a.name == "multiMatch");
         let disruptive = disruptive.unwrap_or(Disruptive::Pass);
@@ -418,7 +413,6 @@ impl Compiled {
             log,
             capture,
             multi,
-            per_var,
             disruptive,
             status,
             removed: false,

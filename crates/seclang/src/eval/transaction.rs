@@ -47,6 +47,9 @@ pub struct Transaction<'r> {
 /// A variable that matched: its display name and transformed value.
 type Hit = (String, Vec<u8>);
 
+/// A variable that matched, with the operator's captures (`capture`).
+type Match = (String, Vec<u8>, Option<Vec<Vec<u8>>>);
+
 impl<'r> Transaction<'r> {
     pub(super) fn new(set: &'r RuleSet, req: &'r Request, body: &'r [u8]) -> Self {
         Transaction {
@@ -104,6 +107,14 @@ impl<'r> Transaction<'r> {
             self.phase(phase);
         }
         self.interruption.as_ref()
+    }
+
+    /// Runs phase 5 (logging: rules that correlate what happened).
+    pub fn logging(&mut self) {
+        // Logging rules run even after an interruption, as ModSecurity's do.
+        let done = std::mem::replace(&mut self.done, self.mode == EngineMode::Off);
+        self.phase(5);
+        self.done = done;
     }
 
     pub fn interruption(&self) -> Option<&Interruption> {
@@ -191,30 +202,25 @@ impl<'r> Transaction<'r> {
     /// Whether `r` (and its chain) matches: the first variable the head
     /// matched, or `None`. Runs each matching link's `setvar`/`ctl`.
     fn run(&mut self, r: &Compiled, head: &Compiled) -> Option<Hit> {
-        let (hits, captured) = if r.vars.is_empty() { (vec![(String::new(), Vec::new())], None) } else { self.test(r, head) };
-        if hits.is_empty() {
-            return None;
-        }
-        if let Some(caps) = captured {
-            for (k, c) in caps.iter().enumerate() {
-                self.tx.insert(k.to_string(), String::from_utf8_lossy(c).into_owned());
+        let hits = if r.vars.is_empty() { vec![(String::new(), Vec::new(), None)] } else { self.test(r, head) };
+        let first = hits.first().map(|(n, v, _)| (n.clone(), v.clone()))?;
+        // As ModSecurity v3: a link's `setvar`/`ctl` run once per matched
+        // variable, with that match's captures and `MATCHED_VAR` (CRS
+        // 922150 collects every part's Content-Type this way), and before
+        // the next link is tried (CRS 931130 reads in link 2 what link 1
+        // set).
+        let mut all = Vec::with_capacity(hits.len());
+        for (name, value, caps) in hits {
+            if let Some(caps) = caps {
+                for (k, c) in caps.iter().enumerate() {
+                    self.tx.insert(k.to_string(), String::from_utf8_lossy(c).into_owned());
+                }
             }
-        }
-        let first = hits[0].clone();
-        self.matched = hits;
-        // A link's own effects run when it matches, before the next link
-        // is tried (CRS 931130 reads in link 2 what link 1 set), once per
-        // matched variable for `setvar` with `MATCHED_VAR` macros.
-        if r.per_var && self.matched.len() > 1 {
-            let all = std::mem::take(&mut self.matched);
-            for m in &all {
-                self.matched = vec![m.clone()];
-                self.effects(r);
-            }
-            self.matched = all;
-        } else {
+            self.matched = vec![(name, value)];
             self.effects(r);
+            all.append(&mut self.matched);
         }
+        self.matched = all;
         match &r.chain {
             Some(next) => self.run(next, head).map(|_| first),
             None => Some(first),
@@ -222,9 +228,8 @@ impl<'r> Transaction<'r> {
     }
 
     /// Runs the operator over every selected, transformed value.
-    fn test(&self, r: &Compiled, head: &Compiled) -> (Vec<Hit>, Option<Vec<Vec<u8>>>) {
-        let mut hits: Vec<Hit> = Vec::new();
-        let mut captured: Option<Vec<Vec<u8>>> = None;
+    fn test(&self, r: &Compiled, head: &Compiled) -> Vec<Match> {
+        let mut hits = Vec::new();
         let mut caps: Vec<Vec<u8>> = Vec::new();
         let expand = |s: &str| self.expand(s);
         let removed: Vec<(&'static str, &[u8])> = if self.removed_targets.is_empty() {
@@ -270,11 +275,9 @@ impl<'r> Transaction<'r> {
                     hit = r.op.matches(&cur, &expand, want) != r.negated;
                 }
                 if hit {
-                    if r.capture && captured.is_none() && !caps.is_empty() {
-                        captured = Some(caps.clone());
-                    }
+                    let captured = (r.capture && !caps.is_empty()).then(|| std::mem::take(&mut caps));
                     let name = if counted { format!("&{}", spec.name) } else { spec.display(key) };
-                    hits.push((name, cur.into_owned()));
+                    hits.push((name, cur.into_owned(), captured));
                 }
             };
             if spec.count {
@@ -289,7 +292,7 @@ impl<'r> Transaction<'r> {
                 });
             }
         }
-        (hits, captured)
+        hits
     }
 
     fn effects(&mut self, r: &Compiled) {

@@ -38,6 +38,7 @@ pub enum Coll {
     FilesSizes,
     FilesCombinedSize,
     FilesTmpContent,
+    MultipartPartHeaders,
     RemoteAddr,
     ServerName,
     UniqueId,
@@ -94,6 +95,7 @@ impl Coll {
             "FILES_SIZES" => FilesSizes,
             "FILES_COMBINED_SIZE" => FilesCombinedSize,
             "FILES_TMP_CONTENT" => FilesTmpContent,
+            "MULTIPART_PART_HEADERS" => MultipartPartHeaders,
             "REMOTE_ADDR" => RemoteAddr,
             "SERVER_NAME" => ServerName,
             "UNIQUE_ID" => UniqueId,
@@ -155,6 +157,7 @@ impl Coll {
                 | FilesNames
                 | FilesSizes
                 | FilesTmpContent
+                | MultipartPartHeaders
                 | Tx
                 | MatchedVars
                 | MatchedVarsNames
@@ -280,6 +283,7 @@ impl Transaction<'_> {
             FilesNames => req.files.iter().for_each(|p| f(&p.field, &p.field)),
             FilesSizes => req.files.iter().for_each(|p| f(&p.field, p.size.to_string().as_bytes())),
             FilesTmpContent => req.files.iter().for_each(|p| f(&p.field, &p.head)),
+            MultipartPartHeaders => req.part_headers.iter().for_each(|(n, l)| f(n, l)),
             FilesCombinedSize => number(f, req.files.iter().map(|p| p.size).sum()),
             RemoteAddr => f(b"", req.client_ip.map_or_else(|| "127.0.0.1".to_owned(), |ip| ip.to_string()).as_bytes()),
             ServerName => {
