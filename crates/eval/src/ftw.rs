@@ -129,6 +129,17 @@ impl Output {
         v
     }
 
+    /// The log must match this pattern (`log.match_regex`, or the older
+    /// `log_contains`).
+    pub fn log_regex(&self) -> Option<&str> {
+        self.log.as_ref().and_then(|l| l.match_regex.as_deref()).or(self.log_contains.as_deref())
+    }
+
+    /// The log must not match this pattern.
+    pub fn no_log_regex(&self) -> Option<&str> {
+        self.log.as_ref().and_then(|l| l.no_match_regex.as_deref()).or(self.no_log_contains.as_deref())
+    }
+
     pub fn no_expect_ids(&self) -> Vec<u32> {
         let mut v = self.no_expect_ids.clone();
         if let Some(l) = &self.log {
@@ -176,9 +187,10 @@ impl Input {
     /// `Content-Type: application/x-www-form-urlencoded`, as go-ftw does.
     pub fn to_request(&self) -> Result<RawRequest, String> {
         if let Some(enc) = &self.encoded_request {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(enc.trim().as_bytes())
-                .map_err(|e| format!("encoded_request is not base64: {e}"))?;
+            // YAML folds long base64 over lines.
+            let compact: Vec<u8> = enc.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+            let bytes =
+                base64::engine::general_purpose::STANDARD.decode(&compact).map_err(|e| format!("encoded_request is not base64: {e}"))?;
             return parse_raw(&bytes);
         }
         let mut r = RawRequest {
@@ -192,7 +204,10 @@ impl Input {
             if !r.body.is_empty() && r.header("content-type").is_none() {
                 r.headers.push(("Content-Type".into(), b"application/x-www-form-urlencoded".to_vec()));
             }
-            if r.header("content-length").is_none() && r.header("transfer-encoding").is_none() && !r.body.is_empty() {
+            // As Go's HTTP client: a body, or a method that carries one,
+            // gets a length (`Content-Length: 0` for an empty POST).
+            let carries = !r.body.is_empty() || matches!(r.method.as_str(), "POST" | "PUT" | "PATCH");
+            if r.header("content-length").is_none() && r.header("transfer-encoding").is_none() && carries {
                 r.headers.push(("Content-Length".into(), r.body.len().to_string().into_bytes()));
             }
         }

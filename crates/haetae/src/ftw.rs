@@ -60,16 +60,16 @@ fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
         let out = &case.stage_def.output;
         let expect: Vec<u64> = out.expect_ids().into_iter().map(u64::from).collect();
         let reject: Vec<u64> = out.no_expect_ids().into_iter().map(u64::from).collect();
-        if expect.is_empty() && reject.is_empty() {
+        // go-ftw's patterns are Go (RE2) syntax, which `regex` reads.
+        let pattern = |p: Option<&str>| p.and_then(|p| regex::Regex::new(p).ok());
+        let (want_log, reject_log) = (pattern(out.log_regex()), pattern(out.no_log_regex()));
+        if expect.is_empty() && reject.is_empty() && want_log.is_none() && reject_log.is_none() {
             skipped += 1;
             continue;
         }
-        let req = match case.stage_def.input.to_request() {
-            Ok(r) => r,
-            Err(_) => {
-                skipped += 1;
-                continue;
-            }
+        let Ok(req) = case.stage_def.input.to_request() else {
+            skipped += 1;
+            continue;
         };
         let model = haetae_eval::model(&req);
         let reflected = Reflected::of(&req);
@@ -79,10 +79,14 @@ fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
         t.request();
         t.response(reflected.response());
         t.logging();
-        let hits = t.finish().ids();
+        let outcome = t.finish();
+        let hits = outcome.ids();
+        let log = error_log(&outcome);
         let missing: Vec<u64> = expect.iter().copied().filter(|id| !hits.contains(id)).collect();
         let unwanted: Vec<u64> = reject.iter().copied().filter(|id| hits.contains(id)).collect();
-        if missing.is_empty() && unwanted.is_empty() {
+        let log_missing = want_log.as_ref().filter(|re| !re.is_match(&log));
+        let log_unwanted = reject_log.as_ref().filter(|re| re.is_match(&log));
+        if missing.is_empty() && unwanted.is_empty() && log_missing.is_none() && log_unwanted.is_none() {
             passed += 1;
         } else {
             failed += 1;
@@ -92,6 +96,12 @@ fn run_inner(a: &FtwArgs) -> Result<ExitCode, String> {
             }
             if !unwanted.is_empty() {
                 why.push(format!("logged {unwanted:?}"));
+            }
+            if let Some(re) = log_missing {
+                why.push(format!("log does not match /{re}/"));
+            }
+            if let Some(re) = log_unwanted {
+                why.push(format!("log matches /{re}/"));
             }
             if a.show_logged {
                 why.push(format!("all logged: {hits:?}"));
@@ -151,4 +161,16 @@ impl Reflected {
     fn response(&self) -> haetae_seclang::eval::Response<'_> {
         haetae_seclang::eval::Response { status: self.status, protocol: "HTTP/1.1", headers: &self.headers, body: &self.body }
     }
+}
+
+/// The log lines ModSecurity writes for a transaction's matches, in the
+/// shape go-ftw's `match_regex` patterns are written against.
+fn error_log(o: &haetae_seclang::eval::Outcome) -> String {
+    o.matched
+        .iter()
+        .map(|m| {
+            let sev = m.severity.map(|s| s.to_string()).unwrap_or_default();
+            format!("ModSecurity: Warning. [id \"{}\"] [msg \"{}\"] [data \"{}\"] [severity \"{sev}\"]\n", m.id, m.msg, m.data)
+        })
+        .collect()
 }

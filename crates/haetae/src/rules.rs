@@ -9,7 +9,7 @@ use haetae_seclang::files::{compile, load};
 
 pub fn check(files: &[PathBuf]) -> ExitCode {
     let start = std::time::Instant::now();
-    let loaded = match load(files).and_then(|l| compile(&l).map(|_| l)) {
+    let (loaded, set) = match load(files).and_then(|l| compile(&l).map(|s| (l, s))) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{e}");
@@ -38,8 +38,9 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     }
     let n = loaded.len();
     println!(
-        "{n} file{}: {rules} rules ({chained} chained links), {actions} SecAction, {markers} markers, {other} other directives; operators compiled, {} ms",
+        "{n} file{}: {rules} rules ({chained} chained links), {actions} SecAction, {markers} markers, {other} other directives; operators compiled, {} @rx rules prefiltered, {} ms",
         if n == 1 { "" } else { "s" },
+        set.prefiltered(),
         start.elapsed().as_millis()
     );
     ExitCode::SUCCESS

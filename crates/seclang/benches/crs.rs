@@ -1,6 +1,7 @@
 //! SecLang evaluation time per request with OWASP CRS v4.28 at paranoia
 //! level 1 (the rules the peer's `crs4` nginx+ModSecurity instance runs),
-//! over the four requests of the peer benchmark's `mix.lua`. Each case
+//! over the four requests of the peer benchmark's `mix.lua`, and over
+//! 1 MiB bodies. Each case
 //! times what the proxy does per request: build the request model, then
 //! evaluate the rules over it.
 //!
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use haetae_model::ParseLimits;
 use haetae_seclang::eval::RuleSet;
-use requests::{mix, model};
+use requests::{big_bodies, mix, model};
 
 fn crs_pl1() -> RuleSet {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
@@ -33,6 +34,13 @@ fn bench(c: &mut Criterion) {
     for r in mix() {
         let out = rules.evaluate(&model(&r, &limits), &r.body);
         assert!(out.is_empty(), "{} must pass CRS PL1: {out:?}", r.name);
+        g.throughput(Throughput::Bytes(r.body.len() as u64));
+        g.bench_function(r.name, |b| b.iter(|| black_box(rules.evaluate(&model(&r, &limits), black_box(&r.body)).len())));
+    }
+    g.finish();
+    let mut g = c.benchmark_group("crs_pl1_big");
+    g.sample_size(10);
+    for r in big_bodies() {
         g.throughput(Throughput::Bytes(r.body.len() as u64));
         g.bench_function(r.name, |b| b.iter(|| black_box(rules.evaluate(&model(&r, &limits), black_box(&r.body)).len())));
     }

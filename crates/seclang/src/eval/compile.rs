@@ -41,6 +41,10 @@ pub struct Compiled {
     pub(super) status: u16,
     /// Removed by `SecRuleRemove*` (kept in place so marker indexes hold).
     pub(super) removed: bool,
+    /// Rules with the same transformation list share this id.
+    pub(super) chain_id: u32,
+    /// This rule's slot in the `@rx` prefilter.
+    pub(super) prefilter: Option<u32>,
     pub(super) chain: Option<Box<Compiled>>,
 }
 
@@ -188,6 +192,8 @@ impl RuleSet {
         for u in updates {
             set.update(u)?;
         }
+        set.build_prefilter();
+        set.number_transform_lists();
         Ok(set)
     }
 
@@ -337,6 +343,20 @@ impl RuleSet {
     }
 }
 
+impl RuleSet {
+    fn number_transform_lists(&mut self) {
+        let mut ids: std::collections::HashMap<Vec<Transform>, u32> = std::collections::HashMap::new();
+        for head in &mut self.rules {
+            let mut link = Some(head);
+            while let Some(r) = link {
+                let next = ids.len() as u32;
+                r.chain_id = *ids.entry(r.transforms.clone()).or_insert(next);
+                link = r.chain.as_deref_mut();
+            }
+        }
+    }
+}
+
 fn is_disruptive(name: &str) -> bool {
     matches!(name, "pass" | "deny" | "drop" | "block" | "redirect" | "allow" | "proxy" | "pause")
 }
@@ -416,6 +436,8 @@ impl Compiled {
             disruptive,
             status,
             removed: false,
+            prefilter: None,
+            chain_id: 0,
             chain: None,
         }
     }

@@ -13,12 +13,15 @@
 //! variable's name is only formatted when its value matched.
 
 mod compile;
+mod prefilter;
 mod transaction;
 mod vars;
 
 use std::collections::HashMap;
 
 use haetae_model::Request;
+
+use crate::operator::Op;
 
 pub use compile::Compiled;
 pub use transaction::{Response, Transaction};
@@ -48,6 +51,8 @@ pub struct RuleSet {
     pub request_body_access: bool,
     /// `SecResponseBodyAccess`.
     pub response_body_access: bool,
+    /// Literals of the `@rx` rules, scanned once per value.
+    prefilter: Option<prefilter::Prefilter>,
 }
 
 /// A logged rule that matched.
@@ -107,6 +112,30 @@ impl RuleSet {
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// Gives every `@rx` rule (and chain link) whose pattern has a finite
+    /// set of necessary literals a prefilter slot.
+    fn build_prefilter(&mut self) {
+        let mut sets: Vec<Vec<Vec<u8>>> = Vec::new();
+        for head in &mut self.rules {
+            let mut link = Some(head);
+            while let Some(r) = link {
+                if let (Op::Rx(re), false, false) = (&r.op, r.negated, r.multi)
+                    && let Some(lits) = prefilter::literals(re.as_str())
+                {
+                    r.prefilter = Some(sets.len() as u32);
+                    sets.push(lits);
+                }
+                link = r.chain.as_deref_mut();
+            }
+        }
+        self.prefilter = prefilter::Prefilter::build(&sets);
+    }
+
+    /// How many `@rx` rules the prefilter covers (for `haetae rules`).
+    pub fn prefiltered(&self) -> usize {
+        self.prefilter.as_ref().map_or(0, |p| p.slots)
     }
 
     /// A transaction over `req` and its raw `body`.

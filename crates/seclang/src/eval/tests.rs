@@ -42,3 +42,23 @@ SecRule &REQUEST_HEADERS:Host "@eq 0" "id:21,phase:1,pass"
     assert_eq!(rules.evaluate(&req("/a?token=x1"), b""), vec![20]);
     assert_eq!(rules.evaluate(&req("/safe?token=x1"), b""), Vec::<u64>::new());
 }
+
+/// The `@rx` prefilter only skips regexes that cannot match: literals are
+/// looked for in the transformed value (here only decoding reveals them),
+/// case aside, and one-byte classes count too.
+#[test]
+fn prefilter_never_hides_a_match() {
+    let rules = set(r#"
+SecRule ARGS "@rx (?i)union\s+select" "id:30,phase:2,pass,t:none,t:urlDecodeUni"
+SecRule ARGS "@rx [\n\r]" "id:31,phase:2,pass,t:none,t:urlDecodeUni"
+SecRule ARGS "@rx <script" "id:32,phase:2,pass,t:none,t:lowercase"
+"#);
+    assert!(rules.prefiltered() >= 3);
+    assert_eq!(rules.evaluate(&req("/?q=1%2520%2555NION%2520select%25201"), b""), vec![30]);
+    assert_eq!(rules.evaluate(&req("/?q=a%250Db"), b""), vec![31]);
+    assert_eq!(rules.evaluate(&req("/?q=%3CSCRIPT%3E"), b""), vec![32]);
+    assert_eq!(rules.evaluate(&req("/?q=harmless+words&r=more"), b""), Vec::<u64>::new());
+    // The same value seen by several rules, the scan cached.
+    let long = format!("/?q={}%2555nion%2520select", "x".repeat(400));
+    assert_eq!(rules.evaluate(&req(&long), b""), vec![30]);
+}

@@ -2,12 +2,18 @@
 //! a [`RuleSet`], phase by phase.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use haetae_model::Request;
+use rustc_hash::FxHashMap;
 
 use super::compile::{AllowScope, Compiled, Disruptive, Effect, Flow};
+use super::prefilter::Scan;
+use super::vars::VarSpec;
 use super::{Disruption, EngineMode, Interruption, Outcome, RuleMatch, RuleSet};
+use crate::transform::Transform;
 
 /// The response a transaction's phases 3 and 4 read.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +48,43 @@ pub struct Transaction<'r> {
     done: bool,
     /// `allow:request`: phases 1 and 2 are over.
     request_allowed: bool,
+    /// Transformed long values by (address, length) of a value borrowed
+    /// from the request and the rule's transformation list.
+    transformed: RefCell<FxHashMap<(usize, usize, u32), Rc<Transformed>>>,
+    /// Prefilter results by (address, length) of a value borrowed from
+    /// the request: many rules see the same value, and most
+    /// transformations leave a benign value as it is.
+    scanned: RefCell<FxHashMap<(usize, usize, u32), Rc<Scan>>>,
+}
+
+/// A value after a transformation list (`None`: unchanged), and whether
+/// more than its letter case changed.
+type Transformed = (Option<Vec<u8>>, bool);
+
+/// Values at least this long have their transformations cached.
+const CACHE_FROM: usize = 256;
+
+/// `t` applied to `v`, when that changes it.
+fn changed(t: Transform, v: &[u8]) -> Option<Vec<u8>> {
+    match t.apply(v) {
+        Cow::Owned(o) => (o != v).then_some(o),
+        Cow::Borrowed(b) if b.len() != v.len() => Some(b.to_vec()),
+        Cow::Borrowed(_) => None,
+    }
+}
+
+/// `v` through a transformation list: the result (`None`: unchanged) and
+/// whether more than its letter case changed.
+fn transform(list: &[Transform], v: &[u8]) -> Transformed {
+    let mut cur: Option<Vec<u8>> = None;
+    let mut reshaped = false;
+    for &t in list {
+        if let Some(next) = changed(t, cur.as_deref().unwrap_or(v)) {
+            reshaped |= !matches!(t, Transform::Lowercase | Transform::Uppercase);
+            cur = Some(next);
+        }
+    }
+    (cur, reshaped)
 }
 
 /// A variable that matched: its display name and transformed value.
@@ -70,6 +113,8 @@ impl<'r> Transaction<'r> {
             interruption: None,
             done: set.engine == EngineMode::Off,
             request_allowed: false,
+            scanned: RefCell::new(FxHashMap::default()),
+            transformed: RefCell::new(FxHashMap::default()),
         }
     }
 
@@ -243,37 +288,67 @@ impl<'r> Transaction<'r> {
                 .collect()
         };
         for spec in &r.vars {
+            let stable = spec.coll.stable();
+            // What is excluded from this variable, sorted out once rather
+            // than per member.
+            let excludes: Vec<&VarSpec> = r.excludes.iter().filter(|x| x.coll == spec.coll).collect();
+            let removed_keys: Vec<&[u8]> = removed.iter().filter(|(c, _)| *c == spec.name).map(|(_, k)| *k).collect();
+            if removed_keys.iter().any(|k| k.is_empty()) {
+                continue;
+            }
             let keep = |key: &[u8]| {
                 spec.sel.selects(key)
-                    && !r.excludes.iter().any(|x| x.coll == spec.coll && x.sel.selects(key))
-                    && !removed.iter().any(|(c, k)| *c == spec.name && (k.is_empty() || key.eq_ignore_ascii_case(k)))
+                    && !excludes.iter().any(|x| x.sel.selects(key))
+                    && !removed_keys.iter().any(|k| key.eq_ignore_ascii_case(k))
             };
             let mut check = |key: &[u8], value: &[u8], counted: bool| {
-                let mut cur: Cow<[u8]> = Cow::Borrowed(value);
-                let want = if r.capture { Some(&mut caps) } else { None };
-                let mut hit = r.multi && r.op.matches(&cur, &expand, want) != r.negated;
-                for t in &r.transforms {
-                    if hit {
-                        break;
-                    }
-                    let next = match t.apply(&cur) {
-                        Cow::Owned(o) => Some(o),
-                        Cow::Borrowed(b) if b.len() != cur.len() => Some(b.to_vec()),
-                        Cow::Borrowed(_) => None,
-                    };
-                    if let Some(next) = next {
-                        let changed = *next != *cur;
-                        cur = Cow::Owned(next);
-                        if r.multi && changed {
+                let mut hit = false;
+                let cur: Cow<[u8]> = if r.multi {
+                    let mut cur: Cow<[u8]> = Cow::Borrowed(value);
+                    let want = if r.capture { Some(&mut caps) } else { None };
+                    hit = r.op.matches(&cur, &expand, want) != r.negated;
+                    for t in &r.transforms {
+                        if hit {
+                            break;
+                        }
+                        if let Some(next) = changed(*t, &cur) {
+                            cur = Cow::Owned(next);
                             let want = if r.capture { Some(&mut caps) } else { None };
                             hit = r.op.matches(&cur, &expand, want) != r.negated;
                         }
                     }
-                }
-                if !r.multi {
-                    let want = if r.capture { Some(&mut caps) } else { None };
-                    hit = r.op.matches(&cur, &expand, want) != r.negated;
-                }
+                    cur
+                } else {
+                    // Values borrowed from the request are transformed once
+                    // per transformation list, whichever rules share it.
+                    // A long value borrowed from the request is transformed
+                    // once per transformation list, whichever rules share
+                    // it (for short ones the lookup costs more than it saves).
+                    let held: Rc<Transformed>;
+                    let local: Transformed;
+                    let (out, reshaped) = if stable && !counted && value.len() >= CACHE_FROM {
+                        let key = (value.as_ptr() as usize, value.len(), r.chain_id);
+                        let cached = self.transformed.borrow().get(&key).cloned();
+                        held = match cached {
+                            Some(t) => t,
+                            None => {
+                                let t = Rc::new(transform(&r.transforms, value));
+                                self.transformed.borrow_mut().insert(key, t.clone());
+                                t
+                            }
+                        };
+                        (&held.0, held.1)
+                    } else {
+                        local = transform(&r.transforms, value);
+                        (&local.0, local.1)
+                    };
+                    let cur: &[u8] = out.as_deref().unwrap_or(value);
+                    if self.may_match(r, cur, (stable && !counted).then_some(value), reshaped) {
+                        let want = if r.capture { Some(&mut caps) } else { None };
+                        hit = r.op.matches(cur, &expand, want) != r.negated;
+                    }
+                    if hit { Cow::Owned(cur.to_vec()) } else { Cow::Borrowed(value) }
+                };
                 if hit {
                     let captured = (r.capture && !caps.is_empty()).then(|| std::mem::take(&mut caps));
                     let name = if counted { format!("&{}", spec.name) } else { spec.display(key) };
@@ -293,6 +368,28 @@ impl<'r> Transaction<'r> {
             }
         }
         hits
+    }
+
+    /// False when the prefilter shows `r` cannot match `cur`, the value
+    /// after `r`'s transformations. For a value borrowed from the request
+    /// (`raw`, stable for the transaction) the scan is cached: under the
+    /// value's address when the transformations changed nothing but case
+    /// (the scan ignores case), else under the address and the
+    /// transformation list, which determine the result.
+    fn may_match(&self, r: &Compiled, cur: &[u8], raw: Option<&[u8]>, reshaped: bool) -> bool {
+        let (Some(slot), Some(pf)) = (r.prefilter, &self.set.prefilter) else { return true };
+        let Some(raw) = raw else { return pf.may_match(&pf.scan(cur), slot) };
+        let key = (raw.as_ptr() as usize, raw.len(), if reshaped { r.chain_id + 1 } else { 0 });
+        let cached = self.scanned.borrow().get(&key).cloned();
+        let scan = match cached {
+            Some(s) => s,
+            None => {
+                let s = Rc::new(pf.scan(cur));
+                self.scanned.borrow_mut().insert(key, s.clone());
+                s
+            }
+        };
+        pf.may_match(&scan, slot)
     }
 
     fn effects(&mut self, r: &Compiled) {

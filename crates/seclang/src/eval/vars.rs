@@ -138,6 +138,31 @@ impl Coll {
         }
     }
 
+    /// Its values are borrowed from the request or response, so their
+    /// address identifies them for the whole transaction (others are
+    /// built on the fly or change as rules run).
+    pub fn stable(self) -> bool {
+        use Coll::*;
+        !matches!(
+            self,
+            ArgsCombinedSize
+                | RequestLine
+                | RequestBodyLength
+                | FilesSizes
+                | FilesCombinedSize
+                | RemoteAddr
+                | ReqbodyErrorMsg
+                | Tx
+                | MatchedVar
+                | MatchedVarName
+                | MatchedVars
+                | MatchedVarsNames
+                | HighestSeverity
+                | ResponseStatus
+                | StatusLine
+        )
+    }
+
     /// One value with no key (a `&` count of it is 1).
     fn is_scalar(self) -> bool {
         use Coll::*;
@@ -265,8 +290,9 @@ impl Transaction<'_> {
             RequestCookies => req.cookies.iter().for_each(|(n, v)| f(n, v)),
             RequestCookiesNames => req.cookies.iter().for_each(|(n, _)| f(n, n)),
             RequestUri => f(b"", req.uri.as_bytes()),
-            RequestFilename => f(b"", &req.raw_path),
-            RequestBasename => f(b"", req.raw_path.rsplit(|&b| b == b'/').next().unwrap_or(&[])),
+            // Percent-decoded once, as ModSecurity sets them.
+            RequestFilename => f(b"", &req.path),
+            RequestBasename => f(b"", req.path.rsplit(|&b| b == b'/').next().unwrap_or(&[])),
             QueryString => f(b"", &req.query),
             RequestMethod => f(b"", req.method.as_bytes()),
             RequestProtocol => f(b"", self.protocol.as_bytes()),
