@@ -74,8 +74,11 @@ pub fn rewrite_pattern(p: &str) -> String {
                 i += 4 + close;
                 continue;
             }
-            out.push_str(&p[i..i + 2]);
-            i += 2;
+            // The escaped character may be more than one byte.
+            let next = p[i + 1..].chars().next().unwrap_or('\0');
+            out.push('\\');
+            out.push(next);
+            i += 1 + next.len_utf8();
             continue;
         }
         let ch = p[i..].chars().next().unwrap_or('\0');
@@ -274,6 +277,8 @@ mod tests {
     fn operators_match_as_modsecurity_does() {
         assert!(m(&op("rx", r"(?i)union\s+select"), "1 UNION  select"));
         assert!(m(&op("rx", r"\x{5c}\x{2e}"), "a\\."));
+        // An escaped multi-byte character (found by fuzzing).
+        assert_eq!(rewrite_pattern("a\\\u{e9}b\\x{41}"), "a\\\u{e9}b\\x41");
         assert!(m(&op("pm", "union select"), "UNION"));
         assert!(m(&op("eq", "0"), "0"));
         assert!(m(&op("lt", "5"), "3"));

@@ -70,7 +70,8 @@ fn rules_check_loads_all_of_crs() {
 }
 
 /// `haetae ftw` runs go-ftw stages against SecLang rules in-process:
-/// passes what the rules log, names the rule of each failure.
+/// passes what the rules log (ids and log patterns, response rules over
+/// the reflected response), names the rule of each failure.
 #[test]
 fn ftw_runs_stages_against_rules_and_reports_failures() {
     let dir = TempDir::new("ftw");
@@ -80,8 +81,9 @@ fn ftw_runs_stages_against_rules_and_reports_failures() {
     std::fs::create_dir_all(&tests).unwrap();
     std::fs::write(
         rules.join("a.conf"),
-        "SecRule ARGS \"@rx (?i)union\\s+select\" \"id:100,phase:2,pass,t:none,t:urlDecodeUni\"\n\
-         SecRule REQUEST_HEADERS:User-Agent \"@pm nikto sqlmap\" \"id:101,phase:1,pass\"\n",
+        "SecRule ARGS \"@rx (?i)union\\s+select\" \"id:100,phase:2,pass,t:none,t:urlDecodeUni,msg:'SQL UNION',logdata:'found within %{MATCHED_VAR_NAME}'\"\n\
+         SecRule REQUEST_HEADERS:User-Agent \"@pm nikto sqlmap\" \"id:101,phase:1,pass\"\n\
+         SecRule RESPONSE_BODY \"@contains ORA-00933\" \"id:102,phase:4,pass\"\n",
     )
     .unwrap();
     std::fs::write(
@@ -112,6 +114,24 @@ tests:
           headers: {Host: localhost}
         output:
           status: 200
+  - test_id: 4
+    stages:
+      - input:
+          method: POST
+          uri: "/reflect"
+          headers: {Host: localhost, Content-Type: application/json}
+          data: '{"status": 500, "body": "ORA-00933: SQL command not properly ended"}'
+        output:
+          log:
+            expect_ids: [102]
+  - test_id: 5
+    stages:
+      - input:
+          uri: "/?id=1%20union%20select%202"
+          headers: {Host: localhost}
+        output:
+          log:
+            match_regex: '\[id "100"\] \[msg "SQL UNION"\] \[data "found within ARGS:id"\]'
 "#,
     )
     .unwrap();
@@ -123,7 +143,7 @@ tests:
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("1 passed, 1 failed, 1 skipped"), "{text}");
+    assert!(text.contains("3 passed, 1 failed, 1 skipped"), "{text}");
     assert!(text.contains("100-2 (logged [101])"), "{text}");
     let out = Command::new(bin())
         .args(["ftw", "--rules", rules.to_str().unwrap(), "--tests", tests.to_str().unwrap(), "--setup", setup.to_str().unwrap()])
@@ -136,19 +156,19 @@ tests:
         .args(["ftw", "--rules", rules.to_str().unwrap(), "--tests", tests.to_str().unwrap(), "--min-pass", "90"])
         .output()
         .unwrap();
-    assert!(!out.status.success(), "50 % must fail a 90 % floor");
+    assert!(!out.status.success(), "75 % must fail a 90 % floor");
 }
 
 /// The CRS v4.28 regression suite against CRS v4.28 itself, as CRS's CI
-/// configures engines (paranoia level 4). A floor just under today's
-/// pass rate keeps it from sliding.
+/// configures engines (paranoia level 4): at least 99 % of the judged
+/// stages pass (today 99.8 %).
 #[test]
 fn ftw_passes_most_of_the_crs_suite() {
     let Some(shared) = shared_dir() else { panic!("../shared/crs is needed") };
     let crs = shared.join("crs");
     let out = Command::new(bin())
         .args(["ftw", "--rules", crs.join("rules").to_str().unwrap(), "--tests", crs.join("tests/regression/tests").to_str().unwrap()])
-        .args(["--failures", "0", "--min-pass", "96"])
+        .args(["--failures", "0", "--min-pass", "99"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
