@@ -191,6 +191,17 @@ impl RespBody {
         Self { inner: RespInner::Chained(Some(prefix), rest), sent: 0, on_done: None, _guard: None }
     }
 
+    /// The bytes held in memory: the whole body when it was buffered, the
+    /// buffered prefix when the rest still streams; `None` for a body
+    /// that only streams.
+    pub fn buffered(&self) -> Option<Bytes> {
+        match &self.inner {
+            RespInner::Full(b) => Some(b.clone().unwrap_or_default()),
+            RespInner::Chained(Some(b), _) => Some(b.clone()),
+            _ => None,
+        }
+    }
+
     pub fn with_guard(mut self, g: Option<crate::upstream::InflightGuard>) -> Self {
         self._guard = g;
         self

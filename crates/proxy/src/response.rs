@@ -37,20 +37,16 @@ pub fn cloak(site: &SiteRt, headers: &mut HeaderMap) {
 
 /// True when some filter wants to see this response's body.
 pub fn wants_body(site: &SiteRt, headers: &HeaderMap) -> bool {
-    if !site.response.strip_html_comments {
-        return false;
-    }
-    let html = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
-    // Compressed bodies would need decoding first: left unfiltered.
+    let ct =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|v| v.trim_start().to_ascii_lowercase()).unwrap_or_default();
     let encoded = headers.get(header::CONTENT_ENCODING).is_some_and(|v| v.as_bytes() != b"identity");
-    html && !encoded
+    // Text the SecLang response rules can read (CRS's data-leakage rules
+    // look for SQL errors, stack traces, source code in pages and APIs).
+    let textual = ct.starts_with("text/") || ct.contains("json") || ct.contains("xml") || ct.contains("javascript");
+    let html = ct.starts_with("text/html");
+    !encoded && ((site.response.strip_html_comments && html) || (site.seclang_reads_body && textual))
 }
 
-/// Buffers up to `max` bytes; filters and returns a full body when the
-/// whole response fit, or the untouched prefix plus the rest otherwise.
 pub async fn filter(site: &SiteRt, headers: &mut HeaderMap, mut body: Incoming) -> Result<RespBody, hyper::Error> {
     let max = site.response.max_buffer.0 as usize;
     if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())

@@ -33,6 +33,12 @@ pub struct SiteRt {
     pub native: bool,
     /// The site's SecLang rules (`seclang`), compiled when the config loaded.
     pub rules: Option<Arc<haetae_seclang::eval::RuleSet>>,
+    /// Some of them read the response: the request's transaction is kept
+    /// until it comes.
+    pub seclang_response: bool,
+    /// ... and its body (`SecResponseBodyAccess On`): textual bodies are
+    /// buffered (up to `response.max_buffer`) for them.
+    pub seclang_reads_body: bool,
     pub pages: Pages,
     pub pool: Arc<Pool>,
     pub metrics: Arc<SiteMetrics>,
@@ -121,6 +127,8 @@ impl Runtime {
                 engine,
                 native: s.native_engine,
                 rules: s.rules.clone(),
+                seclang_response: s.rules.as_ref().is_some_and(|r| r.has_response_rules()),
+                seclang_reads_body: s.rules.as_ref().is_some_and(|r| r.has_response_rules() && r.response_body_access),
                 pages,
                 pool,
                 metrics: metrics.site(&name),

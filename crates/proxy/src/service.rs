@@ -21,7 +21,7 @@ use bytes::Bytes;
 use haetae_config::{BodyOverflow, Mode};
 use haetae_events::{Disposition, Event, Match, new_event_id, time};
 use haetae_model::{Confidence, Finding, RequestBuilder, Verdict};
-use haetae_seclang::eval::{Disruption, Interruption};
+use haetae_seclang::eval::{Disruption, Interruption, RuleMatch, Suspended};
 use http::{HeaderMap, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 
@@ -199,6 +199,10 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     // 5. Inspection.
     let inspect_start = Instant::now();
     let outcome = inspect(rt, &site, &parts, &prefix.bytes, prefix.rest.is_some(), meta.client_ip, inspect_limit as usize);
+    let (outcome, pending) = match outcome {
+        Ok((v, i, p)) => (Ok((v, i)), p),
+        Err(e) => (Err(e), None),
+    };
     site.metrics.inspection.observe(inspect_start.elapsed());
 
     // 6. The decision.
@@ -260,13 +264,23 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     }
 
     // 7. Forward.
+    let inspected_body = pending.as_ref().map(|_| prefix.bytes.clone());
     let body = match prefix.rest {
         None => ReqBody::Full(Some(prefix.bytes)),
         Some(rest) => ReqBody::Chained { prefix: Some(prefix.bytes), rest, budget: cfg.limits.max_body_bytes.0 },
     };
     let fwd = forward::forward(rt, &site, parts, body, &meta, conn, if is_upgrade { upgrade } else { None }).await;
     match fwd {
-        Ok((resp, upstream, guard)) => finish(shared, Some(&site), &meta, resp, event_id, Some((upstream, guard))),
+        Ok((resp, upstream, guard)) => {
+            let resp = match pending {
+                Some(p) => match response_rules(shared, &site, &meta, p, resp, inspected_body.unwrap_or_default()) {
+                    AfterRules::Pass(resp) => resp,
+                    AfterRules::Blocked(page, id) => return finish(shared, Some(&site), &meta, page, Some(id), None),
+                },
+                None => resp,
+            };
+            finish(shared, Some(&site), &meta, resp, event_id, Some((upstream, guard)))
+        }
         Err(fail) => {
             let id = event_id.unwrap_or_else(new_event_id);
             let status = fail.status();
@@ -294,9 +308,9 @@ fn inspect(
     truncated: bool,
     ip: IpAddr,
     limit: usize,
-) -> Result<(Verdict, Option<Interruption>), String> {
+) -> Result<(Verdict, Option<Interruption>, Option<Pending>), String> {
     let deadline = Instant::now() + rt.config.timeouts.inspection.0;
-    let run = || -> Result<(Verdict, Option<Interruption>), haetae_engine::Timeout> {
+    let run = || -> Result<(Verdict, Option<Interruption>, Option<Pending>), haetae_engine::Timeout> {
         let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let mut b = RequestBuilder::new(parts.method.as_str(), target, &rt.limits).client_ip(ip);
         for (n, v) in &parts.headers {
@@ -306,27 +320,91 @@ fn inspect(
         b.body(inspected, truncated || body.len() > limit);
         let model = b.build();
         let mut verdict = if site.native { site.engine.inspect_until(&model, Some(deadline))? } else { Verdict::allow() };
-        let Some(rules) = &site.rules else { return Ok((verdict, None)) };
+        let Some(rules) = &site.rules else { return Ok((verdict, None, None)) };
         let mut t = rules.transaction(&model, inspected);
         t.protocol(version_str(parts.version));
         t.request();
+        if site.seclang_response && t.interruption().is_none() {
+            // Phases 3-4 come with the response: keep the transaction.
+            let state = t.suspend();
+            return Ok((verdict, None, Some(Pending { model, state })));
+        }
         let outcome = t.finish();
-        verdict.findings.extend(outcome.matched.into_iter().map(|m| Finding {
-            detector: "seclang",
-            rule_id: u32::try_from(m.id).unwrap_or(u32::MAX),
-            location: m.var,
-            excerpt: m.value,
-            reason: if m.msg.is_empty() { format!("SecLang rule {}", m.id) } else { m.msg },
-            confidence: if m.severity.is_some_and(|s| s <= 2) { Confidence::High } else { Confidence::Medium },
-            score: 0,
-        }));
-        Ok((verdict, outcome.interruption))
+        verdict.findings.extend(outcome.matched.into_iter().map(seclang_finding));
+        Ok((verdict, outcome.interruption, None))
     };
     match std::panic::catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(t)) => Err(t.to_string()),
         Err(_) => Err("inspection engine panicked".into()),
     }
+}
+
+fn seclang_finding(m: RuleMatch) -> Finding {
+    Finding {
+        detector: "seclang",
+        rule_id: u32::try_from(m.id).unwrap_or(u32::MAX),
+        location: m.var,
+        excerpt: m.value,
+        reason: if m.msg.is_empty() { format!("SecLang rule {}", m.id) } else { m.msg },
+        confidence: if m.severity.is_some_and(|s| s <= 2) { Confidence::High } else { Confidence::Medium },
+        score: 0,
+    }
+}
+
+/// A SecLang transaction waiting for the response: the request model it
+/// reads and its state after phases 1-2.
+pub struct Pending {
+    model: haetae_model::Request,
+    state: Suspended,
+}
+
+/// Runs the site's SecLang phases 3-4 over the upstream's response (its
+/// buffered body, when the rules read bodies). An interruption in
+/// prevention mode replaces the response with the block page. Any other outcome passes the response on
+/// (detection and learning modes record the event).
+fn response_rules(shared: &Shared, site: &SiteRt, meta: &Meta, p: Pending, resp: Response<RespBody>, req_body: Bytes) -> AfterRules {
+    let Some(rules) = &site.rules else { return AfterRules::Pass(resp) };
+    let headers: Vec<(String, Vec<u8>)> = resp.headers().iter().map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec())).collect();
+    let body = resp.body().buffered().unwrap_or_default();
+    let status = resp.status().as_u16();
+    let run = || {
+        let mut t = rules.resume(p.state, &p.model, &req_body);
+        t.response(haetae_seclang::eval::Response { status, protocol: meta.version, headers: &headers, body: &body });
+        t.finish()
+    };
+    let outcome = match std::panic::catch_unwind(AssertUnwindSafe(run)) {
+        Ok(o) => o,
+        Err(_) => {
+            tracing::error!(site = %site.name, "SecLang response phases panicked; response passed");
+            return AfterRules::Pass(resp);
+        }
+    };
+    let Some(i) = outcome.interruption else { return AfterRules::Pass(resp) };
+    site.metrics.detected.fetch_add(1, Relaxed);
+    let id = new_event_id();
+    let matches = Event::matches_from(&outcome.matched.into_iter().map(seclang_finding).collect::<Vec<_>>(), shared_excerpt(shared));
+    let threshold = site.engine.threshold();
+    if site.mode != Mode::Prevention {
+        let disp = if site.mode == Mode::Detection { Disposition::Logged } else { Disposition::Learned };
+        record(shared, site, meta, &id, 0, disp, 0, threshold, matches);
+        return AfterRules::Pass(resp);
+    }
+    record(shared, site, meta, &id, i.status, Disposition::Blocked, 0, threshold, matches);
+    site.metrics.blocked.fetch_add(1, Relaxed);
+    drop(resp);
+    let page = site.pages.block(&id, &site.name);
+    AfterRules::Blocked(html(StatusCode::from_u16(i.status).unwrap_or(StatusCode::FORBIDDEN), page), id)
+}
+
+/// The response, or the block page that replaces it (with its event id).
+enum AfterRules {
+    Pass(Response<RespBody>),
+    Blocked(Response<RespBody>, String),
+}
+
+fn shared_excerpt(shared: &Shared) -> usize {
+    shared.rt.load().config.events.excerpt_chars
 }
 
 fn html(status: StatusCode, body: Bytes) -> Response<RespBody> {

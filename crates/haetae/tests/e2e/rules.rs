@@ -262,3 +262,45 @@ fn check_reports_seclang_errors_with_file_and_line() {
     let out = Command::new(bin()).args(["check", "--config", cfg.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// SecLang response rules (phases 3-4) run over the upstream's response:
+/// a leak in the page is replaced by the block page in prevention mode,
+/// logged and passed in detection mode; responses they do not match pass
+/// untouched.
+#[test]
+fn seclang_response_rules_inspect_upstream_responses() {
+    let (_o, up) = origin();
+    let dir = TempDir::new("seclang-resp");
+    std::fs::write(
+        dir.path("leak.conf"),
+        "SecResponseBodyAccess On\n\
+         SecAction \"id:7000,phase:1,pass,nolog,setvar:tx.leak_limit=1\"\n\
+         SecRule RESPONSE_BODY \"@rx ORA-[0-9]{5}\" \"id:7001,phase:4,deny,status:403,msg:'SQL error in page',setvar:tx.leaks=+%{tx.leak_limit}\"\n\
+         SecRule RESPONSE_STATUS \"@streq 599\" \"id:7002,phase:3,deny,msg:'never'\"\n",
+    )
+    .unwrap();
+    for (mode, blocked) in [("prevention", true), ("detection", false)] {
+        let site = SITE.replace(
+            "mode = \"prevention\"",
+            &format!("mode = \"{mode}\"\nnative_engine = false\nseclang = [\"{}\"]", dir.path("leak.conf").display()),
+        );
+        let h = Haetae::run("", &site, &format!("127.0.0.1:{up}"));
+        let ok = get(h.port, "/search?q=hello", &[]);
+        assert_eq!(ok.status, 200);
+        assert!(ok.body.contains("hello"), "{}", ok.body);
+        // The demo's search page reflects the query: here, a database error.
+        let leak = get(h.port, "/search?q=ORA-00933", &[]);
+        if blocked {
+            assert_eq!(leak.status, 403, "{mode}: {}", leak.body);
+            assert!(!leak.body.contains("ORA-00933"));
+        } else {
+            assert_eq!(leak.status, 200, "{mode}");
+            assert!(leak.body.contains("ORA-00933"));
+        }
+        let ev = h.events();
+        let e = ev.as_array().unwrap().iter().find(|e| e["matches"][0]["rule_id"] == 7001).expect("an event for rule 7001");
+        assert_eq!(e["action"], if blocked { "blocked" } else { "logged" });
+        assert_eq!(e["matches"][0]["reason"], "SQL error in page");
+        assert_eq!(e["matches"][0]["location"], "RESPONSE_BODY");
+    }
+}

@@ -24,7 +24,7 @@ use haetae_model::Request;
 use crate::operator::Op;
 
 pub use compile::Compiled;
-pub use transaction::{Response, Transaction};
+pub use transaction::{Response, Suspended, Transaction};
 
 /// `SecRuleEngine`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -141,6 +141,17 @@ impl RuleSet {
     /// A transaction over `req` and its raw `body`.
     pub fn transaction<'r>(&'r self, req: &'r Request, body: &'r [u8]) -> Transaction<'r> {
         Transaction::new(self, req, body)
+    }
+
+    /// Resumes a transaction suspended after its request phases.
+    pub fn resume<'r>(&'r self, s: Suspended, req: &'r Request, body: &'r [u8]) -> Transaction<'r> {
+        Transaction::resume(self, s, req, body)
+    }
+
+    /// Whether any rule reads the response (phases 3 and 4): only then
+    /// does a proxy need to keep a transaction until the response comes.
+    pub fn has_response_rules(&self) -> bool {
+        self.engine != EngineMode::Off && self.rules.iter().any(|r| !r.removed && (r.phase == 3 || r.phase == 4))
     }
 
     /// Runs the request phases (1 and 2) without interrupting — every

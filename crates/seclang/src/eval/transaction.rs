@@ -93,7 +93,68 @@ type Hit = (String, Vec<u8>);
 /// A variable that matched, with the operator's captures (`capture`).
 type Match = (String, Vec<u8>, Option<Vec<Vec<u8>>>);
 
+/// A transaction's state between its request and response phases, owned
+/// and `Send`, so a proxy can hold it while it waits for the upstream and
+/// resume over the same request model ([`RuleSet::resume`]).
+#[derive(Debug)]
+pub struct Suspended {
+    protocol: &'static str,
+    unique_id: String,
+    tx: HashMap<String, String>,
+    matches: Vec<RuleMatch>,
+    force_body: bool,
+    mode: EngineMode,
+    removed: HashSet<u64>,
+    removed_tags: Vec<String>,
+    removed_targets: Vec<(String, &'static str, Vec<u8>)>,
+    interruption: Option<Interruption>,
+    done: bool,
+    request_allowed: bool,
+}
+
 impl<'r> Transaction<'r> {
+    /// Ends this borrow of the request, keeping the state.
+    pub fn suspend(self) -> Suspended {
+        let protocol = match self.protocol {
+            "HTTP/1.0" => "HTTP/1.0",
+            "HTTP/2.0" => "HTTP/2.0",
+            "HTTP/3.0" => "HTTP/3.0",
+            _ => "HTTP/1.1",
+        };
+        Suspended {
+            protocol,
+            unique_id: self.unique_id,
+            tx: self.tx,
+            matches: self.matches,
+            force_body: self.force_body,
+            mode: self.mode,
+            removed: self.removed,
+            removed_tags: self.removed_tags,
+            removed_targets: self.removed_targets,
+            interruption: self.interruption,
+            done: self.done,
+            request_allowed: self.request_allowed,
+        }
+    }
+
+    /// Picks a suspended transaction up again over the same request.
+    pub(super) fn resume(set: &'r RuleSet, s: Suspended, req: &'r Request, body: &'r [u8]) -> Self {
+        let mut t = Transaction::new(set, req, body);
+        t.protocol = s.protocol;
+        t.unique_id = s.unique_id;
+        t.tx = s.tx;
+        t.matches = s.matches;
+        t.force_body = s.force_body;
+        t.mode = s.mode;
+        t.removed = s.removed;
+        t.removed_tags = s.removed_tags;
+        t.removed_targets = s.removed_targets;
+        t.interruption = s.interruption;
+        t.done = s.done;
+        t.request_allowed = s.request_allowed;
+        t
+    }
+
     pub(super) fn new(set: &'r RuleSet, req: &'r Request, body: &'r [u8]) -> Self {
         Transaction {
             set,
