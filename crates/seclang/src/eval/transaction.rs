@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use super::compile::{AllowScope, Compiled, Disruptive, Effect, Flow};
 use super::prefilter::Scan;
-use super::vars::VarSpec;
+use super::vars::{Coll, Sel, VarSpec};
 use super::{Disruption, EngineMode, Interruption, Outcome, RuleMatch, RuleSet};
 use crate::transform::Transform;
 
@@ -420,6 +420,15 @@ impl<'r> Transaction<'r> {
                 let mut n = 0usize;
                 self.walk(spec.coll, &mut |k, _| n += usize::from(keep(k)));
                 check(b"", n.to_string().as_bytes(), true);
+            } else if let (Coll::Tx, Sel::Key(k)) = (spec.coll, &spec.sel) {
+                // `TX:name` (CRS gates every file on a few): a lookup, not
+                // a walk over every variable (keys are stored lower-cased).
+                if let Ok(name) = std::str::from_utf8(k)
+                    && let Some((key, v)) = self.tx.get_key_value(name)
+                    && keep(key.as_bytes())
+                {
+                    check(key.as_bytes(), v.as_bytes(), false)
+                }
             } else {
                 self.walk(spec.coll, &mut |k, v| {
                     if keep(k) {
