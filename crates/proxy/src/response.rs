@@ -37,6 +37,9 @@ pub fn cloak(site: &SiteRt, headers: &mut HeaderMap) {
 
 /// True when some filter wants to see this response's body.
 pub fn wants_body(site: &SiteRt, headers: &HeaderMap) -> bool {
+    if !site.response.strip_html_comments && !site.seclang_reads_body {
+        return false;
+    }
     let ct =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|v| v.trim_start().to_ascii_lowercase()).unwrap_or_default();
     let encoded = headers.get(header::CONTENT_ENCODING).is_some_and(|v| v.as_bytes() != b"identity");

@@ -261,6 +261,12 @@ fn check_reports_seclang_errors_with_file_and_line() {
     std::fs::write(dir.path("bad.conf"), "SecRule ARGS \"@rx x\" \"id:2,t:lowercase\"\n").unwrap();
     let out = Command::new(bin()).args(["check", "--config", cfg.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Nothing would inspect the traffic.
+    std::fs::write(&cfg, "[[site]]\nname = \"a\"\nhosts = [\"*\"]\nnative_engine = false\n[site.upstream]\nservers = [\"127.0.0.1:1\"]\n")
+        .unwrap();
+    let out = Command::new(bin()).args(["check", "--config", cfg.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("native_engine = false and no seclang files"));
 }
 
 /// SecLang response rules (phases 3-4) run over the upstream's response:
