@@ -30,30 +30,16 @@ pub struct Transaction<'r> {
     pub(super) req: &'r Request,
     pub(super) body: &'r [u8],
     pub(super) response: Option<Response<'r>>,
-    pub(super) protocol: &'r str,
-    pub(super) unique_id: String,
-    pub(super) tx: HashMap<String, String>,
+    /// Everything that outlives a suspension.
+    pub(super) st: Suspended,
     /// (name, value) of the variables the last operator matched.
     pub(super) matched: Vec<(String, Vec<u8>)>,
-    pub(super) matches: Vec<RuleMatch>,
-    pub(super) force_body: bool,
-    mode: EngineMode,
-    removed: HashSet<u64>,
-    removed_tags: Vec<String>,
-    /// (rule id or tag, collection, key lower-cased; empty = all) removed
-    /// at run time.
-    removed_targets: Vec<(String, &'static str, Vec<u8>)>,
-    interruption: Option<Interruption>,
-    /// No rule runs any more (interrupted, `allow`, `ctl:ruleEngine=Off`).
-    done: bool,
-    /// `allow:request`: phases 1 and 2 are over.
-    request_allowed: bool,
     /// Transformed long values by (address, length) of a value borrowed
     /// from the request and the rule's transformation list.
     transformed: RefCell<FxHashMap<(usize, usize, u32), Rc<Transformed>>>,
     /// Prefilter results by (address, length) of a value borrowed from
-    /// the request: many rules see the same value, and most
-    /// transformations leave a benign value as it is.
+    /// the request and, when the value was reshaped, the transformation
+    /// list.
     scanned: RefCell<FxHashMap<(usize, usize, u32), Rc<Scan>>>,
 }
 
@@ -98,61 +84,33 @@ type Match = (String, Vec<u8>, Option<Vec<Vec<u8>>>);
 /// resume over the same request model ([`RuleSet::resume`]).
 #[derive(Debug)]
 pub struct Suspended {
-    protocol: &'static str,
-    unique_id: String,
-    tx: HashMap<String, String>,
-    matches: Vec<RuleMatch>,
-    force_body: bool,
+    pub(super) protocol: String,
+    pub(super) unique_id: String,
+    pub(super) tx: HashMap<String, String>,
+    pub(super) matches: Vec<RuleMatch>,
+    pub(super) force_body: bool,
     mode: EngineMode,
     removed: HashSet<u64>,
     removed_tags: Vec<String>,
+    /// (rule id or tag, collection, key lower-cased; empty = all) removed
+    /// at run time.
     removed_targets: Vec<(String, &'static str, Vec<u8>)>,
     interruption: Option<Interruption>,
+    /// No rule runs any more (interrupted, `allow`, `ctl:ruleEngine=Off`).
     done: bool,
+    /// `allow:request`: phases 1 and 2 are over.
     request_allowed: bool,
 }
 
 impl<'r> Transaction<'r> {
     /// Ends this borrow of the request, keeping the state.
     pub fn suspend(self) -> Suspended {
-        let protocol = match self.protocol {
-            "HTTP/1.0" => "HTTP/1.0",
-            "HTTP/2.0" => "HTTP/2.0",
-            "HTTP/3.0" => "HTTP/3.0",
-            _ => "HTTP/1.1",
-        };
-        Suspended {
-            protocol,
-            unique_id: self.unique_id,
-            tx: self.tx,
-            matches: self.matches,
-            force_body: self.force_body,
-            mode: self.mode,
-            removed: self.removed,
-            removed_tags: self.removed_tags,
-            removed_targets: self.removed_targets,
-            interruption: self.interruption,
-            done: self.done,
-            request_allowed: self.request_allowed,
-        }
+        self.st
     }
 
     /// Picks a suspended transaction up again over the same request.
-    pub(super) fn resume(set: &'r RuleSet, s: Suspended, req: &'r Request, body: &'r [u8]) -> Self {
-        let mut t = Transaction::new(set, req, body);
-        t.protocol = s.protocol;
-        t.unique_id = s.unique_id;
-        t.tx = s.tx;
-        t.matches = s.matches;
-        t.force_body = s.force_body;
-        t.mode = s.mode;
-        t.removed = s.removed;
-        t.removed_tags = s.removed_tags;
-        t.removed_targets = s.removed_targets;
-        t.interruption = s.interruption;
-        t.done = s.done;
-        t.request_allowed = s.request_allowed;
-        t
+    pub(super) fn resume(set: &'r RuleSet, st: Suspended, req: &'r Request, body: &'r [u8]) -> Self {
+        Transaction { st, ..Transaction::new(set, req, body) }
     }
 
     pub(super) fn new(set: &'r RuleSet, req: &'r Request, body: &'r [u8]) -> Self {
@@ -161,19 +119,21 @@ impl<'r> Transaction<'r> {
             req,
             body: if set.request_body_access { body } else { &[] },
             response: None,
-            protocol: "HTTP/1.1",
-            unique_id: String::from("haetae"),
-            tx: HashMap::new(),
+            st: Suspended {
+                protocol: String::from("HTTP/1.1"),
+                unique_id: String::from("haetae"),
+                tx: HashMap::new(),
+                matches: Vec::new(),
+                force_body: false,
+                mode: set.engine,
+                removed: HashSet::new(),
+                removed_tags: Vec::new(),
+                removed_targets: Vec::new(),
+                interruption: None,
+                done: set.engine == EngineMode::Off,
+                request_allowed: false,
+            },
             matched: Vec::new(),
-            matches: Vec::new(),
-            force_body: false,
-            mode: set.engine,
-            removed: HashSet::new(),
-            removed_tags: Vec::new(),
-            removed_targets: Vec::new(),
-            interruption: None,
-            done: set.engine == EngineMode::Off,
-            request_allowed: false,
             scanned: RefCell::new(FxHashMap::default()),
             transformed: RefCell::new(FxHashMap::default()),
         }
@@ -181,29 +141,29 @@ impl<'r> Transaction<'r> {
 
     /// Log matches but never interrupt (`SecRuleEngine DetectionOnly`).
     pub fn detection_only(&mut self) {
-        if self.mode == EngineMode::On {
-            self.mode = EngineMode::DetectionOnly;
+        if self.st.mode == EngineMode::On {
+            self.st.mode = EngineMode::DetectionOnly;
         }
     }
 
     /// `REQUEST_PROTOCOL` (`HTTP/1.1` unless set).
-    pub fn protocol(&mut self, p: &'r str) {
-        self.protocol = p;
+    pub fn protocol(&mut self, p: &str) {
+        p.clone_into(&mut self.st.protocol);
     }
 
     /// `UNIQUE_ID` (the proxy's event id).
     pub fn unique_id(&mut self, id: &str) {
-        self.unique_id = id.to_owned();
+        self.st.unique_id = id.to_owned();
     }
 
     /// Runs phases 1 and 2; returns the interruption, if any.
     pub fn request(&mut self) -> Option<&Interruption> {
         for phase in [1, 2] {
-            if !self.request_allowed {
+            if !self.st.request_allowed {
                 self.phase(phase);
             }
         }
-        self.interruption.as_ref()
+        self.st.interruption.as_ref()
     }
 
     /// Runs phases 3 and 4 over `resp`; returns the interruption, if any.
@@ -212,35 +172,35 @@ impl<'r> Transaction<'r> {
         for phase in [3, 4] {
             self.phase(phase);
         }
-        self.interruption.as_ref()
+        self.st.interruption.as_ref()
     }
 
     /// Runs phase 5 (logging: rules that correlate what happened).
     pub fn logging(&mut self) {
         // Logging rules run even after an interruption, as ModSecurity's do.
-        let done = std::mem::replace(&mut self.done, self.mode == EngineMode::Off);
+        let done = std::mem::replace(&mut self.st.done, self.st.mode == EngineMode::Off);
         self.phase(5);
-        self.done = done;
+        self.st.done = done;
     }
 
     pub fn interruption(&self) -> Option<&Interruption> {
-        self.interruption.as_ref()
+        self.st.interruption.as_ref()
     }
 
     pub fn finish(self) -> Outcome {
-        Outcome { matched: self.matches, interruption: self.interruption }
+        Outcome { matched: self.st.matches, interruption: self.st.interruption }
     }
 
     fn phase(&mut self, phase: u8) {
         let rules = &self.set.rules;
         let mut i = 0;
-        while i < rules.len() && !self.done {
+        while i < rules.len() && !self.st.done {
             let r = &rules[i];
             i += 1;
-            if r.phase != phase || r.removed || self.removed.contains(&r.id) {
+            if r.phase != phase || r.removed || self.st.removed.contains(&r.id) {
                 continue;
             }
-            if !self.removed_tags.is_empty() && r.tags.iter().any(|t| self.removed_tags.contains(t)) {
+            if !self.st.removed_tags.is_empty() && r.tags.iter().any(|t| self.st.removed_tags.contains(t)) {
                 continue;
             }
             let Some(first) = self.run(r, r) else { continue };
@@ -265,24 +225,24 @@ impl<'r> Transaction<'r> {
             match &r.disruptive {
                 Disruptive::Pass => {}
                 Disruptive::Allow(scope) => match scope {
-                    AllowScope::All => self.done = true,
+                    AllowScope::All => self.st.done = true,
                     AllowScope::Phase => return,
                     AllowScope::Request => {
                         if phase <= 2 {
-                            self.request_allowed = true;
+                            self.st.request_allowed = true;
                             return;
                         }
                     }
                 },
                 d => {
-                    if self.mode == EngineMode::On {
+                    if self.st.mode == EngineMode::On {
                         let action = match d {
                             Disruptive::Drop => Disruption::Drop,
                             Disruptive::Redirect(u) => Disruption::Redirect(self.expand(u)),
                             _ => Disruption::Deny,
                         };
-                        self.interruption = Some(Interruption { rule: r.id, phase, status: r.status, action });
-                        self.done = true;
+                        self.st.interruption = Some(Interruption { rule: r.id, phase, status: r.status, action });
+                        self.st.done = true;
                     }
                 }
             }
@@ -294,7 +254,7 @@ impl<'r> Transaction<'r> {
         let data = r.logdata.as_deref().map(|m| self.expand(m)).unwrap_or_default();
         let (var, value) = first;
         let cut = value.len().min(200);
-        self.matches.push(RuleMatch {
+        self.st.matches.push(RuleMatch {
             id: r.id,
             phase: r.phase,
             msg,
@@ -319,7 +279,7 @@ impl<'r> Transaction<'r> {
         for (name, value, caps) in hits {
             if let Some(caps) = caps {
                 for (k, c) in caps.iter().enumerate() {
-                    self.tx.insert(k.to_string(), String::from_utf8_lossy(c).into_owned());
+                    self.st.tx.insert(k.to_string(), String::from_utf8_lossy(c).into_owned());
                 }
             }
             self.matched = vec![(name, value)];
@@ -338,11 +298,12 @@ impl<'r> Transaction<'r> {
         let mut hits = Vec::new();
         let mut caps: Vec<Vec<u8>> = Vec::new();
         let expand = |s: &str| self.expand(s);
-        let removed: Vec<(&'static str, &[u8])> = if self.removed_targets.is_empty() {
+        let removed: Vec<(&'static str, &[u8])> = if self.st.removed_targets.is_empty() {
             Vec::new()
         } else {
             let id = head.id.to_string();
-            self.removed_targets
+            self.st
+                .removed_targets
                 .iter()
                 .filter(|(who, _, _)| *who == id || head.tags.iter().any(|t| t == who))
                 .map(|(_, c, k)| (*c, k.as_slice()))
@@ -424,7 +385,7 @@ impl<'r> Transaction<'r> {
                 // `TX:name` (CRS gates every file on a few): a lookup, not
                 // a walk over every variable (keys are stored lower-cased).
                 if let Ok(name) = std::str::from_utf8(k)
-                    && let Some((key, v)) = self.tx.get_key_value(name)
+                    && let Some((key, v)) = self.st.tx.get_key_value(name)
                     && keep(key.as_bytes())
                 {
                     check(key.as_bytes(), v.as_bytes(), false)
@@ -492,7 +453,7 @@ impl<'r> Transaction<'r> {
                 None => (name, None),
             };
             if coll.eq_ignore_ascii_case("tx") {
-                if let Some(v) = key.and_then(|k| self.tx.get(&k.to_ascii_lowercase())) {
+                if let Some(v) = key.and_then(|k| self.st.tx.get(&k.to_ascii_lowercase())) {
                     out.push_str(v);
                 }
             } else {
@@ -515,13 +476,13 @@ impl<'r> Transaction<'r> {
         let spec = self.expand(spec);
         if let Some(name) = spec.strip_prefix('!') {
             if let Some(k) = tx_key(name) {
-                self.tx.remove(&k);
+                self.st.tx.remove(&k);
             }
             return;
         }
         let (name, value) = spec.split_once('=').unwrap_or((&spec, "1"));
         let Some(key) = tx_key(name) else { return };
-        let cur = self.tx.get(&key).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(0);
+        let cur = self.st.tx.get(&key).and_then(|v| v.trim().parse::<i64>().ok()).unwrap_or(0);
         let new = if let Some(n) = value.strip_prefix('+') {
             cur.saturating_add(n.trim().parse::<i64>().unwrap_or(0)).to_string()
         } else if let Some(n) = value.strip_prefix('-') {
@@ -529,7 +490,7 @@ impl<'r> Transaction<'r> {
         } else {
             value.to_owned()
         };
-        self.tx.insert(key, new);
+        self.st.tx.insert(key, new);
     }
 
     fn ctl(&mut self, c: &str) {
@@ -540,31 +501,31 @@ impl<'r> Transaction<'r> {
                     match part.split_once('-') {
                         Some((a, b)) => {
                             if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {
-                                self.removed.extend(a..=b.min(a.saturating_add(100_000)));
+                                self.st.removed.extend(a..=b.min(a.saturating_add(100_000)));
                             }
                         }
                         None => {
                             if let Ok(id) = part.parse() {
-                                self.removed.insert(id);
+                                self.st.removed.insert(id);
                             }
                         }
                     }
                 }
             }
-            "ruleRemoveByTag" => self.removed_tags.push(arg.to_owned()),
+            "ruleRemoveByTag" => self.st.removed_tags.push(arg.to_owned()),
             "ruleRemoveTargetById" | "ruleRemoveTargetByTag" => {
                 if let Some((who, target)) = arg.split_once(';') {
                     let (coll, key) = target.split_once(':').unwrap_or((target, ""));
                     let coll = crate::vocab::lookup(crate::vocab::COLLECTIONS, coll).unwrap_or("UNKNOWN");
-                    self.removed_targets.push((who.to_owned(), coll, key.to_ascii_lowercase().into_bytes()));
+                    self.st.removed_targets.push((who.to_owned(), coll, key.to_ascii_lowercase().into_bytes()));
                 }
             }
             "ruleEngine" => match arg.to_ascii_lowercase().as_str() {
-                "off" => self.done = true,
-                "detectiononly" => self.mode = EngineMode::DetectionOnly,
+                "off" => self.st.done = true,
+                "detectiononly" => self.st.mode = EngineMode::DetectionOnly,
                 _ => {}
             },
-            "forceRequestBodyVariable" => self.force_body = arg.eq_ignore_ascii_case("on"),
+            "forceRequestBodyVariable" => self.st.force_body = arg.eq_ignore_ascii_case("on"),
             _ => {}
         }
     }

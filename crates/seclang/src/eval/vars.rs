@@ -295,12 +295,12 @@ impl Transaction<'_> {
             RequestBasename => f(b"", req.path.rsplit(|&b| b == b'/').next().unwrap_or(&[])),
             QueryString => f(b"", &req.query),
             RequestMethod => f(b"", req.method.as_bytes()),
-            RequestProtocol => f(b"", self.protocol.as_bytes()),
-            RequestLine => f(b"", format!("{} {} {}", req.method, req.uri, self.protocol).as_bytes()),
+            RequestProtocol => f(b"", self.st.protocol.as_bytes()),
+            RequestLine => f(b"", format!("{} {} {}", req.method, req.uri, self.st.protocol).as_bytes()),
             // As ModSecurity: the raw body is a variable only where no
             // structured body processor (multipart, JSON, XML) took it.
             RequestBody => {
-                if self.force_body || !matches!(req.body_kind, BodyKind::Multipart | BodyKind::Json | BodyKind::Xml) {
+                if self.st.force_body || !matches!(req.body_kind, BodyKind::Multipart | BodyKind::Json | BodyKind::Xml) {
                     f(b"", self.body)
                 }
             }
@@ -321,7 +321,7 @@ impl Transaction<'_> {
                 };
                 f(b"", name)
             }
-            UniqueId => f(b"", self.unique_id.as_bytes()),
+            UniqueId => f(b"", self.st.unique_id.as_bytes()),
             ReqbodyProcessor => f(
                 b"",
                 match req.body_kind {
@@ -341,7 +341,7 @@ impl Transaction<'_> {
                 f(b"", if req.anomalies.iter().any(|a| matches!(a, Anomaly::MultipartMalformed(_))) { b"1" } else { b"0" })
             }
             InboundDataError => f(b"", if req.anomalies.contains(&Anomaly::BodyTruncated) { b"1" } else { b"0" }),
-            Tx => self.tx.iter().for_each(|(k, v)| f(k.as_bytes(), v.as_bytes())),
+            Tx => self.st.tx.iter().for_each(|(k, v)| f(k.as_bytes(), v.as_bytes())),
             MatchedVar => {
                 if let Some((_, v)) = self.matched.last() {
                     f(b"", v)
@@ -354,7 +354,7 @@ impl Transaction<'_> {
             }
             MatchedVars => self.matched.iter().for_each(|(n, v)| f(n.as_bytes(), v)),
             MatchedVarsNames => self.matched.iter().for_each(|(n, _)| f(n.as_bytes(), n.as_bytes())),
-            HighestSeverity => number(f, self.matches.iter().filter_map(|m| m.severity).min().map_or(255, usize::from)),
+            HighestSeverity => number(f, self.st.matches.iter().filter_map(|m| m.severity).min().map_or(255, usize::from)),
             ResponseStatus
             | ResponseProtocol
             | ResponseHeaders
