@@ -307,36 +307,17 @@ impl RuleSet {
                     }
                     merged.push(a);
                 }
+                // Everything the actions decide is rebuilt; what the rule's
+                // variables and operator are stays.
                 let rebuilt = Compiled::new(merged, Op::Unconditional, false, r.phase, &Defaults::default());
-                let Compiled {
-                    actions,
-                    effects,
-                    flow,
-                    tags,
-                    msg,
-                    logdata,
-                    severity,
-                    log,
-                    capture,
-                    multi,
-                    disruptive,
-                    status,
-                    transforms,
-                    ..
-                } = rebuilt;
-                r.actions = actions;
-                r.effects = effects;
-                r.flow = flow;
-                r.tags = tags;
-                r.msg = msg;
-                r.logdata = logdata;
-                r.severity = severity;
-                r.log = log;
-                r.capture = capture;
-                r.multi = multi;
-                r.disruptive = disruptive;
-                r.status = status;
-                r.transforms = transforms;
+                let old = std::mem::replace(r, rebuilt);
+                r.id = old.id;
+                r.vars = old.vars;
+                r.excludes = old.excludes;
+                r.op = old.op;
+                r.negated = old.negated;
+                r.removed = old.removed;
+                r.chain = old.chain;
             }
         }
         Ok(())

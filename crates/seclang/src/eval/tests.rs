@@ -62,3 +62,41 @@ SecRule ARGS "@rx <script" "id:32,phase:2,pass,t:none,t:lowercase"
     let long = format!("/?q={}%2555nion%2520select", "x".repeat(400));
     assert_eq!(rules.evaluate(&req(&long), b""), vec![30]);
 }
+
+/// Configuration-time changes to rules (wherever they stand), `block`
+/// through `SecDefaultAction`, `allow`, and interruptions.
+#[test]
+fn rule_updates_defaults_and_disruptive_actions() {
+    let rules = set(r#"
+SecDefaultAction "phase:2,log,deny,status:418"
+SecRuleUpdateTargetById 40 "!ARGS:safe"
+SecRuleUpdateActionById 41 "msg:'changed',pass"
+SecRuleRemoveByTag "legacy"
+SecRuleRemoveByMsg "^old "
+SecRule ARGS "@contains x" "id:40,phase:2,block,msg:'x seen'"
+SecRule ARGS "@contains y" "id:41,phase:2,deny,msg:'y seen'"
+SecRule ARGS "@contains z" "id:42,phase:2,deny,tag:'legacy'"
+SecRule ARGS "@contains w" "id:43,phase:2,deny,msg:'old rule'"
+SecRule ARGS:ok "@streq 1" "id:44,phase:1,allow,nolog"
+"#);
+    let run = |target: &str| {
+        let r = req(target);
+        let mut t = rules.transaction(&r, b"");
+        t.request();
+        t.finish()
+    };
+    let o = run("/?a=x");
+    assert_eq!(o.ids(), vec![40]);
+    let i = o.interruption.expect("block is deny here");
+    assert_eq!((i.rule, i.status, i.action), (40, 418, Disruption::Deny));
+    assert!(run("/?safe=x").interruption.is_none());
+    let o = run("/?a=y");
+    assert_eq!(o.matched[0].msg, "changed");
+    assert!(o.interruption.is_none(), "updated to pass");
+    assert!(run("/?a=z&b=w").matched.is_empty(), "removed by tag and by msg");
+    assert!(run("/?ok=1&a=x").matched.is_empty(), "allow ends the transaction");
+    // A change naming a rule that does not exist is a load error.
+    let bad = crate::parse("SecRuleUpdateTargetById 99 \"!ARGS:a\"\n").unwrap();
+    let err = RuleSet::compile(&[bad], &|_, f| Err(f.to_owned())).unwrap_err();
+    assert!(err.1.message.contains("no rule has id 99"), "{}", err.1.message);
+}
