@@ -89,6 +89,8 @@ pub struct Suspended {
     pub(super) tx: HashMap<String, String>,
     pub(super) matches: Vec<RuleMatch>,
     pub(super) force_body: bool,
+    /// `ctl:requestBodyProcessor`.
+    pub(super) body_processor: Option<String>,
     mode: EngineMode,
     removed: HashSet<u64>,
     removed_tags: Vec<String>,
@@ -125,6 +127,7 @@ impl<'r> Transaction<'r> {
                 tx: HashMap::new(),
                 matches: Vec::new(),
                 force_body: false,
+                body_processor: None,
                 mode: set.engine,
                 removed: HashSet::new(),
                 removed_tags: Vec::new(),
@@ -526,6 +529,7 @@ impl<'r> Transaction<'r> {
                 _ => {}
             },
             "forceRequestBodyVariable" => self.st.force_body = arg.eq_ignore_ascii_case("on"),
+            "requestBodyProcessor" => self.st.body_processor = Some(arg.trim().to_ascii_uppercase()),
             _ => {}
         }
     }

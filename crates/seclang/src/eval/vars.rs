@@ -322,16 +322,34 @@ impl Transaction<'_> {
                 f(b"", name)
             }
             UniqueId => f(b"", self.st.unique_id.as_bytes()),
-            ReqbodyProcessor => f(
-                b"",
-                match req.body_kind {
-                    BodyKind::UrlEncoded => b"URLENCODED".as_slice(),
-                    BodyKind::Multipart => b"MULTIPART",
-                    BodyKind::Json => b"JSON",
-                    BodyKind::Xml => b"XML",
-                    _ => b"",
-                },
-            ),
+            ReqbodyProcessor => {
+                // Set by `ctl:requestBodyProcessor`, else the processor the
+                // body was parsed with, else the one its Content-Type names
+                // (ModSecurity picks it from the header, body or not).
+                let by_type = || {
+                    let ct = req.header("content-type").unwrap_or_default().to_ascii_lowercase();
+                    if ct.starts_with(b"application/x-www-form-urlencoded") {
+                        "URLENCODED"
+                    } else if ct.starts_with(b"multipart/form-data") {
+                        "MULTIPART"
+                    } else if memchr::memmem::find(&ct, b"json").is_some() {
+                        "JSON"
+                    } else if memchr::memmem::find(&ct, b"xml").is_some() {
+                        "XML"
+                    } else {
+                        ""
+                    }
+                };
+                let name = match (&self.st.body_processor, req.body_kind) {
+                    (Some(p), _) => p.as_str(),
+                    (None, BodyKind::UrlEncoded) => "URLENCODED",
+                    (None, BodyKind::Multipart) => "MULTIPART",
+                    (None, BodyKind::Json) => "JSON",
+                    (None, BodyKind::Xml) => "XML",
+                    (None, _) => by_type(),
+                };
+                f(b"", name.as_bytes())
+            }
             ReqbodyError => f(b"", if req.anomalies.iter().any(body_error) { b"1" } else { b"0" }),
             ReqbodyErrorMsg => {
                 let msg: Vec<String> = req.anomalies.iter().filter(|a| body_error(a)).map(|a| format!("{a:?}")).collect();
