@@ -243,15 +243,7 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
         Err(why) => {
             site.metrics.inspection_failures.fetch_add(1, Relaxed);
             let id = new_event_id();
-            let m = vec![Match {
-                detector: "engine",
-                rule_id: 0,
-                location: String::new(),
-                reason: why.clone(),
-                confidence: Confidence::Low,
-                score: 0,
-                excerpt: String::new(),
-            }];
+            let m = failure(&why);
             if site.fail_open {
                 record(shared, &site, &meta, &id, 0, Disposition::FailedOpen, 0, threshold, m);
                 event_id = Some(id);
@@ -323,7 +315,11 @@ fn inspect(
         let Some(rules) = &site.rules else { return Ok((verdict, None, None)) };
         let mut t = rules.transaction(&model, inspected);
         t.protocol(version_str(parts.version));
+        t.deadline(Some(deadline));
         t.request();
+        if t.timed_out() {
+            return Err(haetae_engine::Timeout);
+        }
         if site.seclang_response && t.interruption().is_none() {
             // Phases 3-4 come with the response: keep the transaction.
             let state = t.suspend();
@@ -368,18 +364,31 @@ fn response_rules(shared: &Shared, site: &SiteRt, meta: &Meta, p: Pending, resp:
     let headers: Vec<(String, Vec<u8>)> = resp.headers().iter().map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec())).collect();
     let body = resp.body().buffered().unwrap_or_default();
     let status = resp.status().as_u16();
+    let deadline = Instant::now() + shared.rt.load().config.timeouts.inspection.0;
     let run = || {
         let mut t = rules.resume(p.state, &p.model, &req_body);
+        t.deadline(Some(deadline));
         t.response(haetae_seclang::eval::Response { status, protocol: meta.version, headers: &headers, body: &body });
-        t.finish()
+        (t.timed_out(), t.finish())
     };
-    let outcome = match std::panic::catch_unwind(AssertUnwindSafe(run)) {
+    let (timed_out, outcome) = match std::panic::catch_unwind(AssertUnwindSafe(run)) {
         Ok(o) => o,
-        Err(_) => {
-            tracing::error!(site = %site.name, "SecLang response phases panicked; response passed");
+        Err(_) => (true, haetae_seclang::eval::Outcome::default()),
+    };
+    if timed_out {
+        // As for the request: `fail_open` decides.
+        site.metrics.inspection_failures.fetch_add(1, Relaxed);
+        let id = new_event_id();
+        let threshold = site.engine.threshold();
+        let m = failure("SecLang response phases failed or exceeded the inspection budget");
+        if site.fail_open {
+            record(shared, site, meta, &id, 0, Disposition::FailedOpen, 0, threshold, m);
             return AfterRules::Pass(resp);
         }
-    };
+        record(shared, site, meta, &id, 503, Disposition::FailedClosed, 0, threshold, m);
+        let page = site.pages.error(503, &id, &site.name);
+        return AfterRules::Blocked(html(StatusCode::SERVICE_UNAVAILABLE, page), id);
+    }
     let Some(i) = outcome.interruption else { return AfterRules::Pass(resp) };
     site.metrics.detected.fetch_add(1, Relaxed);
     let id = new_event_id();
@@ -395,6 +404,19 @@ fn response_rules(shared: &Shared, site: &SiteRt, meta: &Meta, p: Pending, resp:
     drop(resp);
     let page = site.pages.block(&id, &site.name);
     AfterRules::Blocked(html(StatusCode::from_u16(i.status).unwrap_or(StatusCode::FORBIDDEN), page), id)
+}
+
+/// The event match for an inspection that failed (panic or time budget).
+fn failure(why: &str) -> Vec<Match> {
+    vec![Match {
+        detector: "engine",
+        rule_id: 0,
+        location: String::new(),
+        reason: why.to_owned(),
+        confidence: Confidence::Low,
+        score: 0,
+        excerpt: String::new(),
+    }]
 }
 
 /// The response, or the block page that replaces it (with its event id).

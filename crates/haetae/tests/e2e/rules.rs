@@ -310,3 +310,24 @@ fn seclang_response_rules_inspect_upstream_responses() {
         assert_eq!(e["matches"][0]["location"], "RESPONSE_BODY");
     }
 }
+
+/// SecLang rules run inside the site's inspection budget: past it,
+/// `fail_open` decides, as for the native engine.
+#[test]
+fn seclang_rules_respect_the_inspection_budget() {
+    let (_o, up) = origin();
+    let dir = TempDir::new("seclang-budget");
+    std::fs::write(dir.path("r.conf"), "SecRule ARGS \"@contains x\" \"id:8001,phase:2,deny\"\n").unwrap();
+    for (fail_open, status, action) in [(true, 200, "failed_open"), (false, 503, "failed_closed")] {
+        let site = SITE.replace(
+            "mode = \"prevention\"",
+            &format!(
+                "mode = \"prevention\"\nfail_open = {fail_open}\nnative_engine = false\nseclang = [\"{}\"]",
+                dir.path("r.conf").display()
+            ),
+        );
+        let h = Haetae::run("", &format!("[timeouts]\ninspection = \"0ms\"\n{site}"), &format!("127.0.0.1:{up}"));
+        assert_eq!(get(h.port, "/search?q=x", &[]).status, status);
+        assert_eq!(h.events()[0]["action"], action);
+    }
+}

@@ -100,3 +100,22 @@ SecRule ARGS:ok "@streq 1" "id:44,phase:1,allow,nolog"
     let err = RuleSet::compile(&[bad], &|_, f| Err(f.to_owned())).unwrap_err();
     assert!(err.1.message.contains("no rule has id 99"), "{}", err.1.message);
 }
+
+/// Past its deadline a transaction stops and says so.
+#[test]
+fn deadline_stops_evaluation() {
+    let rules = set(r#"
+SecRule ARGS "@contains x" "id:50,phase:2,pass"
+"#);
+    let r = req("/?a=x");
+    let mut t = rules.transaction(&r, b"");
+    t.deadline(Some(std::time::Instant::now()));
+    t.request();
+    assert!(t.timed_out());
+    assert!(t.finish().matched.is_empty());
+    let mut t = rules.transaction(&r, b"");
+    t.deadline(Some(std::time::Instant::now() + std::time::Duration::from_secs(60)));
+    t.request();
+    assert!(!t.timed_out());
+    assert_eq!(t.finish().ids(), vec![50]);
+}

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
+use std::time::Instant;
 
 use haetae_model::Request;
 use rustc_hash::FxHashMap;
@@ -102,6 +103,10 @@ pub struct Suspended {
     done: bool,
     /// `allow:request`: phases 1 and 2 are over.
     request_allowed: bool,
+    /// Stop evaluating past this instant (the proxy's inspection budget).
+    deadline: Option<Instant>,
+    /// The deadline passed before every rule ran.
+    timed_out: bool,
 }
 
 impl<'r> Transaction<'r> {
@@ -135,6 +140,8 @@ impl<'r> Transaction<'r> {
                 interruption: None,
                 done: set.engine == EngineMode::Off,
                 request_allowed: false,
+                deadline: None,
+                timed_out: false,
             },
             matched: Vec::new(),
             scanned: RefCell::new(FxHashMap::default()),
@@ -147,6 +154,17 @@ impl<'r> Transaction<'r> {
         if self.st.mode == EngineMode::On {
             self.st.mode = EngineMode::DetectionOnly;
         }
+    }
+
+    /// Stop at `deadline`: the rules not yet run are skipped and
+    /// [`Transaction::timed_out`] says so (a caller that must bound its
+    /// inspection time, like the proxy, then applies its fail-open rule).
+    pub fn deadline(&mut self, deadline: Option<Instant>) {
+        self.st.deadline = deadline;
+    }
+
+    pub fn timed_out(&self) -> bool {
+        self.st.timed_out
     }
 
     /// `REQUEST_PROTOCOL` (`HTTP/1.1` unless set).
@@ -198,6 +216,12 @@ impl<'r> Transaction<'r> {
         let rules = &self.set.rules;
         let mut i = 0;
         while i < rules.len() && !self.st.done {
+            // The clock is read every 16 rules: cheap, and no rule runs long.
+            if i % 16 == 0 && self.st.deadline.is_some_and(|d| Instant::now() >= d) {
+                self.st.timed_out = true;
+                self.st.done = true;
+                return;
+            }
             let r = &rules[i];
             i += 1;
             if r.phase != phase || r.removed || self.st.removed.contains(&r.id) {
