@@ -211,10 +211,12 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     match outcome {
         Ok((v, rules)) if v.score >= threshold || rules.is_some() => {
             site.metrics.detected.fetch_add(1, Relaxed);
-            let deny = rules.as_ref().map_or(403, |i| i.status);
+            // Rules under `SecRuleEngine DetectionOnly` only log.
+            let enforce = v.score >= threshold || rules.as_ref().is_some_and(|r| r.enforce);
+            let deny = rules.as_ref().filter(|r| r.enforce).map_or(403, |r| r.interruption.status);
             let (disp, status) = match site.mode {
-                Mode::Prevention => (Disposition::Blocked, deny),
-                Mode::Detection => (Disposition::Logged, 0),
+                Mode::Prevention if enforce => (Disposition::Blocked, deny),
+                Mode::Prevention | Mode::Detection => (Disposition::Logged, 0),
                 Mode::Learning => (Disposition::Learned, 0),
             };
             let id = new_event_id();
@@ -224,7 +226,7 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
                 site.metrics.blocked.fetch_add(1, Relaxed);
                 let body = site.pages.block(&id, &site.name);
                 let mut resp = html(StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN), body);
-                match rules.map(|i| i.action) {
+                match rules.filter(|r| r.enforce).map(|r| r.interruption.action) {
                     Some(Disruption::Redirect(to)) => {
                         if let Ok(v) = http::HeaderValue::from_str(&to) {
                             resp.headers_mut().insert(header::LOCATION, v);
@@ -300,9 +302,9 @@ fn inspect(
     truncated: bool,
     ip: IpAddr,
     limit: usize,
-) -> Result<(Verdict, Option<Interruption>, Option<Pending>), String> {
+) -> Result<(Verdict, Option<RulesSay>, Option<Pending>), String> {
     let deadline = Instant::now() + rt.config.timeouts.inspection.0;
-    let run = || -> Result<(Verdict, Option<Interruption>, Option<Pending>), haetae_engine::Timeout> {
+    let run = || -> Result<(Verdict, Option<RulesSay>, Option<Pending>), haetae_engine::Timeout> {
         let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let mut b = RequestBuilder::new(parts.method.as_str(), target, &rt.limits).client_ip(ip);
         for (n, v) in &parts.headers {
@@ -320,14 +322,14 @@ fn inspect(
         if t.timed_out() {
             return Err(haetae_engine::Timeout);
         }
-        if site.seclang_response && t.interruption().is_none() {
+        if site.seclang_response && t.interruption().is_none() && t.would_interrupt().is_none() {
             // Phases 3-4 come with the response: keep the transaction.
             let state = t.suspend();
             return Ok((verdict, None, Some(Pending { model, state })));
         }
         let outcome = t.finish();
         verdict.findings.extend(outcome.matched.into_iter().map(seclang_finding));
-        Ok((verdict, outcome.interruption, None))
+        Ok((verdict, RulesSay::of(outcome.interruption, outcome.would_interrupt), None))
     };
     match std::panic::catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(v)) => Ok(v),
@@ -389,12 +391,13 @@ fn response_rules(shared: &Shared, site: &SiteRt, meta: &Meta, p: Pending, resp:
         let page = site.pages.error(503, &id, &site.name);
         return AfterRules::Blocked(html(StatusCode::SERVICE_UNAVAILABLE, page), id);
     }
-    let Some(i) = outcome.interruption else { return AfterRules::Pass(resp) };
+    let Some(say) = RulesSay::of(outcome.interruption, outcome.would_interrupt) else { return AfterRules::Pass(resp) };
+    let i = say.interruption;
     site.metrics.detected.fetch_add(1, Relaxed);
     let id = new_event_id();
     let matches = Event::matches_from(&outcome.matched.into_iter().map(seclang_finding).collect::<Vec<_>>(), shared_excerpt(shared));
     let threshold = site.engine.threshold();
-    if site.mode != Mode::Prevention {
+    if site.mode != Mode::Prevention || !say.enforce {
         let disp = if site.mode == Mode::Detection { Disposition::Logged } else { Disposition::Learned };
         record(shared, site, meta, &id, 0, disp, 0, threshold, matches);
         return AfterRules::Pass(resp);
@@ -404,6 +407,23 @@ fn response_rules(shared: &Shared, site: &SiteRt, meta: &Meta, p: Pending, resp:
     drop(resp);
     let page = site.pages.block(&id, &site.name);
     AfterRules::Blocked(html(StatusCode::from_u16(i.status).unwrap_or(StatusCode::FORBIDDEN), page), id)
+}
+
+/// What a site's SecLang rules decided: an interruption, enforced
+/// (`SecRuleEngine On`) or only reported (`DetectionOnly`).
+pub struct RulesSay {
+    interruption: Interruption,
+    enforce: bool,
+}
+
+impl RulesSay {
+    fn of(done: Option<Interruption>, would: Option<Interruption>) -> Option<RulesSay> {
+        match (done, would) {
+            (Some(i), _) => Some(RulesSay { interruption: i, enforce: true }),
+            (None, Some(i)) => Some(RulesSay { interruption: i, enforce: false }),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The event match for an inspection that failed (panic or time budget).

@@ -331,3 +331,27 @@ fn seclang_rules_respect_the_inspection_budget() {
         assert_eq!(h.events()[0]["action"], action);
     }
 }
+
+/// Rules under `SecRuleEngine DetectionOnly` report what they would have
+/// blocked (an event, action `logged`) and block nothing, even on a site
+/// in prevention mode.
+#[test]
+fn seclang_detection_only_logs_without_blocking() {
+    let (_o, up) = origin();
+    let dir = TempDir::new("seclang-detonly");
+    std::fs::write(
+        dir.path("r.conf"),
+        "SecRuleEngine DetectionOnly\nSecRule ARGS:id \"!@rx ^[0-9]+$\" \"id:9001,phase:1,deny,msg:'id must be numeric'\"\n",
+    )
+    .unwrap();
+    let site = SITE.replace(
+        "mode = \"prevention\"",
+        &format!("mode = \"prevention\"\nnative_engine = false\nseclang = [\"{}\"]", dir.path("r.conf").display()),
+    );
+    let h = Haetae::run("", &site, &format!("127.0.0.1:{up}"));
+    assert_eq!(get(h.port, "/search?id=abc", &[]).status, 200);
+    let ev = h.events();
+    let e = &ev.as_array().unwrap()[0];
+    assert_eq!(e["action"], "logged");
+    assert_eq!(e["matches"][0]["rule_id"], 9001);
+}

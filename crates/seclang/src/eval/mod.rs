@@ -97,6 +97,9 @@ pub struct Interruption {
 pub struct Outcome {
     pub matched: Vec<RuleMatch>,
     pub interruption: Option<Interruption>,
+    /// Under `SecRuleEngine DetectionOnly`: the first disruptive action
+    /// that would have interrupted the transaction.
+    pub would_interrupt: Option<Interruption>,
 }
 
 impl Outcome {

@@ -99,6 +99,8 @@ pub struct Suspended {
     /// at run time.
     removed_targets: Vec<(String, &'static str, Vec<u8>)>,
     interruption: Option<Interruption>,
+    /// Under `DetectionOnly`, the first interruption that did not happen.
+    would_interrupt: Option<Interruption>,
     /// No rule runs any more (interrupted, `allow`, `ctl:ruleEngine=Off`).
     done: bool,
     /// `allow:request`: phases 1 and 2 are over.
@@ -138,6 +140,7 @@ impl<'r> Transaction<'r> {
                 removed_tags: Vec::new(),
                 removed_targets: Vec::new(),
                 interruption: None,
+                would_interrupt: None,
                 done: set.engine == EngineMode::Off,
                 request_allowed: false,
                 deadline: None,
@@ -204,12 +207,17 @@ impl<'r> Transaction<'r> {
         self.st.done = done;
     }
 
+    /// Under `DetectionOnly`, the interruption that would have happened.
+    pub fn would_interrupt(&self) -> Option<&Interruption> {
+        self.st.would_interrupt.as_ref()
+    }
+
     pub fn interruption(&self) -> Option<&Interruption> {
         self.st.interruption.as_ref()
     }
 
     pub fn finish(self) -> Outcome {
-        Outcome { matched: self.st.matches, interruption: self.st.interruption }
+        Outcome { matched: self.st.matches, interruption: self.st.interruption, would_interrupt: self.st.would_interrupt }
     }
 
     fn phase(&mut self, phase: u8) {
@@ -262,14 +270,19 @@ impl<'r> Transaction<'r> {
                     }
                 },
                 d => {
+                    let action = match d {
+                        Disruptive::Drop => Disruption::Drop,
+                        Disruptive::Redirect(u) => Disruption::Redirect(self.expand(u)),
+                        _ => Disruption::Deny,
+                    };
+                    let i = Interruption { rule: r.id, phase, status: r.status, action };
                     if self.st.mode == EngineMode::On {
-                        let action = match d {
-                            Disruptive::Drop => Disruption::Drop,
-                            Disruptive::Redirect(u) => Disruption::Redirect(self.expand(u)),
-                            _ => Disruption::Deny,
-                        };
-                        self.st.interruption = Some(Interruption { rule: r.id, phase, status: r.status, action });
+                        self.st.interruption = Some(i);
                         self.st.done = true;
+                    } else if self.st.would_interrupt.is_none() {
+                        // DetectionOnly: the rules go on, and the caller
+                        // still learns what would have been blocked.
+                        self.st.would_interrupt = Some(i);
                     }
                 }
             }
