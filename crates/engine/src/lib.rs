@@ -176,12 +176,7 @@ impl Engine {
     fn judge(&self, t: &targets::Owned, findings: &mut Vec<Finding>) {
         let target = t.as_target();
         let mut hit_any = false;
-        // Sentences: words, blanks and the punctuation that ends or joins
-        // them. Dotted payloads (`java.lang.Runtime`, `document.cookie`)
-        // are caught by `alnum_payload`.
-        let prose =
-            target.norm.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b',' | b'.' | b'?' | b'!' | b'-') || b >= 0x80)
-                && !targets::alnum_payload(target.raw);
+        let prose = detect::is_prose(target.norm, true) && !targets::alnum_payload(target.raw);
         for d in self.active.iter().filter(|d| d.prose || !prose) {
             if let Some(mut h) = (d.check)(&target) {
                 hit_any = true;

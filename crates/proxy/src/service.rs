@@ -267,7 +267,7 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     match fwd {
         Ok((resp, upstream, guard)) => {
             let resp = match pending {
-                Some(p) => match response_rules(shared, &site, &meta, p, resp, inspected_body.unwrap_or_default()) {
+                Some(p) => match response_rules(shared, rt, &site, &meta, p, resp, inspected_body.unwrap_or_default()) {
                     AfterRules::Pass(resp) => resp,
                     AfterRules::Blocked(page, id) => return finish(shared, Some(&site), &meta, page, Some(id), None),
                 },
@@ -361,12 +361,20 @@ pub struct Pending {
 /// buffered body, when the rules read bodies). An interruption in
 /// prevention mode replaces the response with the block page. Any other outcome passes the response on
 /// (detection and learning modes record the event).
-fn response_rules(shared: &Shared, site: &SiteRt, meta: &Meta, p: Pending, resp: Response<RespBody>, req_body: Bytes) -> AfterRules {
+fn response_rules(
+    shared: &Shared,
+    rt: &Runtime,
+    site: &SiteRt,
+    meta: &Meta,
+    p: Pending,
+    resp: Response<RespBody>,
+    req_body: Bytes,
+) -> AfterRules {
     let Some(rules) = &site.rules else { return AfterRules::Pass(resp) };
     let headers: Vec<(String, Vec<u8>)> = resp.headers().iter().map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec())).collect();
     let body = resp.body().buffered().unwrap_or_default();
     let status = resp.status().as_u16();
-    let deadline = Instant::now() + shared.rt.load().config.timeouts.inspection.0;
+    let deadline = Instant::now() + rt.config.timeouts.inspection.0;
     let run = || {
         let mut t = rules.resume(p.state, &p.model, &req_body);
         t.deadline(Some(deadline));
@@ -395,7 +403,8 @@ fn response_rules(shared: &Shared, site: &SiteRt, meta: &Meta, p: Pending, resp:
     let i = say.interruption;
     site.metrics.detected.fetch_add(1, Relaxed);
     let id = new_event_id();
-    let matches = Event::matches_from(&outcome.matched.into_iter().map(seclang_finding).collect::<Vec<_>>(), shared_excerpt(shared));
+    let matches =
+        Event::matches_from(&outcome.matched.into_iter().map(seclang_finding).collect::<Vec<_>>(), rt.config.events.excerpt_chars);
     let threshold = site.engine.threshold();
     if site.mode != Mode::Prevention || !say.enforce {
         let disp = if site.mode == Mode::Detection { Disposition::Logged } else { Disposition::Learned };
@@ -443,10 +452,6 @@ fn failure(why: &str) -> Vec<Match> {
 enum AfterRules {
     Pass(Response<RespBody>),
     Blocked(Response<RespBody>, String),
-}
-
-fn shared_excerpt(shared: &Shared) -> usize {
-    shared.rt.load().config.events.excerpt_chars
 }
 
 fn html(status: StatusCode, body: Bytes) -> Response<RespBody> {

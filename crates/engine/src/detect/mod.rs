@@ -206,14 +206,22 @@ impl Words {
     }
 }
 
+/// Sentences: words, blanks and the punctuation that ends or joins them
+/// (and, with `non_ascii`, any byte ≥ 0x80). Dotted payloads
+/// (`java.lang.Runtime`, `document.cookie`) are the caller's to rule out
+/// with `alnum_payload`.
+pub(crate) fn is_prose(v: &[u8], non_ascii: bool) -> bool {
+    v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b',' | b'.' | b'?' | b'!' | b'-') || (non_ascii && b >= 0x80))
+}
+
 /// Whether one detector family reports on `raw` (normalized) as an
 /// argument value with at least `min` confidence. SecLang's
 /// `@detectSQLi`/`@detectXSS` use this.
 pub fn family_reports(name: &str, raw: &[u8], min: Confidence) -> bool {
-    // ASCII sentences reach only the detectors that read prose, as in the
-    // engine (bytes ≥ 0x80 could fold to ASCII syntax, so they go on).
-    let prose = raw.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b',' | b'.' | b'?' | b'!' | b'-'))
-        && !crate::targets::alnum_payload(raw);
+    // Sentences reach only the detectors that read prose, as in the
+    // engine; before normalization only ASCII counts (bytes ≥ 0x80 could
+    // fold to ASCII syntax).
+    let prose = is_prose(raw, false) && !crate::targets::alnum_payload(raw);
     if prose && !ALL.iter().any(|d| d.name == name && d.prose) {
         return false;
     }

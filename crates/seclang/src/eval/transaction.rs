@@ -48,6 +48,22 @@ pub struct Transaction<'r> {
 /// more than its letter case changed.
 type Transformed = (Option<Vec<u8>>, bool);
 
+/// A value after a rule's transformations: computed for this rule, or
+/// shared from the transaction's cache.
+enum Shaped {
+    Fresh(Transformed),
+    Cached(Rc<Transformed>),
+}
+
+impl Shaped {
+    fn get(&self) -> &Transformed {
+        match self {
+            Shaped::Fresh(t) => t,
+            Shaped::Cached(t) => t,
+        }
+    }
+}
+
 /// Values at least this long have their transformations cached.
 const CACHE_FROM: usize = 256;
 
@@ -381,31 +397,10 @@ impl<'r> Transaction<'r> {
                     }
                     cur
                 } else {
-                    // Values borrowed from the request are transformed once
-                    // per transformation list, whichever rules share it.
-                    // A long value borrowed from the request is transformed
-                    // once per transformation list, whichever rules share
-                    // it (for short ones the lookup costs more than it saves).
-                    let held: Rc<Transformed>;
-                    let local: Transformed;
-                    let (out, reshaped) = if stable && !counted && value.len() >= CACHE_FROM {
-                        let key = (value.as_ptr() as usize, value.len(), r.chain_id);
-                        let cached = self.transformed.borrow().get(&key).cloned();
-                        held = match cached {
-                            Some(t) => t,
-                            None => {
-                                let t = Rc::new(transform(&r.transforms, value));
-                                self.transformed.borrow_mut().insert(key, t.clone());
-                                t
-                            }
-                        };
-                        (&held.0, held.1)
-                    } else {
-                        local = transform(&r.transforms, value);
-                        (&local.0, local.1)
-                    };
+                    let shaped = self.shape(r, value, stable && !counted);
+                    let (out, reshaped) = shaped.get();
                     let cur: &[u8] = out.as_deref().unwrap_or(value);
-                    if self.may_match(r, cur, (stable && !counted).then_some(value), reshaped) {
+                    if self.may_match(r, cur, (stable && !counted).then_some(value), *reshaped) {
                         let want = if r.capture { Some(&mut caps) } else { None };
                         hit = r.op.matches(cur, &expand, want) != r.negated;
                     }
@@ -439,6 +434,23 @@ impl<'r> Transaction<'r> {
             }
         }
         hits
+    }
+
+    /// `value` through `r`'s transformations. A long value borrowed from
+    /// the request (`cacheable`) is transformed once per transformation
+    /// list, whichever rules share it; for short ones the lookup costs
+    /// more than it saves.
+    fn shape(&self, r: &Compiled, value: &[u8], cacheable: bool) -> Shaped {
+        if !cacheable || value.len() < CACHE_FROM {
+            return Shaped::Fresh(transform(&r.transforms, value));
+        }
+        let key = (value.as_ptr() as usize, value.len(), r.chain_id);
+        let cached = self.transformed.borrow().get(&key).cloned();
+        Shaped::Cached(cached.unwrap_or_else(|| {
+            let t = Rc::new(transform(&r.transforms, value));
+            self.transformed.borrow_mut().insert(key, t.clone());
+            t
+        }))
     }
 
     /// False when the prefilter shows `r` cannot match `cur`, the value
