@@ -184,8 +184,10 @@ fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
         // ``pi``ng``: an empty backtick pair inside a word; `pi<()ng`: an
         // empty process substitution.
         if b == b'`' && s.get(i + 1) == Some(&b'`') && i > 0 && s[i - 1].is_ascii_alphanumeric() {
-            // Inside the word, not reStructuredText's closing ``code``.
-            obfuscated |= s.get(i + 2).is_some_and(u8::is_ascii_alphanumeric);
+            // Inside the word, or closing one (`ping`` 127.0.0.1`) with no
+            // opening pair before it, so not reStructuredText's ``code``.
+            obfuscated |= s.get(i + 2).is_some_and(u8::is_ascii_alphanumeric)
+                || s.get(i + 2).is_none_or(|&n| n == b' ') && memchr::memmem::find(&s[..i], b"``").is_none();
             i += 2;
             continue;
         }
@@ -366,6 +368,7 @@ mod tests {
             "${`id`}",
             "0.846`echo${IFS}x``echo${IFS}y`",
             "whxami|sh ``",
+            "ping`` 127.0.0.1",
         ] {
             assert!(hit(a), "missed: {a}");
         }

