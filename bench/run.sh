@@ -21,13 +21,14 @@ OUT_DIR="${OUT_DIR:-/tmp/haetae-bench}"
 WORKERS="${WORKERS:-1}" PIN="${PIN:-1}" REPS="${REPS:-3}" DURATION="${DURATION:-10}" CONNS="${CONNS:-64}"
 WORKLOADS="${WORKLOADS:-get1k mix}"
 TARGETS="${TARGETS:-plain pl1 crs4 haetae-parse haetae haetae-crs4}"
-declare -A PORT=([plain]=18081 [pl1]=18082 [crs4]=18086 [haetae-parse]=18091 [haetae]=18090 [haetae-crs4]=18092)
+declare -A PORT=([plain]=18081 [pl1]=18082 [crs4]=18086 [haetae-parse]=18091 [haetae]=18090 [haetae-crs4]=18092 [bare]=18093 [bare-legacy]=18094)
 mkdir -p "$OUT_DIR"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 log "building haetae (release)"
 (cd "$ROOT" && cargo build --release -p haetae --locked >&2)
+(cd "$ROOT" && cargo build --release -p haetae-proxy --example bare_forward --locked >&2)
 BIN="$ROOT/target/release/haetae"
 
 log "starting the peer (workers=$WORKERS pin=$PIN)"
@@ -61,7 +62,9 @@ TOML
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
     log "haetae $name did not start"; cat "$OUT_DIR/$name.log" >&2; exit 1
 }
-ALL='["sqli","xss","cmdi","traversal","code","ssrf","crlf","ldap","nosql","xxe","scanner","upload","protocol","evasion"]'
+# Every detector family (haetae_config::DETECTORS; the proxy's unit test
+# config_knows_every_engine_family keeps that list equal to the engine's).
+ALL='["sqli","xss","cmdi","traversal","code","java","js","ssrf","crlf","ldap","nosql","xxe","scanner","upload","session","protocol","evasion"]'
 start_haetae haetae 18090 '[]'
 HAETAE_PID=${PIDS[-1]}
 start_haetae haetae-parse 18091 "$ALL"
@@ -75,11 +78,25 @@ seclang = [\"$PEER/modsec/base.conf\", \"$HERE/crs4-pl1.conf\", \"$PEER/../../cr
     CRS4_PID=${PIDS[-1]}
 fi
 
+start_bare() { # name port client
+    local pre=()
+    [ "$PIN" = 1 ] && pre=(taskset -c 0)
+    "${pre[@]}" "$ROOT/target/release/examples/bare_forward" "127.0.0.1:$2" 127.0.0.1:18080 "$3" 2>"$OUT_DIR/$1.log" &
+    PIDS+=($!)
+    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && return 0; sleep 0.1; done
+    log "$1 did not start"; exit 1
+}
+BARE_PID= BARE_LEGACY_PID=
+if [[ " $TARGETS " == *" bare "* ]]; then start_bare bare 18093 conn; BARE_PID=${PIDS[-1]}; fi
+if [[ " $TARGETS " == *" bare-legacy "* ]]; then start_bare bare-legacy 18094 legacy; BARE_LEGACY_PID=${PIDS[-1]}; fi
+
 proc_pids() { # target -> pids whose CPU is the proxy's
     case "$1" in
         haetae) echo "$HAETAE_PID" ;;
         haetae-parse) echo "$PARSE_PID" ;;
         haetae-crs4) echo "$CRS4_PID" ;;
+        bare) echo "$BARE_PID" ;;
+        bare-legacy) echo "$BARE_LEGACY_PID" ;;
         *) pgrep -P "$(cat "$RUN_DIR/pids/$1.pid")" ;;
     esac
 }

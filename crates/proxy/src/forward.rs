@@ -17,6 +17,7 @@ use crate::response;
 use crate::runtime::{Runtime, SiteRt};
 use crate::service::{ConnInfo, Meta};
 use crate::upstream::InflightGuard;
+use crate::upstream_conn::{SendError, Timeouts};
 
 pub enum Failure {
     NoServer,
@@ -56,15 +57,31 @@ const HOP_BY_HOP: &[HeaderName] = &[
     header::PROXY_AUTHENTICATE,
 ];
 
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+
+fn is_hop_by_hop(n: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(n) || *n == KEEP_ALIVE || *n == PROXY_CONNECTION
+}
+
 fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // Most messages carry none: one pass over the names (each compared as
+    // a known header, no hashing) instead of a lookup per hop-by-hop name.
+    if !h.keys().any(is_hop_by_hop) {
+        return;
+    }
     if h.contains_key(header::CONNECTION) {
         strip_connection_named(h);
     }
     for n in HOP_BY_HOP {
         h.remove(n);
     }
-    h.remove("keep-alive");
-    h.remove("proxy-connection");
+    h.remove(KEEP_ALIVE);
+    h.remove(PROXY_CONNECTION);
 }
 
 /// Headers named in Connection are hop-by-hop too.
@@ -116,7 +133,7 @@ fn upstream_headers(rt: &Runtime, parts: &mut http::request::Parts, meta: &Meta,
     let proto = if meta.tls { "https" } else { "http" };
     // From an untrusted peer, forwarding headers are the client's own
     // claims: replace them rather than pass a forged chain on.
-    let xff = match (peer_trusted, h.get("x-forwarded-for").and_then(|v| v.to_str().ok())) {
+    let xff = match (peer_trusted, h.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok())) {
         (true, Some(prev)) => format!("{prev}, {peer}"),
         _ => peer.to_string(),
     };
@@ -124,19 +141,19 @@ fn upstream_headers(rt: &Runtime, parts: &mut http::request::Parts, meta: &Meta,
         (true, Some(prev)) => format!("{prev}, for={};proto={proto}", forwarded_for(peer)),
         _ => format!("for={};proto={proto};host=\"{}\"", forwarded_for(peer), meta.host),
     };
-    let set = |h: &mut HeaderMap, name: &'static str, v: String| {
-        if let Ok(v) = HeaderValue::from_str(&v) {
+    let set = |h: &mut HeaderMap, name: HeaderName, v: String| {
+        if let Ok(v) = HeaderValue::try_from(v) {
             h.insert(name, v);
         }
     };
-    set(&mut h, "x-forwarded-for", xff);
-    set(&mut h, "forwarded", fwd);
-    set(&mut h, "x-real-ip", meta.client_ip.to_string());
-    if !peer_trusted || !h.contains_key("x-forwarded-proto") {
-        set(&mut h, "x-forwarded-proto", proto.to_owned());
+    set(&mut h, X_FORWARDED_FOR, xff);
+    set(&mut h, header::FORWARDED, fwd);
+    set(&mut h, X_REAL_IP, meta.client_ip.to_string());
+    if !peer_trusted || !h.contains_key(&X_FORWARDED_PROTO) {
+        h.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     }
-    if !peer_trusted || !h.contains_key("x-forwarded-host") {
-        set(&mut h, "x-forwarded-host", meta.host.clone());
+    if !peer_trusted || !h.contains_key(&X_FORWARDED_HOST) {
+        set(&mut h, X_FORWARDED_HOST, meta.host.clone());
     }
     h
 }
@@ -158,6 +175,7 @@ pub async fn forward(
     let mut headers = Some(headers);
     let mut body = Some(body);
     let mut tried: Vec<usize> = Vec::new();
+    let mut resent_stale = false;
     loop {
         let Some(i) = site.pool.pick(meta.client_ip, &tried) else {
             return Err(Failure::NoServer);
@@ -165,11 +183,6 @@ pub async fn forward(
         tried.push(i);
         let server = &site.pool.servers[i];
         let addr = server.addr;
-        let mut up = http::uri::Parts::default();
-        up.scheme = Some(http::uri::Scheme::HTTP);
-        up.authority = Some(server.authority.clone());
-        up.path_and_query = Some(pq.clone());
-        let uri = Uri::from_parts(up).map_err(|e| Failure::Upstream(e.to_string()))?;
         let b = match body.take() {
             Some(b) => b,
             None => match &replay {
@@ -179,16 +192,25 @@ pub async fn forward(
         };
         let mut req = Request::new(b);
         *req.method_mut() = parts.method.clone();
-        *req.uri_mut() = uri;
-        *req.headers_mut() = match headers.take() {
+        *req.uri_mut() = Uri::from(pq.clone());
+        let mut h = match headers.take() {
             Some(h) => h,
             None => retry_headers.clone().unwrap_or_default(),
         };
+        // HTTP/1.0 clients may send no Host; HTTP/1.1 upstreams need one.
+        if !h.contains_key(header::HOST)
+            && let Ok(v) = HeaderValue::from_str(server.authority.as_str())
+        {
+            h.insert(header::HOST, v);
+        }
+        *req.headers_mut() = h;
         let guard = site.pool.start(i);
-        let sent = tokio::time::timeout(rt.config.timeouts.upstream_response.0, rt.client.request(req)).await;
+        let t = &rt.config.timeouts;
+        let limits = Timeouts { connect: t.upstream_connect.0, idle: t.upstream_idle.0 };
+        let sent = tokio::time::timeout(t.upstream_response.0, server.conns.send(req, limits)).await;
         let resp = match sent {
             Err(_) => return Err(Failure::Timeout),
-            Ok(Err(e)) if e.is_connect() => {
+            Ok(Err(SendError::Connect(e))) => {
                 site.pool.failed(i);
                 drop(guard);
                 let more = tried.len() < site.pool.servers.len();
@@ -198,7 +220,17 @@ pub async fn forward(
                 }
                 return Err(Failure::Connect(format!("{addr}: {e}")));
             }
-            Ok(Err(e)) => {
+            Ok(Err(SendError::Stale(e))) if !resent_stale && replay.is_some() && parts.method.is_idempotent() => {
+                // The server closed an idle connection as we reused it; the
+                // request never reached the application, so send it again
+                // (once) on a fresh one.
+                tracing::debug!(server = %addr, "reused connection was closed, resending: {e}");
+                resent_stale = true;
+                drop(guard);
+                tried.pop();
+                continue;
+            }
+            Ok(Err(SendError::Stale(e) | SendError::Http(e))) => {
                 let too_large = caused_by_too_large(&e);
                 if too_large {
                     return Err(Failure::RequestTooLarge);

@@ -19,6 +19,7 @@ pub mod service;
 pub mod state;
 pub mod tls;
 pub mod upstream;
+pub mod upstream_conn;
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;

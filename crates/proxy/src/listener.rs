@@ -103,11 +103,13 @@ pub async fn accept_loop(
                 // timer: a client that connects and sends nothing would be
                 // held forever. Wait for the first byte under the header
                 // timeout, and only let a possible h2 preface ("PRI ...")
-                // go through detection.
-                let mut first = [0u8; 1];
+                // go through detection. POST, PUT and PATCH start with a
+                // `P` too: the first bytes that arrived settle it when
+                // they differ from the preface.
+                let mut first = [0u8; 4];
                 match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
-                    Ok(Ok(1)) => {
-                        let proto = if first[0] == b'P' { Proto::Detect } else { Proto::H1 };
+                    Ok(Ok(n)) if n > 0 => {
+                        let proto = if b"PRI "[..n] == first[..n] { Proto::Detect } else { Proto::H1 };
                         Box::pin(serve(shared.clone(), stream, peer, false, proto, shutdown)).await;
                     }
                     _ => tracing::debug!(%peer, "connection closed: no request"),

@@ -5,23 +5,15 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use haetae_config::{BodyOverflow, Config, Mode, ResponseInspection};
-use haetae_engine::{Engine, EngineConfig};
-use haetae_model::ParseLimits;
-use http::Method;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
-
-use crate::body::ReqBody;
 use crate::metrics::{Metrics, SiteMetrics, UpstreamGauge};
 use crate::pages::Pages;
 use crate::tls;
 use crate::upstream::{Pool, ServerState};
-
-pub type UpstreamClient = Client<HttpConnector, ReqBody>;
+use haetae_config::{BodyOverflow, Config, Mode, ResponseInspection};
+use haetae_engine::{Engine, EngineConfig};
+use haetae_model::ParseLimits;
+use http::Method;
 
 /// One protected site, compiled.
 pub struct SiteRt {
@@ -66,7 +58,6 @@ pub struct Runtime {
     default_site: Option<usize>,
     pub tls: Option<Arc<rustls::ServerConfig>>,
     pub limits: ParseLimits,
-    pub client: UpstreamClient,
 }
 
 impl Runtime {
@@ -147,21 +138,11 @@ impl Runtime {
             sites.push(Arc::new(site));
         }
         let tls = if cfg.server.tls_listen.is_empty() { None } else { Some(tls::server_config(&cfg)?) };
-        let mut conn = HttpConnector::new();
-        conn.set_nodelay(true);
-        conn.set_connect_timeout(Some(cfg.timeouts.upstream_connect.0));
-        conn.set_keepalive(Some(Duration::from_secs(60)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(cfg.timeouts.upstream_idle.0)
-            .pool_max_idle_per_host(1024)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(conn);
         let limits = ParseLimits::default();
         if let Ok(mut g) = metrics.upstreams.lock() {
             *g = gauges;
         }
-        Ok(Self { config: Arc::new(cfg), sites, hosts, default_site, tls, limits, client })
+        Ok(Self { config: Arc::new(cfg), sites, hosts, default_site, tls, limits })
     }
 
     /// The site for a Host (or SNI) name: exact match, then the `"*"` site.

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use haetae_config::Balance;
 
+use crate::body::ReqBody;
+use crate::upstream_conn::Conns;
+
 /// Health and load of one upstream server. Shared across config reloads
 /// (matched by site and address) so a reload neither forgets a dead server
 /// nor resets in-flight counts.
@@ -24,6 +27,8 @@ pub struct ServerState {
     down_until_ms: AtomicU64,
     pub hc_fails: AtomicU32,
     pub hc_passes: AtomicU32,
+    /// Idle keep-alive connections to it (kept across reloads too).
+    pub conns: Arc<Conns<ReqBody>>,
 }
 
 fn epoch() -> Instant {
@@ -47,6 +52,7 @@ impl ServerState {
             down_until_ms: AtomicU64::new(0),
             hc_fails: AtomicU32::new(0),
             hc_passes: AtomicU32::new(0),
+            conns: Arc::new(Conns::new(addr)),
         }
     }
 

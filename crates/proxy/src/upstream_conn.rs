@@ -1,0 +1,201 @@
+//! Keep-alive HTTP/1.1 connections to one upstream server: a stack of
+//! idle connections (the most recently used is reused first, so few stay
+//! warm and the rest age out), each driven by hyper's connection API.
+//!
+//! Why not hyper-util's pooled `Client`: it keys its pool by scheme and
+//! authority, runs a connector service, and races a checkout against a
+//! new connection on every request; a proxy that already knows which
+//! server it wants needs none of that. Measured against it in the same run
+//! (`bench/run.sh`, targets `bare-legacy` and `bare`), see
+//! docs/BENCHMARKS.md.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::{Request, Response};
+use hyper::body::{Body, Incoming};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+
+/// At most this many idle connections are kept per server.
+const MAX_IDLE: usize = 1024;
+
+pub enum SendError {
+    /// No connection could be made (nothing was sent).
+    Connect(String),
+    /// A reused keep-alive connection ended before any response came:
+    /// the server closed it while the request was on its way. Safe to
+    /// send again when the request is idempotent.
+    Stale(hyper::Error),
+    /// The exchange failed after the request started to go out.
+    Http(hyper::Error),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Connect(e) => write!(f, "connect: {e}"),
+            SendError::Stale(e) | SendError::Http(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// How long to wait for a new connection, and how long an idle one is
+/// trusted to still be open (taken from the config on each request, so a
+/// reload changes them without dropping warm connections).
+#[derive(Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub idle: Duration,
+}
+
+pub struct Conns<B = Incoming> {
+    addr: SocketAddr,
+    idle: Mutex<Idle<B>>,
+}
+
+struct Idle<B> {
+    /// Oldest first; reused from the back.
+    stack: VecDeque<(SendRequest<B>, Instant)>,
+    /// A task is closing connections idle for longer than allowed.
+    reaping: bool,
+}
+
+impl<B> Idle<B> {
+    fn expire(&mut self, now: Instant, max_idle: Duration) {
+        while self.stack.front().is_some_and(|(_, since)| now.duration_since(*since) >= max_idle) {
+            self.stack.pop_front();
+        }
+    }
+}
+
+impl<B> Conns<B>
+where
+    B: Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { addr, idle: Mutex::new(Idle { stack: VecDeque::new(), reaping: false }) }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Idle connections held now.
+    pub fn idle(&self) -> usize {
+        self.idle.lock().map_or(0, |g| g.stack.len())
+    }
+
+    /// Sends `req` (origin-form target) and returns the response head; the
+    /// connection goes back to the stack once its response body is read.
+    /// A reused connection the server had already closed is replaced by a
+    /// new one and the request resent, as long as none of it went out.
+    pub async fn send(self: &Arc<Self>, req: Request<B>, t: Timeouts) -> Result<Response<Incoming>, SendError> {
+        let mut req = req;
+        while let Some(mut s) = self.checkout(t.idle) {
+            match s.try_send_request(req).await {
+                Ok(resp) => {
+                    self.release_when_ready(s, t.idle);
+                    return Ok(resp);
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(back) => req = back,
+                    None => {
+                        let e = e.into_error();
+                        return Err(if e.is_incomplete_message() { SendError::Stale(e) } else { SendError::Http(e) });
+                    }
+                },
+            }
+        }
+        let mut s = self.connect(t.connect).await?;
+        let resp = s.send_request(req).await.map_err(SendError::Http)?;
+        self.release_when_ready(s, t.idle);
+        Ok(resp)
+    }
+
+    fn checkout(&self, max_idle: Duration) -> Option<SendRequest<B>> {
+        let mut idle = self.idle.lock().ok()?;
+        let now = Instant::now();
+        while let Some((s, since)) = idle.stack.pop_back() {
+            if s.is_ready() && now.duration_since(since) < max_idle {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    async fn connect(&self, timeout: Duration) -> Result<SendRequest<B>, SendError> {
+        let stream = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(self.addr)).await {
+            Err(_) => return Err(SendError::Connect("timed out".into())),
+            Ok(Err(e)) => return Err(SendError::Connect(e.to_string())),
+            Ok(Ok(s)) => s,
+        };
+        let _ = stream.set_nodelay(true);
+        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(Duration::from_secs(60)));
+        let (send, conn) = http1::Builder::new().handshake(TokioIo::new(stream)).await.map_err(|e| SendError::Connect(e.to_string()))?;
+        let addr = self.addr;
+        tokio::spawn(async move {
+            if let Err(e) = conn.with_upgrades().await {
+                tracing::debug!(server = %addr, "upstream connection ended: {e}");
+            }
+        });
+        Ok(send)
+    }
+
+    /// The connection is busy until the response body has been read (or
+    /// dropped); it is pushed back then. A connection that closes instead
+    /// (upgrade, `Connection: close`, error) is simply dropped. The waiting
+    /// task holds the stack weakly: after a reload drops it, the
+    /// connection closes.
+    fn release_when_ready(self: &Arc<Self>, mut s: SendRequest<B>, max_idle: Duration) {
+        if s.is_ready() {
+            self.push(s, max_idle);
+            return;
+        }
+        let home = Arc::downgrade(self);
+        tokio::spawn(async move {
+            if s.ready().await.is_ok()
+                && let Some(home) = home.upgrade()
+            {
+                home.push(s, max_idle);
+            }
+        });
+    }
+
+    fn push(self: &Arc<Self>, s: SendRequest<B>, max_idle: Duration) {
+        let Ok(mut idle) = self.idle.lock() else { return };
+        idle.expire(Instant::now(), max_idle);
+        if idle.stack.len() < MAX_IDLE {
+            idle.stack.push_back((s, Instant::now()));
+        }
+        if !idle.reaping {
+            idle.reaping = true;
+            self.reap(max_idle);
+        }
+    }
+
+    /// While connections idle here, closes those idle past `max_idle`
+    /// (`upstream_idle`) even when no request comes to do it; ends when
+    /// none is left or the stack itself is dropped (a reload).
+    fn reap(self: &Arc<Self>, max_idle: Duration) {
+        let home = Arc::downgrade(self);
+        let every = (max_idle / 2).max(Duration::from_millis(100));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(home) = home.upgrade() else { return };
+                let Ok(mut idle) = home.idle.lock() else { return };
+                idle.expire(Instant::now(), max_idle);
+                idle.stack.retain(|(s, _)| !s.is_closed());
+                if idle.stack.is_empty() {
+                    idle.reaping = false;
+                    return;
+                }
+            }
+        });
+    }
+}
