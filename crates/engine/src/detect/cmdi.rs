@@ -273,6 +273,18 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if line.as_ref().is_some_and(|h| h.confidence == High) || !separators {
         return line;
     }
+    // `` `id` ``: the whole value one backtick substitution of a command.
+    if s.len() > 2 && s[0] == b'`' && s[s.len() - 1] == b'`' && memchr::memchr_iter(b'`', s).count() == 2 {
+        let (w, _, _) = word_at(s, 1);
+        if classify(w).is_some() {
+            return Some(Hit::new(
+                2201,
+                High,
+                format!("command injection: `{}` substituted as the whole value", String::from_utf8_lossy(w)),
+                0,
+            ));
+        }
+    }
     let mut i = 0;
     let mut best: Option<Hit> = None;
     while i < s.len() {
@@ -308,8 +320,18 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
                 let shaped = next.is_none_or(|n| {
                     n.is_ascii_whitespace() || matches!(n, b';' | b'|' | b'&' | b'`' | b')' | b'<' | b'>' | b'$' | b'}' | b',')
                 });
+                // "I typed `ls` and nothing": a Markdown code span in
+                // text, blank or the value's edge on both outer sides.
+                let code_span = backtick
+                    && !subst
+                    && (i == 0 || s[i - 1] == b' ')
+                    && s.get(end) == Some(&b'`')
+                    && s.get(end + 1).is_none_or(|&n| n == b' ' || n.is_ascii_punctuation())
+                    && (i > 0 || end + 1 < s.len());
                 if shaped && (strong_word || strong_ctx) {
-                    let conf = if strong_word || subst {
+                    let conf = if code_span {
+                        Low
+                    } else if strong_word || subst {
                         High
                     } else if backtick {
                         Low
@@ -369,6 +391,7 @@ mod tests {
             "0.846`echo${IFS}x``echo${IFS}y`",
             "whxami|sh ``",
             "ping`` 127.0.0.1",
+            "`id`",
         ] {
             assert!(hit(a), "missed: {a}");
         }
@@ -390,6 +413,8 @@ mod tests {
             "The ``Path`` type is similar to the :class:`File` type, but",
             "Python assumes ``LANG=C.UTF-8``.",
             "rock'n'roll is here to stay",
+            "I typed `ls` and nothing happened",
+            "run `whoami`, then `id`.",
         ] {
             assert!(!hit(b), "false positive: {b}");
         }

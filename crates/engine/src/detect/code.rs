@@ -180,6 +180,26 @@ pub(super) const EXPRESSION_WHY: &[&str] = &[
     "OGNL context",
 ];
 
+/// Python calls that run commands or import by name. Only calls given an
+/// argument count: documentation names them bare (``__import__()``).
+static PYTHON: super::Needles = super::Needles::new(&[
+    b"__import__(",
+    b"os.system(",
+    b"os.popen(",
+    b"subprocess.popen(",
+    b"subprocess.check_output(",
+    b"subprocess.call(",
+    b"subprocess.run(",
+    b"pty.spawn(",
+]);
+
+fn python_call(s: &[u8]) -> Option<usize> {
+    PYTHON.iter(s).find_map(|(p, at)| {
+        let arg = s[at + PYTHON.pattern(p).len()..].trim_ascii_start();
+        matches!(arg.first(), Some(b'\'' | b'"' | b'[')).then_some(at)
+    })
+}
+
 static SERIALIZED: super::Needles = super::Needles::new(&[b"rO0AB", b"KztAA", b"Cs7QAF", b"aced0005", b"ACED0005"]);
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
@@ -361,6 +381,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if let Some((p, at)) = EXPRESSIONS.iter(s).next() {
         consider(&mut best, High, format!("code: {}", EXPRESSION_WHY[p]), at, 2403);
     }
+    if has(b'(')
+        && let Some(at) = python_call(s)
+    {
+        consider(&mut best, High, "code: Python call that runs a command or imports by name".into(), at, 2403);
+    }
     // ERB/JSP/ASP statements: `<% if true %>`, `<%= 7*7 %>`.
     if has(b'%')
         && let Some(p) = find(s, b"<%")
@@ -433,6 +458,8 @@ mod tests {
             "eval(base64_decode('ZWNobyAx'))",
             "{% import os %}{{ os.system('id') }}",
             "{{['id']|filter('system')}}",
+            "__import__('os').system('id')",
+            "subprocess.check_output(['id'])",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -445,7 +472,16 @@ mod tests {
 
     #[test]
     fn passes_benign() {
-        for b in ["the system (of record)", "My ${name}", "{{ user.name }}", "price: $5 (USD)", "execute the plan", "ecosystem(s)"] {
+        for b in [
+            "``setattr()`` / ``__import__()`` - writing to ``globals()``",
+            "use os.system() sparingly",
+            "the system (of record)",
+            "My ${name}",
+            "{{ user.name }}",
+            "price: $5 (USD)",
+            "execute the plan",
+            "ecosystem(s)",
+        ] {
             assert_eq!(conf(b), None, "{b}");
         }
     }

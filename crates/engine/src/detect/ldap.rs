@@ -17,6 +17,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     {
         return Some(Hit::new(2801, High, "LDAP filter closed after a wildcard", 0));
     }
+    // `admin)(&)`, `x)(|)`: the filter closed, then LDAP's absolute true
+    // (or false) filter.
+    if let Some(at) = memchr::memmem::find(s, b")(&)").or_else(|| memchr::memmem::find(s, b")(|)")) {
+        return Some(Hit::new(2801, High, "LDAP filter closed, then an absolute filter", at));
+    }
     let mut i = 0;
     while let Some(p) = memchr::memmem::find(&s[i..], b")(") {
         let at = i + p;
@@ -34,4 +39,23 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         i = at + 1;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(s: &str) -> bool {
+        crate::testutil::confidence(check, s) == Some(High)
+    }
+
+    #[test]
+    fn filter_breaks() {
+        for a in ["*)(uid=*))(|(uid=*", "admin)(&)", "x)(|)", "*)(&(objectclass=*)", "admin)(|(password=*)"] {
+            assert!(hit(a), "missed: {a}");
+        }
+        for b in ["smiley :)(", "(a)(b)", "call me (maybe)(or not)", "f(x)(y) = z", "r&d)(&"] {
+            assert!(!hit(b), "false positive: {b}");
+        }
+    }
 }

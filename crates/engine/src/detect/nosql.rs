@@ -118,7 +118,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             if s.first() == Some(&b'{')
                 && let Some(at) = op_after_dollar(s)
             {
-                return Some(Hit::new(2703, Medium, "NoSQL operator in JSON-looking value", at));
+                // `{"$ne": null}`: the operator is an object key.
+                let key = s[1..at].iter().all(|&b| b == b'"' || b == b'\'' || b.is_ascii_whitespace())
+                    && s[at..].iter().take(24).position(|&b| b == b':').is_some();
+                let c = if key { High } else { Medium };
+                return Some(Hit::new(2703, c, "NoSQL operator in JSON-looking value", at));
             }
             None
         }
@@ -149,5 +153,8 @@ mod tests {
         assert_eq!(confidence(check, "{\"$where\": \"sleep(100)\"}"), Some(High));
         assert_eq!(confidence(check, "price in [$5, $10]"), None);
         assert_eq!(confidence(check, "costs $ne"), None);
+        assert_eq!(confidence(check, "{\"$ne\": null}"), Some(High));
+        assert_eq!(confidence(check, "{ \"$gt\": \"\" }"), Some(High));
+        assert!(confidence(check, "{\"price\": \"$ne\"}").is_none_or(|c| c < High));
     }
 }

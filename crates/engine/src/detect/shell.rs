@@ -1010,7 +1010,9 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             || args.var
             || args.syspath
             || args.other_program
-            || args.host && NETWORK.contains(&name) && (!english || !at_value_start || prefixed);
+            // Not at the value's start unprefixed: "wget example.com doesn't
+            // work" is a hosting customer's question.
+            || args.host && NETWORK.contains(&name) && (!at_value_start || prefixed);
         // `python -c "…"`, `perl -e '…'`: an interpreter given inline code.
         const INTERPRETERS: &[&str] =
             &["python", "python2", "python3", "perl", "ruby", "php", "node", "nodejs", "bash", "sh", "zsh", "lua"];
@@ -1237,7 +1239,7 @@ mod tests {
             ";trap 'rm -rf file.txt' sigexit",
             ";$a cat test.txt",
             "time curl coreruleset.org",
-            "wget example.com/x.sh",
+            ";wget example.com/x.sh",
             ";at 2:00 echo test",
             "| at now + 1 minute",
             "| id",
@@ -1289,6 +1291,9 @@ mod tests {
             "dig into example.com reviews",
             "host example.com for free",
             "trap music playlist",
+            "wget example.com doesn't work",
+            "nslookup example.com returns nothing",
+            "telnet mail.example.com 25 test",
             "go to store.\nat the store, shop.",
             "lunch; at 12:30 in the hall",
             "see you; at 2:00 then",
