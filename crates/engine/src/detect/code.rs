@@ -193,6 +193,17 @@ static PYTHON: super::Needles = super::Needles::new(&[
     b"pty.spawn(",
 ]);
 
+/// `<!--#exec cmd="id" -->`, `<!--#include virtual="/etc/passwd" -->`:
+/// Apache/nginx SSI, run by the server when the value lands in a page.
+fn ssi_directive(s: &[u8]) -> Option<usize> {
+    const DIRECTIVES: &[&[u8]] =
+        &[b"exec", b"include", b"echo", b"set", b"config", b"printenv", b"fsize", b"flastmod", b"if", b"elif", b"else", b"endif"];
+    memchr::memmem::find_iter(s, b"<!--#").find(|&at| {
+        let rest = s[at + 5..].trim_ascii_start();
+        DIRECTIVES.iter().any(|d| rest.starts_with(d) && rest.get(d.len()).is_none_or(|b| !b.is_ascii_alphanumeric()))
+    })
+}
+
 fn python_call(s: &[u8]) -> Option<usize> {
     PYTHON.iter(s).find_map(|(p, at)| {
         let arg = s[at + PYTHON.pattern(p).len()..].trim_ascii_start();
@@ -381,6 +392,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if let Some((p, at)) = EXPRESSIONS.iter(s).next() {
         consider(&mut best, High, format!("code: {}", EXPRESSION_WHY[p]), at, 2403);
     }
+    if has(b'#')
+        && let Some(at) = ssi_directive(s)
+    {
+        consider(&mut best, High, "code: server-side include directive".into(), at, 2405);
+    }
     if has(b'(')
         && let Some(at) = python_call(s)
     {
@@ -460,6 +476,9 @@ mod tests {
             "{{['id']|filter('system')}}",
             "__import__('os').system('id')",
             "subprocess.check_output(['id'])",
+            "<!--#exec cmd=\"ls\" -->",
+            "<!--#include virtual=\"/etc/passwd\" -->",
+            "x<!--# echo var=\"DOCUMENT_ROOT\" -->",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }

@@ -580,6 +580,20 @@ fn is_keyword_after_call(w: &str) -> bool {
 /// The tokens from the value's start, read bare.
 fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     let first = t.first()?;
+    // `'admin', '1'='1'`, `x' or 'a'='a`: two equal short string literals
+    // compared after a comma, a boolean operator or a parenthesis (or at
+    // the start) — always true, and not how text quotes things.
+    for k in 0..t.len().saturating_sub(2) {
+        let (Tok::Str, a) = t[k] else { continue };
+        let (Tok::Op("="), b) = t[k + 1] else { continue };
+        let (Tok::Str, c) = t[k + 2] else { continue };
+        let d = t.get(k + 3).map_or(s.len(), |x| x.1);
+        let opened = k == 0 || matches!(t[k - 1].0, Tok::Comma | Tok::LParen | Tok::Str) || super::sqli::is_bool_op(&t[k - 1].0);
+        let (l, r) = (s[a..b].trim_ascii(), s[c..d].trim_ascii());
+        if opened && l == r && (3..=12).contains(&l.len()) {
+            return Some((High, "tautology between string literals", a));
+        }
+    }
     // A value that is one SQL function call: `sin (`, `substring(`,
     // `FIND_IN_SET('22', Category )`, `convert(`.
     let mut i = 0;
@@ -1030,6 +1044,8 @@ mod tests {
             "id'is not-id--",
             "a'or?--",
             "x' and#",
+            "'admin', '1'='1'",
+            "\"a\"=\"a\"",
             " exec master..xp_cmdshell",
             "information_schema",
             "admin@juice-sh.op';",
@@ -1104,6 +1120,7 @@ mod tests {
             "left (side) panel",
             "i'm not sure -- maybe",
             "it's this or --",
+            "he said 'yes' = 'yes'? ok",
             "don't and -- no",
             "price: 5 (five) dollars",
             "it's like that",
