@@ -46,7 +46,11 @@ impl Parser<'_> {
         }
         let mut out = Vec::new();
         loop {
-            let b = *self.s.get(self.i)?;
+            // The run up to the closing quote or an escape, copied whole.
+            let run = memchr::memchr2(b'"', b'\\', self.s.get(self.i..)?)?;
+            out.extend_from_slice(&self.s[self.i..self.i + run]);
+            self.i += run;
+            let b = self.s[self.i];
             self.i += 1;
             match b {
                 b'"' => return Some(out),

@@ -17,20 +17,26 @@ pub fn decode(input: &[u8], plus_as_space: bool) -> (Vec<u8>, bool) {
     let mut invalid = false;
     let mut i = 0;
     while i < input.len() {
-        let b = input[i];
-        if b == b'%' {
-            if let (Some(h), Some(l)) = (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
-            invalid = true;
-            out.push(b);
-        } else if b == b'+' && plus_as_space {
+        // Copy the run up to the next byte that decodes, whole.
+        let next = if plus_as_space { memchr::memchr2(b'%', b'+', &input[i..]) } else { memchr::memchr(b'%', &input[i..]) };
+        let Some(n) = next else {
+            out.extend_from_slice(&input[i..]);
+            break;
+        };
+        out.extend_from_slice(&input[i..i + n]);
+        i += n;
+        if input[i] == b'+' {
             out.push(b' ');
-        } else {
-            out.push(b);
+            i += 1;
+            continue;
         }
+        if let (Some(h), Some(l)) = (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
+        }
+        invalid = true;
+        out.push(b'%');
         i += 1;
     }
     (out, invalid)
@@ -67,6 +73,17 @@ mod tests {
         let (v, bad) = decode(b"100%zz%4", false);
         assert_eq!(v, b"100%zz%4");
         assert!(bad);
+    }
+
+    #[test]
+    fn runs_and_edges() {
+        assert_eq!(decode(b"", true).0, b"");
+        assert_eq!(decode(b"plain", true).0, b"plain");
+        assert_eq!(decode(b"%41%42", false).0, b"AB");
+        assert_eq!(decode(b"++", true).0, b"  ");
+        assert_eq!(decode(b"a%", true), (b"a%".to_vec(), true));
+        assert_eq!(decode(b"%4", true), (b"%4".to_vec(), true));
+        assert_eq!(decode(b"x%e2%80%99y", false).0, "x\u{2019}y".as_bytes());
     }
 
     #[test]
