@@ -244,6 +244,26 @@ fn word_at(s: &[u8], mut i: usize) -> (&[u8], usize, usize) {
     (base, st, i)
 }
 
+/// The value outside `s[open..=close]` is prose: at least two words of
+/// letters, and none of the shell's separators or expansions.
+fn prose_around(s: &[u8], open: usize, close: usize) -> bool {
+    let outside = || s[..open].iter().chain(s.get(close + 1..).unwrap_or(&[]));
+    if outside().any(|&b| matches!(b, b';' | b'|' | b'&' | b'$' | b'<' | b'>' | b'\n')) {
+        return false;
+    }
+    let mut words = 0;
+    let mut run = 0;
+    for &b in outside().chain(std::iter::once(&b' ')) {
+        if b.is_ascii_alphabetic() {
+            run += 1;
+        } else {
+            words += usize::from(run >= 2);
+            run = 0;
+        }
+    }
+    words >= 2
+}
+
 fn classify(w: &[u8]) -> Option<bool> {
     let w = std::str::from_utf8(w).ok()?;
     let w = w.strip_suffix(".exe").unwrap_or(w);
@@ -301,7 +321,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
                 && (s[i - 1].is_ascii_alphanumeric() || matches!(s[i - 1], b'{' | b'$'))
                 && s.get(i + 1).is_some_and(u8::is_ascii_alphanumeric));
         let backtick = b == b'`';
+        // RST's ``literal`` marks: an empty substitution, no command.
+        let double_tick = b == b'`' && (s.get(i + 1) == Some(&b'`') || i > 0 && s[i - 1] == b'`');
         let sep = match b {
+            b'`' if double_tick => None,
             b'`' => Some((1, true)),
             b'$' if s.get(i + 1) == Some(&b'(') => Some((2, true)),
             b'<' | b'>' if s.get(i + 1) == Some(&b'(') => Some((2, true)),
@@ -320,18 +343,19 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
                 let shaped = next.is_none_or(|n| {
                     n.is_ascii_whitespace() || matches!(n, b';' | b'|' | b'&' | b'`' | b')' | b'<' | b'>' | b'$' | b'}' | b',')
                 });
-                // "I typed `ls` and nothing": a Markdown code span in
-                // text, blank or the value's edge on both outer sides.
-                let code_span = backtick
-                    && !subst
-                    && (i == 0 || s[i - 1] == b' ')
-                    && s.get(end) == Some(&b'`')
-                    && s.get(end + 1).is_none_or(|&n| n == b' ' || n.is_ascii_punctuation())
-                    && (i > 0 || end + 1 < s.len());
+                // "I typed `ls` and nothing", "Run with `python -I` to
+                // regenerate": a code span (Markdown, Sphinx) in text. The
+                // words around it are prose and nothing outside is shell;
+                // "127.0.0.1 `id`" has no prose around it.
+                // An unclosed backtick runs nothing (the shell refuses it).
+                let close = if backtick { memchr::memchr(b'`', &s[i + 1..]).map(|c| i + 1 + c) } else { None };
+                let code_span = backtick && !subst && (i == 0 || s[i - 1] == b' ') && close.is_none_or(|c| prose_around(s, i, c));
+                // "127.0.0.1 `id`": no word of text at all around it.
+                let bare = backtick && close.is_some_and(|c| !s[..i].iter().chain(&s[c + 1..]).any(u8::is_ascii_alphabetic));
                 if shaped && (strong_word || strong_ctx) {
                     let conf = if code_span {
                         Low
-                    } else if strong_word || subst {
+                    } else if strong_word || subst || bare {
                         High
                     } else if backtick {
                         Low
@@ -392,6 +416,9 @@ mod tests {
             "whxami|sh ``",
             "ping`` 127.0.0.1",
             "`id`",
+            "127.0.0.1 `id`",
+            "127.0.0.1 `cat /etc/passwd`",
+            "x `uname -a` y",
         ] {
             assert!(hit(a), "missed: {a}");
         }
@@ -415,6 +442,10 @@ mod tests {
             "rock'n'roll is here to stay",
             "I typed `ls` and nothing happened",
             "run `whoami`, then `id`.",
+            "Run with `python -I` to regenerate.",
+            "an `ls -l'-like output is produced",
+            "- ``expr`` - expression that must match",
+            "e.g. * ``/etc/group`` * ``/etc/passwd`` * ``/etc/shadow``",
         ] {
             assert!(!hit(b), "false positive: {b}");
         }

@@ -549,9 +549,25 @@ fn qualified_backticks(s: &[u8]) -> Option<usize> {
             return Some(p);
         }
     }
-    let p = find(s, b"from `")?;
-    let double = s.get(p + 6) == Some(&b'`');
-    ((p == 0 || !is_ident(s[p - 1])) && !double).then_some(p)
+    // `` from `users` where ``: a quoted identifier, then more SQL. Text
+    // says "copied from `config.toml`" too, so the name must be a plain
+    // identifier and a clause or statement end must follow.
+    let mut from = 0;
+    while let Some(q) = find(&s[from..], b"from `") {
+        let p = from + q;
+        from = p + 6;
+        let name = s[p + 6..].iter().take_while(|&&b| is_ident(b)).count();
+        if (p > 0 && is_ident(s[p - 1])) || name == 0 || s.get(p + 6 + name) != Some(&b'`') {
+            continue;
+        }
+        let after = s[p + 7 + name..].trim_ascii_start();
+        const NEXT: &[&[u8]] =
+            &[b"where", b"limit", b"order", b"group", b"join", b"union", b"inner", b"left", b"having", b";", b"--", b"#", b")"];
+        if NEXT.iter().any(|k| after.starts_with(k)) {
+            return Some(p);
+        }
+    }
+    None
 }
 
 fn is_keyword_after_call(w: &str) -> bool {
@@ -648,9 +664,12 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
         return Some((High, "SQL function name before a parenthesis", first.1));
     }
     // A statement that ends in a comment or `;`: `DROP sampletable;--`.
+    // Not in sentences: a `#` in text that opens with "Select" or "Create"
+    // swallows the rest of it as a "comment".
     if let Some(w) = word(&first.0)
         && matches!(w, "select" | "insert" | "update" | "delete" | "drop" | "create" | "alter" | "truncate" | "shutdown" | "declare")
-        && t.len() >= 3
+        && (3..=40).contains(&t.len())
+        && find(&s[..t.last().map_or(0, |x| x.1)], b". ").is_none()
         && matches!(t.last().map(|x| &x.0), Some(Tok::Comment | Tok::Semi))
         && matches!(t.get(1).map(|x| &x.0), Some(Tok::Word(_) | Tok::Op("*") | Tok::Comment))
     {
@@ -1121,6 +1140,9 @@ mod tests {
             "i'm not sure -- maybe",
             "it's this or --",
             "he said 'yes' = 'yes'? ok",
+            "## a. the waf (from `003_*.txt`, a proposal)",
+            "copied from `config.toml`, then edited",
+            "create a new, empty counter object. and if given, count elements from an input iterable. or, initialize the count from another mapping of elements to their counts. >>> c = counter() # a new, empty counter",
             "don't and -- no",
             "price: 5 (five) dollars",
             "it's like that",
