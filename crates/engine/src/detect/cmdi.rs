@@ -197,10 +197,8 @@ fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
             continue;
         }
         // `""p""y""t""h""o""n`: an empty pair of quotes touching a word.
-        if matches!(b, b'\'' | b'"')
-            && s.get(i + 1) == Some(&b)
-            && (i > 0 && s[i - 1].is_ascii_alphanumeric() || s.get(i + 2).is_some_and(u8::is_ascii_alphanumeric))
-        {
+        // Not a pair that only ends a word: Python's `b''`, `r""`.
+        if matches!(b, b'\'' | b'"') && s.get(i + 1) == Some(&b) && s.get(i + 2).is_some_and(u8::is_ascii_alphanumeric) {
             obfuscated = true;
             i += 2;
             continue;

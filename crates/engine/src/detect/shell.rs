@@ -352,7 +352,7 @@ const ENGLISH_EXTRA: &[&str] = &[
     "at", "w", "file", "host", "fetch", "make", "view", "write", "last", "free", "top", "go", "yes", "let", "source", "bind", "export",
     "service", "screen", "column", "paste", "fold", "cut", "tr", "ip", "ss", "salt", "chef", "aws", "az", "apt", "gem", "seq", "stat",
     "ed", "sc", "cmd", "groups", "mount", "route", "history", "alias", "wall", "finger", "cat", "cd", "python", "node", "ruby", "java",
-    "dig", "ping", "curl", "pip", "trap",
+    "dig", "ping", "curl", "pip", "trap", "most", "locate",
 ];
 
 static PROGRAMS: super::Words = super::Words::new(PROGRAM_LIST);
@@ -478,6 +478,10 @@ fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
                     continue;
                 }
                 out.words += 1;
+                // A sentence ends the command ("TELNET client class. Example:").
+                if w.len() > 1 && w.ends_with(b".") && s.get(i) == Some(&b' ') && s.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+                    break;
+                }
                 // `if=/etc/passwd`, `--file=/etc/shadow`: the value of an option.
                 let w = match memchr::memchr(b'=', w) {
                     Some(eq) if eq > 0 && w[eq + 1..].starts_with(b"/") => {
@@ -486,7 +490,10 @@ fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
                     }
                     _ => w,
                 };
-                if (w[0] == b'-' && w.len() > 1 && w[1].is_ascii_alphabetic()) || (w.starts_with(b"--") && w.len() > 2) {
+                // `-l`, `--file`; not a rule of dashes (`------`).
+                if (w[0] == b'-' && w.len() > 1 && w[1].is_ascii_alphabetic())
+                    || (w.starts_with(b"--") && w.get(2).is_some_and(u8::is_ascii_alphanumeric))
+                {
                     out.flag = true;
                 } else if w.starts_with(b"/")
                     || w.starts_with(b"./")
@@ -513,7 +520,9 @@ fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
                     // `c:\windows`, `c:\` (a drive's root), or `c:windows`
                     // once backslashes were undone.
                     out.path = true;
-                    out.syspath |= w.len() > 3 || w[2] == b'\\';
+                    // Early in the arguments ("find c:\\x", not "find
+                    // visual studio versions from information in c:\\x").
+                    out.syspath |= (w.len() > 3 || w[2] == b'\\') && out.words <= 3;
                 } else if program(w).is_some_and(|(_, english)| !english) {
                     out.other_program = true;
                 } else if let Some(dot) = memchr::memrchr(b'.', w)
@@ -1294,6 +1303,11 @@ mod tests {
             "wget example.com doesn't work",
             "nslookup example.com returns nothing",
             "telnet mail.example.com 25 test",
+            "telnet client class. example: >>> tn.write(x) >>> print(tn)",
+            "read readily available data. returns b'' if no cooked data available otherwise.",
+            "locate visual c++ for vs2017+. return ------ str path",
+            "find visual studio 2017+ versions from information in \"c:\\programdata\\microsoft\\packages\"",
+            "the arguments are all the usual ones; most of them are optional",
             "go to store.\nat the store, shop.",
             "lunch; at 12:30 in the hall",
             "see you; at 2:00 then",

@@ -1019,7 +1019,13 @@ fn after_break(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static
         }
         // `a'or'a`: the operator glued between two quotes.
         let p = *at;
-        if p > 0 && matches!(s[p - 1], b'\'' | b'"') && matches!(rest.get(1), Some((Tok::Str, q)) if *q == p + 2 || *q == p + 3) {
+        // Glued to the word before too (or at the value's start): "the
+        // operation 'and' between" quotes a word in text.
+        if p > 0
+            && matches!(s[p - 1], b'\'' | b'"')
+            && (p == 1 || s[p - 2].is_ascii_alphanumeric() || matches!(s[p - 2], b'\'' | b'"' | b')'))
+            && matches!(rest.get(1), Some((Tok::Str, q)) if *q == p + 2 || *q == p + 3)
+        {
             return Some((High, "boolean operator glued between quotes", *at));
         }
     }
@@ -1140,6 +1146,7 @@ mod tests {
             "i'm not sure -- maybe",
             "it's this or --",
             "he said 'yes' = 'yes'? ok",
+            "applies the logical operation 'and' between each operand's digits.",
             "## a. the waf (from `003_*.txt`, a proposal)",
             "copied from `config.toml`, then edited",
             "create a new, empty counter object. and if given, count elements from an input iterable. or, initialize the count from another mapping of elements to their counts. >>> c = counter() # a new, empty counter",
