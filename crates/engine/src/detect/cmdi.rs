@@ -335,6 +335,16 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         };
         if let Some((len, strong_ctx)) = sep {
             let (w, _at, end) = word_at(s, i + len);
+            // `| JSON | Python |`: a cell of a text table, between pipes.
+            let table_cell = b == b'|'
+                && i > 0
+                && s[i - 1] == b' '
+                && s[end..].iter().take_while(|&&c| c == b' ').count() > 0
+                && s[end..].trim_ascii_start().first() == Some(&b'|');
+            if table_cell {
+                i += len;
+                continue;
+            }
             if let Some(strong_word) = classify(w) {
                 let next = s.get(end).copied();
                 // A command word followed by an argument, a separator, or nothing.
@@ -440,6 +450,7 @@ mod tests {
             "rock'n'roll is here to stay",
             "I typed `ls` and nothing happened",
             "run `whoami`, then `id`.",
+            "+------+--------+ | JSON | Python | +======+========+ | object | dict |",
             "Run with `python -I` to regenerate.",
             "an `ls -l'-like output is produced",
             "- ``expr`` - expression that must match",

@@ -351,7 +351,10 @@ fn judge_tail(t: &[(Tok<'_>, usize)], mut i: usize, after_break: bool, s_len: us
                 ("order" | "group", Some("by")) if after_break || matches!(t.get(i + 2).map(|x| &x.0), Some(Tok::Num)) => {
                     return Some(("ORDER/GROUP BY injected", at));
                 }
-                ("having" | "limit" | "procedure" | "into", _) if after_break => return Some(("clause injected", at)),
+                // Not a word quoted in text: "print up to 'limit' entries".
+                ("having" | "limit" | "procedure" | "into", _) if after_break && !matches!(t.get(i + 1).map(|x| &x.0), Some(Tok::Str)) => {
+                    return Some(("clause injected", at));
+                }
                 ("waitfor", Some("delay" | "time")) => return Some(("time-based WAITFOR", at)),
                 _ => {}
             }
@@ -644,6 +647,7 @@ mod tests {
         for b in [
             "Tom's and Jerry's",
             "I can't select a date from the calendar",
+            "Print up to 'limit' stack trace entries from the traceback 'tb'.",
             "rock & roll",
             "O'Reilly",
             "hello world",

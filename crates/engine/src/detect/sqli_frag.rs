@@ -669,7 +669,7 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
     if let Some(w) = word(&first.0)
         && matches!(w, "select" | "insert" | "update" | "delete" | "drop" | "create" | "alter" | "truncate" | "shutdown" | "declare")
         && (3..=40).contains(&t.len())
-        && find(&s[..t.last().map_or(0, |x| x.1)], b". ").is_none()
+        && !s.windows(3).any(|w| w[0] == b'.' && w[1] == b' ' && (w[2].is_ascii_alphabetic() || w[2] == b'_'))
         && matches!(t.last().map(|x| &x.0), Some(Tok::Comment | Tok::Semi))
         && matches!(t.get(1).map(|x| &x.0), Some(Tok::Word(_) | Tok::Op("*") | Tok::Comment))
     {
@@ -1147,6 +1147,7 @@ mod tests {
             "it's this or --",
             "he said 'yes' = 'yes'? ok",
             "applies the logical operation 'and' between each operand's digits.",
+            "create a message/* type mime document. _msg is a message object.",
             "## a. the waf (from `003_*.txt`, a proposal)",
             "copied from `config.toml`, then edited",
             "create a new, empty counter object. and if given, count elements from an input iterable. or, initialize the count from another mapping of elements to their counts. >>> c = counter() # a new, empty counter",
