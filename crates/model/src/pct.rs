@@ -17,27 +17,30 @@ pub fn decode(input: &[u8], plus_as_space: bool) -> (Vec<u8>, bool) {
     let mut invalid = false;
     let mut i = 0;
     while i < input.len() {
-        // Copy the run up to the next byte that decodes, whole.
-        let next = if plus_as_space { memchr::memchr2(b'%', b'+', &input[i..]) } else { memchr::memchr(b'%', &input[i..]) };
-        let Some(n) = next else {
-            out.extend_from_slice(&input[i..]);
-            break;
-        };
-        out.extend_from_slice(&input[i..i + n]);
-        i += n;
-        if input[i] == b'+' {
-            out.push(b' ');
-            i += 1;
-            continue;
+        match input[i] {
+            b'%' => {
+                if let (Some(h), Some(l)) = (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
+                    out.push(h << 4 | l);
+                    i += 3;
+                } else {
+                    invalid = true;
+                    out.push(b'%');
+                    i += 1;
+                }
+            }
+            b'+' if plus_as_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                // A run of plain bytes, copied whole (escapes back to back
+                // never pay for the search).
+                let rest = &input[i..];
+                let n = if plus_as_space { memchr::memchr2(b'%', b'+', rest) } else { memchr::memchr(b'%', rest) }.unwrap_or(rest.len());
+                out.extend_from_slice(&rest[..n]);
+                i += n;
+            }
         }
-        if let (Some(h), Some(l)) = (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
-            out.push(h << 4 | l);
-            i += 3;
-            continue;
-        }
-        invalid = true;
-        out.push(b'%');
-        i += 1;
     }
     (out, invalid)
 }

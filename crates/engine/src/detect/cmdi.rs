@@ -262,13 +262,20 @@ fn prose_around(s: &[u8], open: usize, close: usize) -> bool {
     words >= 2
 }
 
+static STRONG_WORDS: super::Words = super::Words::new(STRONG);
+static WEAK_WORDS: super::Words = super::Words::new(WEAK);
+
+/// Some(strong?) for a command word. Hashed: it runs at every separator,
+/// and a hostile body is made of separators.
 fn classify(w: &[u8]) -> Option<bool> {
-    let w = std::str::from_utf8(w).ok()?;
-    let w = w.strip_suffix(".exe").unwrap_or(w);
-    if !STRONG.contains(&w) && !WEAK.contains(&w) {
+    if w.is_empty() || w.len() > 16 {
         return None;
     }
-    Some(!WEAK.contains(&w))
+    let w = w.strip_suffix(b".exe").unwrap_or(w);
+    if WEAK_WORDS.contains(w) {
+        return Some(false);
+    }
+    STRONG_WORDS.contains(w).then_some(true)
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
