@@ -81,15 +81,6 @@ where
         Self { addr, idle: Mutex::new(Idle { stack: VecDeque::new(), reaping: false }) }
     }
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Idle connections held now.
-    pub fn idle(&self) -> usize {
-        self.idle.lock().map_or(0, |g| g.stack.len())
-    }
-
     /// Sends `req` (origin-form target) and returns the response head; the
     /// connection goes back to the stack once its response body is read.
     /// A reused connection the server had already closed is replaced by a
