@@ -240,6 +240,18 @@ mod tests {
     }
 
     #[test]
+    fn base64_behind_javascript_escapes_is_decoded() {
+        let l = ParseLimits::default();
+        let mut b = RequestBuilder::new("GET", "/", &l);
+        b.header("Host", b"localhost");
+        // `\u0058\u0079` spells `Xy`: base64 of `_$$ND_FUNC$$_function()` once unescaped.
+        b.header("Cookie", b"c=\\u0058\\u0079QkTkRfRlVOQyQkX2Z1bmN0aW9uKCkK");
+        let v = Engine::default().inspect(&b.build());
+        assert!(v.is_block(), "{:?}", v.findings);
+        assert!(v.findings.iter().any(|f| f.location.contains("base64")), "{:?}", v.findings);
+    }
+
+    #[test]
     fn allows_benign() {
         let v = Engine::default().inspect(&req("/search?q=hello+world&page=2&sort=relevance"));
         assert_eq!(v.score, 0, "{:?}", v.findings);

@@ -228,6 +228,12 @@ fn js_unescape(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
     changed.then_some(out)
 }
 
+/// `\\uXXXX` and `\\xXX` escapes undone, case kept (base64 hidden behind
+/// JavaScript escapes is still base64).
+pub(crate) fn unescape_js(s: &[u8]) -> Option<Vec<u8>> {
+    js_unescape(s, &mut Evasion::default())
+}
+
 fn ascii_quote(cp: u32) -> Option<u8> {
     match cp {
         0x2018 | 0x2019 | 0x201A | 0x201B | 0x2032 | 0x02BC | 0x00B4 => Some(b'\''),

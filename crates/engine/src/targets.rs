@@ -231,9 +231,12 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
             return;
         }
         // A value that is all base64 is inspected again, decoded.
+        // ... also behind JavaScript escapes (`\u0058\u0079QkTk…`).
         if base64
             && kind != Kind::Path
-            && let Some(decoded) = crate::base64::decode_text(raw)
+            && let Some(decoded) = crate::base64::decode_text(raw).or_else(|| {
+                memchr::memchr(b'\\', raw).and_then(|_| crate::normalize::unescape_js(raw)).and_then(|u| crate::base64::decode_text(&u))
+            })
         {
             let (norm, evasion) = normalize(&decoded);
             let location = Location { collection: location.collection.clone(), key: location.key.clone(), suffix: " (base64)" };
