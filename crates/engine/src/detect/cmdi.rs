@@ -279,6 +279,24 @@ fn classify(w: &[u8]) -> Option<bool> {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
+    let mut h = check_value(t)?;
+    // A command shown inside a closed Markdown code fence in a post
+    // ("Try this: ```sh\ncargo bench -p x\n```"): the fence itself would
+    // be an unterminated substitution to a shell, so nothing in it runs.
+    if h.confidence > Low && inside_fence(t.norm, h.at) {
+        h.confidence = Low;
+        h.reason.push_str(" (inside a Markdown code block)");
+    }
+    Some(h)
+}
+
+fn inside_fence(s: &[u8], at: usize) -> bool {
+    let at = at.min(s.len());
+    let before = memchr::memmem::find_iter(&s[..at], b"```").count();
+    before % 2 == 1 && memchr::memmem::find(&s[at..], b"```").is_some()
+}
+
+fn check_value(t: &Target<'_>) -> Option<Hit> {
     if matches!(t.kind, Kind::Path | Kind::FileName) {
         return None;
     }
@@ -434,6 +452,7 @@ mod tests {
             "127.0.0.1 `id`",
             "127.0.0.1 `cat /etc/passwd`",
             "x `uname -a` y",
+            "```; cat /etc/passwd",
         ] {
             assert!(hit(a), "missed: {a}");
         }
@@ -458,6 +477,8 @@ mod tests {
             "I typed `ls` and nothing happened",
             "run `whoami`, then `id`.",
             "+------+--------+ | JSON | Python | +======+========+ | object | dict |",
+            "To benchmark: ```sh\ncargo bench -p haetae-engine --bench engine\n``` then compare.",
+            "```\ncd fuzz; cargo fuzz run -O request\n```",
             "Run with `python -I` to regenerate.",
             "an `ls -l'-like output is produced",
             "- ``expr`` - expression that must match",
