@@ -223,10 +223,18 @@ mod tests {
     use haetae_model::{ParseLimits, RequestBuilder};
 
     fn req(target: &str) -> Request {
+        req_with(target, &[])
+    }
+
+    /// A GET from a browser, with `extra` headers.
+    fn req_with(target: &str, extra: &[(&str, &[u8])]) -> Request {
         let l = ParseLimits::default();
         let mut b = RequestBuilder::new("GET", target, &l);
         b.header("Host", b"localhost");
         b.header("User-Agent", b"Mozilla/5.0");
+        for (n, v) in extra {
+            b.header(n, v);
+        }
         b.build()
     }
 
@@ -241,12 +249,9 @@ mod tests {
 
     #[test]
     fn base64_behind_javascript_escapes_is_decoded() {
-        let l = ParseLimits::default();
-        let mut b = RequestBuilder::new("GET", "/", &l);
-        b.header("Host", b"localhost");
         // `\u0058\u0079` spells `Xy`: base64 of `_$$ND_FUNC$$_function()` once unescaped.
-        b.header("Cookie", b"c=\\u0058\\u0079QkTkRfRlVOQyQkX2Z1bmN0aW9uKCkK");
-        let v = Engine::default().inspect(&b.build());
+        let cookie: &[u8] = b"c=\\u0058\\u0079QkTkRfRlVOQyQkX2Z1bmN0aW9uKCkK";
+        let v = Engine::default().inspect(&req_with("/", &[("Cookie", cookie)]));
         assert!(v.is_block(), "{:?}", v.findings);
         assert!(v.findings.iter().any(|f| f.location.contains("base64")), "{:?}", v.findings);
     }

@@ -60,7 +60,6 @@ const STRONG: &[&str] = &[
     "powershell",
     "pwsh",
     "cmd",
-    "cmd.exe",
     "certutil",
     "bitsadmin",
     "wmic",
@@ -108,10 +107,8 @@ const STRONG: &[&str] = &[
     "nl",
     "od",
     "strings",
-    "id;",
     "rev",
     "tac",
-    "whoami.exe",
     "rundll32",
     "regsvr32",
     "mshta",
@@ -244,22 +241,40 @@ fn word_at(s: &[u8], mut i: usize) -> (&[u8], usize, usize) {
 
 /// The value outside `s[open..=close]` is prose: at least two words of
 /// letters, and none of the shell's separators or expansions.
-fn prose_around(s: &[u8], open: usize, close: usize) -> bool {
-    let outside = || s[..open].iter().chain(s.get(close + 1..).unwrap_or(&[]));
-    if outside().any(|&b| matches!(b, b';' | b'|' | b'&' | b'$' | b'<' | b'>' | b'\n')) {
+fn prose_around(s: &[u8], separators_before: &[u32], open: usize, close: usize) -> bool {
+    // Separators outside the span, from prefix counts: a value with many
+    // spans is not rescanned whole for each.
+    let end = (close + 1).min(s.len());
+    let total = separators_before[s.len()];
+    if separators_before[open] + (total - separators_before[end]) > 0 {
         return false;
     }
     let mut words = 0;
     let mut run = 0;
-    for &b in outside().chain(std::iter::once(&b' ')) {
+    for &b in s[..open].iter().chain(&s[end..]).chain(std::iter::once(&b' ')) {
         if b.is_ascii_alphabetic() {
             run += 1;
         } else {
             words += usize::from(run >= 2);
             run = 0;
+            if words >= 2 {
+                return true;
+            }
         }
     }
-    words >= 2
+    false
+}
+
+/// `out[k]` = shell separators in `s[..k]`.
+fn separators_before(s: &[u8]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(s.len() + 1);
+    let mut n = 0u32;
+    out.push(0);
+    for &b in s {
+        n += u32::from(matches!(b, b';' | b'|' | b'&' | b'$' | b'<' | b'>' | b'\n'));
+        out.push(n);
+    }
+    out
 }
 
 static STRONG_WORDS: super::Words = super::Words::new(STRONG);
@@ -330,6 +345,7 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
     }
     let mut i = 0;
     let mut best: Option<Hit> = None;
+    let mut seps: Option<Vec<u32>> = None;
     while i < s.len() {
         let b = s[i];
         // (separator length, strong context?)
@@ -382,7 +398,10 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
                 // "127.0.0.1 `id`" has no prose around it.
                 // An unclosed backtick runs nothing (the shell refuses it).
                 let close = if backtick { memchr::memchr(b'`', &s[i + 1..]).map(|c| i + 1 + c) } else { None };
-                let code_span = backtick && !subst && (i == 0 || s[i - 1] == b' ') && close.is_none_or(|c| prose_around(s, i, c));
+                let code_span = backtick
+                    && !subst
+                    && (i == 0 || s[i - 1] == b' ')
+                    && close.is_none_or(|c| prose_around(s, seps.get_or_insert_with(|| separators_before(s)), i, c));
                 // "127.0.0.1 `id`": no word of text at all around it.
                 let bare = backtick && close.is_some_and(|c| !s[..i].iter().chain(&s[c + 1..]).any(u8::is_ascii_alphabetic));
                 if shaped && (strong_word || strong_ctx) {

@@ -120,7 +120,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             {
                 // `{"$ne": null}`: the operator is an object key.
                 let key = s[1..at].iter().all(|&b| b == b'"' || b == b'\'' || b.is_ascii_whitespace())
-                    && s[at..].iter().take(24).position(|&b| b == b':').is_some();
+                    && s[at..].iter().take(24).any(|&b| b == b':');
                 let c = if key { High } else { Medium };
                 return Some(Hit::new(2703, c, "NoSQL operator in JSON-looking value", at));
             }

@@ -170,6 +170,28 @@ fn include_param(key: &str) -> bool {
         .any(|w| k.contains(w))
 }
 
+/// Where a URL's authority ends: at `/`, `?`, or a run of backslashes not
+/// followed by a letter or digit. A run before one is an escape some
+/// clients drop (`\\l\\o\\c…`), not the end. One pass: each run is
+/// measured once.
+fn authority_end(after: &[u8]) -> usize {
+    let mut i = 0;
+    while i < after.len() {
+        match after[i] {
+            b'/' | b'?' => return i,
+            b'\\' => {
+                let run = after[i..].iter().take_while(|&&b| b == b'\\').count();
+                if !after.get(i + run).is_some_and(u8::is_ascii_alphanumeric) {
+                    return i;
+                }
+                i += run;
+            }
+            _ => i += 1,
+        }
+    }
+    after.len()
+}
+
 fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
     // `localhost/`, `kubernetes.default.svc/`: an internal name with no scheme.
     let bare_end = trimmed.iter().position(|&b| matches!(b, b'/' | b':' | b'?')).unwrap_or(trimmed.len());
@@ -208,14 +230,7 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
         let r = rest.strip_prefix(b"/").unwrap_or(rest);
         (matches!(scheme, b"http" | b"https") && r.first().is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'[')).then_some(r)
     })?;
-    // A backslash before a letter or digit is an escape some clients drop
-    // (`\\l\\o\\c…`), not the end of the authority.
-    let auth_end = (0..after.len())
-        .find(|&i| {
-            matches!(after[i], b'/' | b'?')
-                || after[i] == b'\\' && !after[i..].iter().find(|&&b| b != b'\\').is_some_and(u8::is_ascii_alphanumeric)
-        })
-        .unwrap_or(after.len());
+    let auth_end = authority_end(after);
     let authority = &after[..auth_end];
     // `\\l\\o\\c…`: backslashes some clients drop.
     let cleaned: Vec<u8>;
@@ -264,6 +279,20 @@ mod tests {
 
     fn conf(s: &str) -> Option<Confidence> {
         crate::testutil::confidence(check, s)
+    }
+
+    #[test]
+    fn authority_end_is_linear_in_backslash_runs() {
+        // Measured once per run: a long run before a letter must not be
+        // rescanned from every backslash in it (that was quadratic).
+        let mut v = b"http://".to_vec();
+        v.extend(std::iter::repeat_n(b'\\', 1 << 20));
+        v.push(b'a');
+        let t = std::time::Instant::now();
+        assert_eq!(authority_end(&v[7..]), (1 << 20) + 1);
+        assert!(t.elapsed() < std::time::Duration::from_secs(1), "{:?}", t.elapsed());
+        assert_eq!(authority_end(b"a\\\\/x"), 1);
+        assert_eq!(authority_end(b"\\l\\o/x"), 4);
     }
 
     #[test]
