@@ -41,10 +41,17 @@ impl Parser<'_> {
 
     /// A JSON string with escapes resolved (lone surrogates become U+FFFD).
     fn string(&mut self) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        self.string_into(&mut out)?;
+        Some(out)
+    }
+
+    /// As [`Parser::string`], appended to `out` (keys go straight into the
+    /// flattened name).
+    fn string_into(&mut self, out: &mut Vec<u8>) -> Option<()> {
         if !self.eat(b'"') {
             return None;
         }
-        let mut out = Vec::new();
         loop {
             // The run up to the closing quote or an escape, copied whole.
             let run = memchr::memchr2(b'"', b'\\', self.s.get(self.i..)?)?;
@@ -53,7 +60,7 @@ impl Parser<'_> {
             let closing = self.s[self.i] == b'"';
             self.i += 1;
             if closing {
-                return Some(out);
+                return Some(());
             }
             let e = *self.s.get(self.i)?;
             self.i += 1;
@@ -179,9 +186,7 @@ pub fn parse_into(req: &mut Request, body: &[u8], limits: &ParseLimits) -> bool 
                         name.truncate(nl);
                         if p.eat(b',') {
                             *index += 1;
-                            name.push(b'[');
-                            name.extend_from_slice(index.to_string().as_bytes());
-                            name.push(b']');
+                            push_index(&mut name, *index);
                             continue 'value;
                         }
                         if !p.eat(b']') {
@@ -205,15 +210,29 @@ pub fn parse_into(req: &mut Request, body: &[u8], limits: &ParseLimits) -> bool 
 }
 
 fn key(p: &mut Parser<'_>, name: &mut Vec<u8>) -> Option<()> {
-    let k = p.string()?;
-    if !p.eat(b':') {
-        return None;
-    }
     if !name.is_empty() {
         name.push(b'.');
     }
-    name.extend_from_slice(&k);
-    Some(())
+    p.string_into(name)?;
+    p.eat(b':').then_some(())
+}
+
+/// Appends `[index]` without formatting machinery.
+fn push_index(name: &mut Vec<u8>, index: usize) {
+    let mut digits = [0u8; 20];
+    let mut n = index;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    name.push(b'[');
+    name.extend_from_slice(&digits[at..]);
+    name.push(b']');
 }
 
 fn leaf(req: &mut Request, name: &[u8], value: Vec<u8>, limits: &ParseLimits) {
@@ -242,6 +261,12 @@ mod tests {
         assert_eq!(names(&p), ["a.b[0]", "a.b[1].c", "$where", "n", "a"]);
         assert_eq!(p[1].value, b"xA");
         assert_eq!(p[4].value, b"dup");
+    }
+
+    #[test]
+    fn array_indexes_past_nine() {
+        let p = parse(b"[0,1,2,3,4,5,6,7,8,9,10,11]", &ParseLimits::default());
+        assert_eq!(names(&p)[10..], ["[10]", "[11]"]);
     }
 
     #[test]

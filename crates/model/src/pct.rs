@@ -16,30 +16,35 @@ pub fn decode(input: &[u8], plus_as_space: bool) -> (Vec<u8>, bool) {
     let mut out = Vec::with_capacity(input.len());
     let mut invalid = false;
     let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'%' => {
-                if let (Some(h), Some(l)) = (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
-                    out.push(h << 4 | l);
-                    i += 3;
-                } else {
-                    invalid = true;
-                    out.push(b'%');
-                    i += 1;
+    // Runs between escapes are copied whole and their `+` replaced in one
+    // pass over the copy: form text has a `+` every word, so searching for
+    // it cost a call per word.
+    let mut push_run = |out: &mut Vec<u8>, run: &[u8]| {
+        let start = out.len();
+        out.extend_from_slice(run);
+        if plus_as_space {
+            for b in &mut out[start..] {
+                if *b == b'+' {
+                    *b = b' ';
                 }
             }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                // A run of plain bytes, copied whole (escapes back to back
-                // never pay for the search).
-                let rest = &input[i..];
-                let n = if plus_as_space { memchr::memchr2(b'%', b'+', rest) } else { memchr::memchr(b'%', rest) }.unwrap_or(rest.len());
-                out.extend_from_slice(&rest[..n]);
-                i += n;
-            }
+        }
+    };
+    while i < input.len() {
+        let rest = &input[i..];
+        let Some(n) = memchr::memchr(b'%', rest) else {
+            push_run(&mut out, rest);
+            break;
+        };
+        push_run(&mut out, &rest[..n]);
+        i += n;
+        if let (Some(h), Some(l)) = (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
+            out.push(h << 4 | l);
+            i += 3;
+        } else {
+            invalid = true;
+            out.push(b'%');
+            i += 1;
         }
     }
     (out, invalid)

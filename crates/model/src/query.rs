@@ -8,7 +8,11 @@ use crate::request::{Anomaly, Param, Request};
 /// repeated keys and keys without `=` (an empty value: such arguments were a
 /// known bypass in engines that dropped them).
 pub fn parse_into(req: &mut Request, input: &[u8], source: Source, limits: &ParseLimits) {
-    for pair in input.split(|&b| b == b'&') {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'&', input).chain(std::iter::once(input.len()));
+    for end in ends {
+        let pair = &input[start..end];
+        start = end + 1;
         if pair.is_empty() {
             continue;
         }
