@@ -59,7 +59,7 @@ servers = ["{origin}"]
             return ExitCode::FAILURE;
         }
     };
-    let rt = match haetae_proxy::build_runtime(0) {
+    let rt = match haetae_proxy::build_runtime() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("haetae demo: {e}");

@@ -71,7 +71,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cfg: haetae_config::Config, path: Option<std::path::PathBuf>) -> ExitCode {
-    let rt = match haetae_proxy::build_runtime(cfg.server.workers) {
+    let rt = match haetae_proxy::build_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("haetae: cannot start the runtime: {e}");

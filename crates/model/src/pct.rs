@@ -19,7 +19,7 @@ pub fn decode(input: &[u8], plus_as_space: bool) -> (Vec<u8>, bool) {
     // Runs between escapes are copied whole and their `+` replaced in one
     // pass over the copy: form text has a `+` every word, so searching for
     // it cost a call per word.
-    let mut push_run = |out: &mut Vec<u8>, run: &[u8]| {
+    let push_run = |out: &mut Vec<u8>, run: &[u8]| {
         let start = out.len();
         out.extend_from_slice(run);
         if plus_as_space {

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use haetae_events::Event;
 use hyper::service::service_fn;
@@ -17,17 +17,32 @@ use tokio::sync::watch;
 use crate::service::{ConnInfo, handle};
 use crate::state::Shared;
 
-/// Counts live connections so shutdown can wait for them.
-#[derive(Default)]
+/// Counts live connections, in all (so shutdown can wait for them) and per
+/// worker (so workers share them).
 pub struct Tracker {
-    active: std::sync::atomic::AtomicUsize,
+    active: AtomicUsize,
+    per_worker: Box<[AtomicUsize]>,
     idle: tokio::sync::Notify,
 }
 
 impl Tracker {
+    pub fn new(workers: usize) -> Self {
+        Self { active: AtomicUsize::new(0), per_worker: (0..workers.max(1)).map(|_| AtomicUsize::new(0)).collect(), idle: Default::default() }
+    }
+
     fn enter(self: &Arc<Self>) -> TrackGuard {
+        let w = crate::worker::current() % self.per_worker.len();
         self.active.fetch_add(1, Relaxed);
-        TrackGuard(self.clone())
+        self.per_worker[w].fetch_add(1, Relaxed);
+        TrackGuard(self.clone(), w)
+    }
+
+    /// True when worker `w` serves more than one connection above the least
+    /// busy worker: it should leave the next connection to the others.
+    fn crowded(&self, w: usize) -> bool {
+        let mine = self.per_worker[w % self.per_worker.len()].load(Relaxed);
+        let least = self.per_worker.iter().map(|c| c.load(Relaxed)).min().unwrap_or(0);
+        mine > least + 1
     }
 
     pub fn active(&self) -> usize {
@@ -46,10 +61,11 @@ impl Tracker {
     }
 }
 
-struct TrackGuard(Arc<Tracker>);
+struct TrackGuard(Arc<Tracker>, usize);
 
 impl Drop for TrackGuard {
     fn drop(&mut self) {
+        self.0.per_worker[self.1].fetch_sub(1, Relaxed);
         if self.0.active.fetch_sub(1, Relaxed) == 1 {
             self.0.idle.notify_waiters();
         }
@@ -64,7 +80,22 @@ pub async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
     tracker: Arc<Tracker>,
 ) {
+    let me = crate::worker::current();
     loop {
+        // All workers accept on the same socket and the first one awake
+        // wins; a busier worker steps back for a few milliseconds so the
+        // others take the next connections (nginx balances its workers
+        // with an accept mutex for the same reason). A connection waits at
+        // most that long when the others do not take it.
+        for _ in 0..4 {
+            if !tracker.crowded(me) {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(1)) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = shutdown.changed() => return,

@@ -51,9 +51,12 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
+/// Idle connections are kept per worker: a connection is driven by a task
+/// on the worker that opened it, and handing it to another thread would
+/// cost two cross-thread wakeups per request.
 pub struct Conns<B = Incoming> {
     addr: SocketAddr,
-    idle: Mutex<Idle<B>>,
+    idle: Box<[Mutex<Idle<B>>]>,
 }
 
 struct Idle<B> {
@@ -78,7 +81,12 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     pub fn new(addr: SocketAddr) -> Self {
-        Self { addr, idle: Mutex::new(Idle { stack: VecDeque::new(), reaping: false }) }
+        let idle = (0..crate::worker::count()).map(|_| Mutex::new(Idle { stack: VecDeque::new(), reaping: false })).collect();
+        Self { addr, idle }
+    }
+
+    fn slot(&self) -> usize {
+        crate::worker::current() % self.idle.len()
     }
 
     /// Sends `req` (origin-form target) and returns the response head; the
@@ -109,7 +117,7 @@ where
     }
 
     fn checkout(&self, max_idle: Duration) -> Option<SendRequest<B>> {
-        let mut idle = self.idle.lock().ok()?;
+        let mut idle = self.idle[self.slot()].lock().ok()?;
         let now = Instant::now();
         while let Some((s, since)) = idle.stack.pop_back() {
             if s.is_ready() && now.duration_since(since) < max_idle {
@@ -158,28 +166,29 @@ where
     }
 
     fn push(self: &Arc<Self>, s: SendRequest<B>, max_idle: Duration) {
-        let Ok(mut idle) = self.idle.lock() else { return };
+        let slot = self.slot();
+        let Ok(mut idle) = self.idle[slot].lock() else { return };
         idle.expire(Instant::now(), max_idle);
         if idle.stack.len() < MAX_IDLE {
             idle.stack.push_back((s, Instant::now()));
         }
         if !idle.reaping {
             idle.reaping = true;
-            self.reap(max_idle);
+            self.reap(slot, max_idle);
         }
     }
 
     /// While connections idle here, closes those idle past `max_idle`
     /// (`upstream_idle`) even when no request comes to do it; ends when
     /// none is left or the stack itself is dropped (a reload).
-    fn reap(self: &Arc<Self>, max_idle: Duration) {
+    fn reap(self: &Arc<Self>, slot: usize, max_idle: Duration) {
         let home = Arc::downgrade(self);
         let every = (max_idle / 2).max(Duration::from_millis(100));
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
                 let Some(home) = home.upgrade() else { return };
-                let Ok(mut idle) = home.idle.lock() else { return };
+                let Ok(mut idle) = home.idle[slot].lock() else { return };
                 idle.expire(Instant::now(), max_idle);
                 idle.stack.retain(|(s, _)| !s.is_closed());
                 if idle.stack.is_empty() {
