@@ -66,7 +66,7 @@ pub async fn serve(cfg: Config, opts: Options) -> Result<(), String> {
     let c = rt.config.clone();
     let mut inherited = handover::inherited();
     let (stop_tx, stop_rx) = watch::channel(false);
-    let tracker = Arc::new(listener::Tracker::new(workers));
+    let tracker = Arc::new(listener::Tracker::default());
     let mut fds = Vec::new();
     let mut bound = Vec::new();
     let addrs: Vec<(SocketAddr, bool)> =

@@ -17,32 +17,17 @@ use tokio::sync::watch;
 use crate::service::{ConnInfo, handle};
 use crate::state::Shared;
 
-/// Counts live connections, in all (so shutdown can wait for them) and per
-/// worker (so workers share them).
+/// Counts live connections so shutdown can wait for them.
+#[derive(Default)]
 pub struct Tracker {
     active: AtomicUsize,
-    per_worker: Box<[AtomicUsize]>,
     idle: tokio::sync::Notify,
 }
 
 impl Tracker {
-    pub fn new(workers: usize) -> Self {
-        Self { active: AtomicUsize::new(0), per_worker: (0..workers.max(1)).map(|_| AtomicUsize::new(0)).collect(), idle: Default::default() }
-    }
-
     fn enter(self: &Arc<Self>) -> TrackGuard {
-        let w = crate::worker::current() % self.per_worker.len();
         self.active.fetch_add(1, Relaxed);
-        self.per_worker[w].fetch_add(1, Relaxed);
-        TrackGuard(self.clone(), w)
-    }
-
-    /// True when worker `w` serves more than one connection above the least
-    /// busy worker: it should leave the next connection to the others.
-    fn crowded(&self, w: usize) -> bool {
-        let mine = self.per_worker[w % self.per_worker.len()].load(Relaxed);
-        let least = self.per_worker.iter().map(|c| c.load(Relaxed)).min().unwrap_or(0);
-        mine > least + 1
+        TrackGuard(self.clone())
     }
 
     pub fn active(&self) -> usize {
@@ -61,13 +46,31 @@ impl Tracker {
     }
 }
 
-struct TrackGuard(Arc<Tracker>, usize);
+struct TrackGuard(Arc<Tracker>);
 
 impl Drop for TrackGuard {
     fn drop(&mut self) {
-        self.0.per_worker[self.1].fetch_sub(1, Relaxed);
         if self.0.active.fetch_sub(1, Relaxed) == 1 {
             self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// A connection counted on the worker that accepted it, until it ends.
+struct WorkerConn(Arc<Shared>, usize);
+
+impl WorkerConn {
+    fn enter(shared: &Arc<Shared>, w: usize) -> Option<Self> {
+        let c = shared.metrics.worker_connections.get(w)?;
+        c.fetch_add(1, Relaxed);
+        Some(WorkerConn(shared.clone(), w))
+    }
+}
+
+impl Drop for WorkerConn {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.metrics.worker_connections.get(self.1) {
+            c.fetch_sub(1, Relaxed);
         }
     }
 }
@@ -88,7 +91,7 @@ pub async fn accept_loop(
         // with an accept mutex for the same reason). A connection waits at
         // most that long when the others do not take it.
         for _ in 0..4 {
-            if !tracker.crowded(me) {
+            if !shared.metrics.worker_crowded(me) {
                 break;
             }
             tokio::select! {
@@ -114,8 +117,9 @@ pub async fn accept_loop(
         let shared = shared.clone();
         let shutdown = shutdown.clone();
         let guard = tracker.enter();
+        let on_worker = WorkerConn::enter(&shared, me);
         tokio::spawn(async move {
-            let _guard = guard;
+            let _guard = (guard, on_worker);
             shared.metrics.connections_active.fetch_add(1, Relaxed);
             let timeout = shared.rt.load().config.timeouts.client_header.0;
             if tls {

@@ -83,19 +83,43 @@ pub struct UpstreamGauge {
     pub inflight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-#[derive(Default)]
 pub struct Metrics {
     sites: Mutex<BTreeMap<String, Arc<SiteMetrics>>>,
     /// Requests refused before a site was known (bad Host, protocol errors).
     pub unrouted: Arc<SiteMetrics>,
     pub connections_total: AtomicU64,
     pub connections_active: AtomicU64,
+    /// Open client connections per worker (sized by `worker::count()`).
+    pub worker_connections: Box<[AtomicU64]>,
     pub reloads_ok: AtomicU64,
     pub reloads_failed: AtomicU64,
     pub upstreams: Mutex<Vec<UpstreamGauge>>,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            sites: Mutex::default(),
+            unrouted: Arc::default(),
+            connections_total: AtomicU64::new(0),
+            connections_active: AtomicU64::new(0),
+            worker_connections: (0..crate::worker::count()).map(|_| AtomicU64::new(0)).collect(),
+            reloads_ok: AtomicU64::new(0),
+            reloads_failed: AtomicU64::new(0),
+            upstreams: Mutex::default(),
+        }
+    }
+}
+
 impl Metrics {
+    /// True when worker `w` serves more than one connection above the
+    /// least busy worker.
+    pub fn worker_crowded(&self, w: usize) -> bool {
+        let Some(mine) = self.worker_connections.get(w) else { return false };
+        let least = self.worker_connections.iter().map(|c| c.load(Relaxed)).min().unwrap_or(0);
+        mine.load(Relaxed) > least + 1
+    }
+
     pub fn site(&self, name: &str) -> Arc<SiteMetrics> {
         let mut m = self.sites.lock().unwrap_or_else(|e| e.into_inner());
         m.entry(name.to_owned()).or_default().clone()
@@ -171,6 +195,10 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE haetae_connections_total counter\nhaetae_connections_total {}", self.connections_total.load(Relaxed));
         let _ =
             writeln!(out, "# TYPE haetae_connections_active gauge\nhaetae_connections_active {}", self.connections_active.load(Relaxed));
+        let _ = writeln!(out, "# TYPE haetae_worker_connections gauge");
+        for (i, c) in self.worker_connections.iter().enumerate() {
+            let _ = writeln!(out, "haetae_worker_connections{{worker=\"{i}\"}} {}", c.load(Relaxed));
+        }
         let _ = writeln!(
             out,
             "# TYPE haetae_config_reloads_total counter\nhaetae_config_reloads_total{{result=\"ok\"}} {}",
@@ -191,6 +219,21 @@ fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_worker_two_connections_above_the_least_busy_is_crowded() {
+        let m = Metrics { worker_connections: (0..3).map(|_| AtomicU64::new(0)).collect(), ..Metrics::default() };
+        let set = |v: [u64; 3]| v.iter().zip(m.worker_connections.iter()).for_each(|(v, c)| c.store(*v, Relaxed));
+        set([1, 0, 0]);
+        assert!(!m.worker_crowded(0));
+        set([2, 1, 0]);
+        assert!(m.worker_crowded(0), "2 against 0");
+        assert!(!m.worker_crowded(1));
+        set([5, 4, 4]);
+        assert!(!m.worker_crowded(0));
+        assert!(!m.worker_crowded(7), "no such worker");
+        assert!(m.render(&[]).contains("haetae_worker_connections{worker=\"2\"} 4"));
+    }
 
     #[test]
     fn renders_counters_and_histograms() {

@@ -12,3 +12,4 @@ mod h2_tls_ws;
 mod protocol;
 mod reload;
 mod rules;
+mod workers;
