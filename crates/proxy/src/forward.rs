@@ -105,13 +105,6 @@ pub fn is_upgrade_request(h: &HeaderMap) -> bool {
             .any(|v| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade"))))
 }
 
-fn forwarded_for(ip: std::net::IpAddr) -> String {
-    match ip {
-        std::net::IpAddr::V6(v6) => format!("\"[{v6}]\""),
-        v4 => v4.to_string(),
-    }
-}
-
 /// The headers the upstream gets (the client's, rewritten in place).
 fn upstream_headers(rt: &Runtime, parts: &mut http::request::Parts, meta: &Meta, conn: &ConnInfo, upgrade: bool) -> HeaderMap {
     let mut h = std::mem::take(&mut parts.headers);
@@ -131,16 +124,21 @@ fn upstream_headers(rt: &Runtime, parts: &mut http::request::Parts, meta: &Meta,
     let peer_trusted = !cfg.server.trusted.is_empty() && trusted(&cfg.server.trusted, conn.peer.ip());
     let peer = crate::client_ip::canonical(conn.peer.ip());
     let proto = if meta.tls { "https" } else { "http" };
+    // The peer's address is formatted once and reused (formatting an
+    // address costs more than the rest of this function).
+    let peer_text = peer.to_string();
+    let peer_node = if peer.is_ipv6() { format!("\"[{peer_text}]\"") } else { peer_text.clone() };
     // From an untrusted peer, forwarding headers are the client's own
     // claims: replace them rather than pass a forged chain on.
     let xff = match (peer_trusted, h.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok())) {
-        (true, Some(prev)) => format!("{prev}, {peer}"),
-        _ => peer.to_string(),
+        (true, Some(prev)) => format!("{prev}, {peer_text}"),
+        _ => peer_text.clone(),
     };
     let fwd = match (peer_trusted, h.get(header::FORWARDED).and_then(|v| v.to_str().ok())) {
-        (true, Some(prev)) => format!("{prev}, for={};proto={proto}", forwarded_for(peer)),
-        _ => format!("for={};proto={proto};host=\"{}\"", forwarded_for(peer), meta.host),
+        (true, Some(prev)) => format!("{prev}, for={peer_node};proto={proto}"),
+        _ => format!("for={peer_node};proto={proto};host=\"{}\"", meta.host),
     };
+    let real_ip = if meta.client_ip == peer { peer_text } else { meta.client_ip.to_string() };
     let set = |h: &mut HeaderMap, name: HeaderName, v: String| {
         if let Ok(v) = HeaderValue::try_from(v) {
             h.insert(name, v);
@@ -148,7 +146,7 @@ fn upstream_headers(rt: &Runtime, parts: &mut http::request::Parts, meta: &Meta,
     };
     set(&mut h, X_FORWARDED_FOR, xff);
     set(&mut h, header::FORWARDED, fwd);
-    set(&mut h, X_REAL_IP, meta.client_ip.to_string());
+    set(&mut h, X_REAL_IP, real_ip);
     if !peer_trusted || !h.contains_key(&X_FORWARDED_PROTO) {
         h.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     }

@@ -28,10 +28,19 @@ const REVEALING: &[&str] = &[
 ];
 
 pub fn cloak(site: &SiteRt, headers: &mut HeaderMap) {
-    if site.hide_server_headers {
-        for h in REVEALING {
-            headers.remove(*h);
+    // One pass over the names the response has, rather than a lookup for
+    // each of the names it might have.
+    if !site.hide_server_headers {
+        return;
+    }
+    let mut present = [false; REVEALING.len()];
+    for n in headers.keys() {
+        if let Some(i) = REVEALING.iter().position(|r| *r == n.as_str()) {
+            present[i] = true;
         }
+    }
+    for (h, _) in REVEALING.iter().zip(present).filter(|(_, p)| *p) {
+        headers.remove(*h);
     }
 }
 

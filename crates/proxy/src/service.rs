@@ -81,30 +81,28 @@ fn host_of(req: &Request<Incoming>) -> Result<String, &'static str> {
         return Err("several Host headers");
     }
     let raw = match (from_header, req.uri().authority()) {
-        (Some(h), _) => h.to_str().map_err(|_| "Host header is not ASCII")?.to_owned(),
-        (None, Some(a)) => a.as_str().to_owned(),
-        (None, None) if req.version() == http::Version::HTTP_10 => String::new(),
+        (Some(h), _) => h.to_str().map_err(|_| "Host header is not ASCII")?,
+        (None, Some(a)) => a.as_str(),
+        (None, None) if req.version() == http::Version::HTTP_10 => "",
         (None, None) => return Err("missing Host header"),
     };
-    let raw = raw.rsplit_once('@').map_or(raw.as_str(), |(_, h)| h).to_ascii_lowercase();
+    let raw = raw.rsplit_once('@').map_or(raw, |(_, h)| h);
     let host = if let Some(rest) = raw.strip_prefix('[') {
         match rest.split_once(']') {
-            Some((h, port)) if port.is_empty() || port.strip_prefix(':').is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) => {
-                h.to_owned()
-            }
+            Some((h, port)) if port.is_empty() || port.strip_prefix(':').is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())) => h,
             _ => return Err("malformed Host header"),
         }
     } else {
         match raw.rsplit_once(':') {
-            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h.to_owned(),
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
             Some(_) => return Err("malformed Host header"),
-            None => raw.clone(),
+            None => raw,
         }
     };
     if !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':')) {
         return Err("malformed Host header");
     }
-    Ok(host.trim_end_matches('.').to_owned())
+    Ok(host.trim_end_matches('.').to_ascii_lowercase())
 }
 
 async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Request<Incoming>, started: Instant) -> Response<RespBody> {
@@ -115,7 +113,7 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     let mut meta = Meta {
         started,
         method: req.method().as_str().to_owned(),
-        uri: target.chars().take(4096).collect(),
+        uri: target[..target.floor_char_boundary(4096)].to_owned(),
         host: String::new(),
         client_ip: conn.peer.ip(),
         version: version_str(req.version()),

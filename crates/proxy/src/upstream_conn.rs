@@ -168,9 +168,10 @@ where
     fn push(self: &Arc<Self>, s: SendRequest<B>, max_idle: Duration) {
         let slot = self.slot();
         let Ok(mut idle) = self.idle[slot].lock() else { return };
-        idle.expire(Instant::now(), max_idle);
+        let now = Instant::now();
+        idle.expire(now, max_idle);
         if idle.stack.len() < MAX_IDLE {
-            idle.stack.push_back((s, Instant::now()));
+            idle.stack.push_back((s, now));
         }
         if !idle.reaping {
             idle.reaping = true;
