@@ -65,16 +65,16 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
         (Some(_), None) => true,
         _ => false,
     };
-    for p in &req.params {
+    for p in req.params() {
         // Every parameter of every request passes here: match without
         // allocating; `ASPSESSIONIDxxxx` carries a per-site suffix.
         let asp = p.name.len() >= 12 && p.name[..12].eq_ignore_ascii_case(b"aspsessionid");
         let Some(base) =
-            (if asp { Some("aspsessionid") } else { SESSION_NAMES.iter().copied().find(|n| n.as_bytes().eq_ignore_ascii_case(&p.name)) })
+            (if asp { Some("aspsessionid") } else { SESSION_NAMES.iter().copied().find(|n| n.as_bytes().eq_ignore_ascii_case(p.name)) })
         else {
             continue;
         };
-        let name = String::from_utf8_lossy(&p.name).to_ascii_lowercase();
+        let name = String::from_utf8_lossy(p.name).to_ascii_lowercase();
         let (c, why): (Confidence, &str) = if offsite {
             (High, "session fixation: session id in a parameter, linked from another site")
         } else if UNAMBIGUOUS.contains(&base) {
@@ -83,20 +83,20 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
             (Medium, "session fixation: session id in a parameter")
         };
         let loc = format!("{}:{}", p.source.collection(), name);
-        out.push(make_finding("session", loc.as_str(), &p.value, Hit::new(2951, c, why, 0)));
+        out.push(make_finding("session", loc.as_str(), p.value, Hit::new(2951, c, why, 0)));
         return;
     }
     // `.cookie;expires=`, `document.cookie=`: script setting a cookie.
-    for p in &req.params {
+    for p in req.params() {
         // Setting a cookie needs `.cookie` and `=`: most values have neither.
-        if memchr::memchr(b'=', &p.value).is_none() || memchr::memchr(b'.', &p.value).is_none() {
+        if memchr::memchr(b'=', p.value).is_none() || memchr::memchr(b'.', p.value).is_none() {
             continue;
         }
         let v = p.value.to_ascii_lowercase();
         if let Some(at) = find(&v, b".cookie")
             && (find(&v[at..], b"expires=").is_some() || find(&v[at..], b"path=").is_some() || find(&v[at..], b"domain=").is_some())
         {
-            let loc = format!("{}:{}", p.source.collection(), String::from_utf8_lossy(&p.name));
+            let loc = format!("{}:{}", p.source.collection(), String::from_utf8_lossy(p.name));
             out.push(make_finding("session", loc.as_str(), &v[at..], Hit::new(2952, High, "session fixation: cookie set in script", 0)));
             return;
         }

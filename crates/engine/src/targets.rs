@@ -249,20 +249,20 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
         f(Owned { source, kind, key: lossy(key), location, raw: Cow::Borrowed(raw), norm, evasion });
     };
     emit(Source::Path, Kind::Path, b"", &req.path, loc(Cow::Borrowed("REQUEST_PATH"), None));
-    for p in &req.params {
+    for p in req.params() {
         let collection = p.source.collection();
-        let key = (!p.name.is_empty()).then_some(&p.name[..]);
+        let key = (!p.name.is_empty()).then_some(p.name);
         // A JSON/XML name is a path the flattener built (`items[0].sku`):
         // its dots and brackets are structure, not payload.
         let structural = matches!(p.source, Source::Json | Source::Xml)
             && p.name.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'/' | b'@' | b':'))
-            && !alnum_payload(&p.name);
-        if !p.name.is_empty() && !structural && !inert(&p.name) {
+            && !alnum_payload(p.name);
+        if !p.name.is_empty() && !structural && !inert(p.name) {
             let names: Cow<'static, str> = Cow::Owned(format!("{collection}_NAMES"));
-            emit(p.source, Kind::Name, &p.name, &p.name, loc(names.clone(), key));
+            emit(p.source, Kind::Name, p.name, p.name, loc(names.clone(), key));
             // `pay%3DAND+1%3D1`: a body encoded twice reaches the parser as
             // one name holding `name=value`; its value is read as one.
-            if let Some(eq) = memchr::memchr(b'=', &p.name)
+            if let Some(eq) = memchr::memchr(b'=', p.name)
                 && eq > 0
                 && eq + 1 < p.name.len()
                 && p.value.is_empty()
@@ -271,18 +271,18 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
                 emit(p.source, Kind::Value, &p.name[..eq], &p.name[eq + 1..], location);
             }
         }
-        emit(p.source, Kind::Value, &p.name, &p.value, loc(Cow::Borrowed(collection), key));
+        emit(p.source, Kind::Value, p.name, p.value, loc(Cow::Borrowed(collection), key));
     }
-    for (name, value) in &req.cookies {
+    for (name, value) in req.cookies() {
         if !inert(name) {
             emit(Source::Cookie, Kind::Name, name, name, loc(Cow::Borrowed("REQUEST_COOKIES_NAMES"), Some(name)));
         }
         emit(Source::Cookie, Kind::Cookie, name, value, loc(Cow::Borrowed("REQUEST_COOKIES"), Some(name)));
     }
-    for (name, value) in &req.headers {
+    for (name, value) in req.headers() {
         // Fixed-syntax headers are read only when they hold what their
         // syntax never does (Struts' OGNL in Content-Type, a quote in Host).
-        let structured = STRUCTURED_HEADERS.contains(&name.as_str()) || name.starts_with("sec-");
+        let structured = STRUCTURED_HEADERS.contains(&name) || name.starts_with("sec-");
         if structured && (name == "cookie" || !foreign_in_structured(value) && !foreign_in_hostlike(name, value)) {
             continue;
         }

@@ -62,7 +62,7 @@ fn judge_name(name: &[u8], loc: &str, out: &mut Vec<Finding>) -> bool {
 }
 
 pub fn check(req: &Request, out: &mut Vec<Finding>) {
-    for (n, v) in &req.headers {
+    for (n, v) in req.headers() {
         if is_filename_header(n) {
             judge_name(v, &format!("REQUEST_HEADERS:{n}"), out);
         }

@@ -2,7 +2,7 @@
 
 use crate::limits::ParseLimits;
 use crate::location::Source;
-use crate::request::{Param, Request};
+use crate::request::{Request, Span};
 use crate::{json, multipart, query, xml};
 
 /// What kind of body the request carried.
@@ -76,7 +76,15 @@ pub(crate) fn parse_into(req: &mut Request, content_type: Option<&[u8]>, body: &
 
 /// A body nobody parsed is still inspected, as one value.
 fn raw(req: &mut Request, body: &[u8], limits: &ParseLimits) {
-    req.push_param(Param { source: Source::RawBody, name: Vec::new(), value: body.to_vec() }, limits);
+    if !req.room_for_param(limits) {
+        return;
+    }
+    let text = req.text_mut();
+    let start = text.len();
+    text.extend_from_slice(body);
+    let value = Span::since(start, text);
+    let no_name = Span::since(start, &text[..start]);
+    req.commit_param(Source::RawBody, no_name, value, limits);
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub fn parse_into(req: &mut Request, header: &[u8], limits: &ParseLimits) {
         if part.is_empty() {
             continue;
         }
-        if req.cookies.len() >= limits.max_cookies {
+        if req.cookie_count() >= limits.max_cookies {
             req.flag(Anomaly::TooManyCookies);
             return;
         }
@@ -34,9 +34,7 @@ pub fn parse_into(req: &mut Request, header: &[u8], limits: &ParseLimits) {
             [b'"', inner @ .., b'"'] => inner,
             v => v,
         };
-        let mut name = name.to_vec();
-        name.truncate(limits.max_name_len);
-        req.cookies.push((name, value.to_vec()));
+        req.push_cookie(&name[..name.len().min(limits.max_name_len)], value);
     }
 }
 
@@ -44,7 +42,7 @@ pub fn parse_into(req: &mut Request, header: &[u8], limits: &ParseLimits) {
 pub fn parse(header: &[u8], limits: &ParseLimits) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut r = Request::default();
     parse_into(&mut r, header, limits);
-    r.cookies
+    r.cookies().map(|(n, v)| (n.to_vec(), v.to_vec())).collect()
 }
 
 #[cfg(test)]

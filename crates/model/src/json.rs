@@ -6,7 +6,7 @@
 
 use crate::limits::ParseLimits;
 use crate::location::Source;
-use crate::request::{Anomaly, Param, Request};
+use crate::request::{Anomaly, Param, Request, Span};
 
 enum Frame {
     Object { name_len: usize },
@@ -39,15 +39,8 @@ impl Parser<'_> {
         }
     }
 
-    /// A JSON string with escapes resolved (lone surrogates become U+FFFD).
-    fn string(&mut self) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        self.string_into(&mut out)?;
-        Some(out)
-    }
-
-    /// As [`Parser::string`], appended to `out` (keys go straight into the
-    /// flattened name).
+    /// A JSON string with escapes resolved (lone surrogates become U+FFFD),
+    /// appended to `out`.
     fn string_into(&mut self, out: &mut Vec<u8>) -> Option<()> {
         if !self.eat(b'"') {
             return None;
@@ -96,7 +89,7 @@ impl Parser<'_> {
     }
 
     /// A number, `true`, `false` or `null`, as its text.
-    fn scalar(&mut self) -> Option<Vec<u8>> {
+    fn scalar(&mut self) -> Option<&[u8]> {
         self.ws();
         let start = self.i;
         while let Some(b) = self.s.get(self.i) {
@@ -109,7 +102,7 @@ impl Parser<'_> {
         let t = &self.s[start..self.i];
         let ok = matches!(t, b"true" | b"false" | b"null")
             || (!t.is_empty() && t.iter().all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')));
-        ok.then(|| t.to_vec())
+        ok.then_some(t)
     }
 }
 
@@ -154,12 +147,19 @@ pub fn parse_into(req: &mut Request, body: &[u8], limits: &ParseLimits) -> bool 
                     }
                 }
                 b'"' => {
-                    let v = p.string()?;
-                    leaf(req, &name, v, limits);
+                    let text = req.text_mut();
+                    let start = text.len();
+                    p.string_into(text)?;
+                    let value = Span::since(start, text);
+                    leaf(req, &name, value, limits);
                 }
                 _ => {
                     let v = p.scalar()?;
-                    leaf(req, &name, v, limits);
+                    let text = req.text_mut();
+                    let start = text.len();
+                    text.extend_from_slice(v);
+                    let value = Span::since(start, text);
+                    leaf(req, &name, value, limits);
                 }
             }
             // After a value: close containers or move to the next member.
@@ -235,16 +235,25 @@ fn push_index(name: &mut Vec<u8>, index: usize) {
     name.push(b']');
 }
 
-fn leaf(req: &mut Request, name: &[u8], value: Vec<u8>, limits: &ParseLimits) {
-    let n = name[..name.len().min(limits.max_name_len)].to_vec();
-    req.push_param(Param { source: Source::Json, name: n, value }, limits);
+/// Makes the value just appended to the text buffer a parameter named
+/// `name` (or drops it past `max_params`).
+fn leaf(req: &mut Request, name: &[u8], value: Span, limits: &ParseLimits) {
+    if !req.room_for_param(limits) {
+        req.text_mut().truncate(value.start());
+        return;
+    }
+    let text = req.text_mut();
+    let start = text.len();
+    text.extend_from_slice(&name[..name.len().min(limits.max_name_len)]);
+    let name = Span::since(start, text);
+    req.commit_param(Source::Json, name, value, limits);
 }
 
 /// Parses into a fresh list; handy for tests and fuzzing.
 pub fn parse(body: &[u8], limits: &ParseLimits) -> Vec<Param> {
     let mut r = Request::default();
     parse_into(&mut r, body, limits);
-    r.params
+    r.params_owned()
 }
 
 #[cfg(test)]

@@ -294,9 +294,10 @@ mod tests {
                     --XX\r\nContent-Disposition: form-data; name=\"up\"; filename=\"a;b.php\"\r\n\
                     Content-Type: image/png\r\n\r\n<?php system($_GET[1]); ?>\r\n--XX--\r\n";
         let r = parse("XX", body);
-        assert_eq!(r.params.len(), 1);
-        assert_eq!(r.params[0].name, b"title");
-        assert_eq!(r.params[0].value, b"hello");
+        let params = r.params_owned();
+        assert_eq!(params.len(), 1);
+        assert_eq!(params[0].name, b"title");
+        assert_eq!(params[0].value, b"hello");
         assert_eq!(r.files.len(), 1);
         assert_eq!(r.files[0].filename, b"a;b.php");
         assert_eq!(r.files[0].content_type, b"image/png");
@@ -308,11 +309,11 @@ mod tests {
     fn flags_missing_close_and_bad_boundary() {
         let r = parse("XX", "--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv");
         assert!(r.anomalies.contains(&Anomaly::MultipartMalformed("missing closing boundary")));
-        assert_eq!(r.params[0].value, b"v");
+        assert_eq!(r.params_owned()[0].value, b"v");
         let mut r = Request::default();
         parse_into(&mut r, None, b"abc", false, &ParseLimits::default());
         assert!(matches!(r.anomalies[0], Anomaly::MultipartMalformed(_)));
-        assert_eq!(r.params[0].source, Source::RawBody);
+        assert_eq!(r.params_owned()[0].source, Source::RawBody);
     }
 
     #[test]

@@ -14,6 +14,13 @@ fn hex(b: u8) -> Option<u8> {
 /// Returns the bytes and whether an invalid escape was seen.
 pub fn decode(input: &[u8], plus_as_space: bool) -> (Vec<u8>, bool) {
     let mut out = Vec::with_capacity(input.len());
+    let invalid = decode_into(input, plus_as_space, &mut out);
+    (out, invalid)
+}
+
+/// As [`decode`], appending to `out`; returns whether an invalid escape
+/// was seen.
+pub fn decode_into(input: &[u8], plus_as_space: bool, out: &mut Vec<u8>) -> bool {
     let mut invalid = false;
     let mut i = 0;
     // Runs between escapes are copied whole and their `+` replaced in one
@@ -33,10 +40,10 @@ pub fn decode(input: &[u8], plus_as_space: bool) -> (Vec<u8>, bool) {
     while i < input.len() {
         let rest = &input[i..];
         let Some(n) = memchr::memchr(b'%', rest) else {
-            push_run(&mut out, rest);
+            push_run(out, rest);
             break;
         };
-        push_run(&mut out, &rest[..n]);
+        push_run(out, &rest[..n]);
         i += n;
         if let (Some(h), Some(l)) = (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
             out.push(h << 4 | l);
@@ -47,7 +54,7 @@ pub fn decode(input: &[u8], plus_as_space: bool) -> (Vec<u8>, bool) {
             i += 1;
         }
     }
-    (out, invalid)
+    invalid
 }
 
 /// True when the input has at least one `%XX` or (for forms) `+`, i.e.

@@ -2,7 +2,7 @@
 
 use crate::limits::ParseLimits;
 use crate::location::Source;
-use crate::request::{Anomaly, Param, Request};
+use crate::request::{Anomaly, Param, Request, Span};
 
 /// Splits on `&`, decodes names and values once (`+` is a space), keeps
 /// repeated keys and keys without `=` (an empty value: such arguments were a
@@ -20,15 +20,20 @@ pub fn parse_into(req: &mut Request, input: &[u8], source: Source, limits: &Pars
             Some(i) => (&pair[..i], &pair[i + 1..]),
             None => (pair, &b""[..]),
         };
-        let (mut name, bad_n) = crate::pct::decode(name, true);
-        let (value, bad_v) = crate::pct::decode(value, true);
+        if !req.room_for_param(limits) {
+            return;
+        }
+        let text = req.text_mut();
+        let start = text.len();
+        let bad_n = crate::pct::decode_into(name, true, text);
+        let name = Span::since(start, text);
+        let start = text.len();
+        let bad_v = crate::pct::decode_into(value, true, text);
+        let value = Span::since(start, text);
         if bad_n || bad_v {
             req.flag(Anomaly::InvalidPercentEncoding(source));
         }
-        name.truncate(limits.max_name_len);
-        if !req.push_param(Param { source, name, value }, limits) {
-            return;
-        }
+        req.commit_param(source, name, value, limits);
     }
 }
 
@@ -36,7 +41,7 @@ pub fn parse_into(req: &mut Request, input: &[u8], source: Source, limits: &Pars
 pub fn parse(input: &[u8], limits: &ParseLimits) -> Vec<Param> {
     let mut r = Request::default();
     parse_into(&mut r, input, Source::Query, limits);
-    r.params
+    r.params_owned()
 }
 
 #[cfg(test)]
@@ -57,7 +62,7 @@ mod tests {
         let l = ParseLimits { max_params: 2, ..Default::default() };
         let mut r = Request::default();
         parse_into(&mut r, b"a=1&b=2&c=3", Source::Query, &l);
-        assert_eq!(r.params.len(), 2);
+        assert_eq!(r.param_count(), 2);
         assert!(r.anomalies.contains(&Anomaly::TooManyParams));
     }
 }

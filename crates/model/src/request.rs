@@ -5,8 +5,9 @@ use crate::limits::ParseLimits;
 use crate::location::Source;
 use crate::{cookie, query};
 
-/// One named value: a query or form argument, a JSON or XML leaf, a
-/// multipart field, or an unparsed body.
+/// One named value, owned: a query or form argument, a JSON or XML leaf, a
+/// multipart field, or an unparsed body. What the `parse` helpers return;
+/// a [`Request`] keeps its values in one buffer and lends [`ParamRef`]s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
     pub source: Source,
@@ -14,6 +15,49 @@ pub struct Param {
     pub name: Vec<u8>,
     /// Decoded once, as the application will see it.
     pub value: Vec<u8>,
+}
+
+/// One named value of a [`Request`], borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamRef<'a> {
+    pub source: Source,
+    pub name: &'a [u8],
+    pub value: &'a [u8],
+}
+
+impl ParamRef<'_> {
+    pub fn to_owned(&self) -> Param {
+        Param { source: self.source, name: self.name.to_vec(), value: self.value.to_vec() }
+    }
+}
+
+/// A range of [`Request`]'s text buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Span {
+    start: usize,
+    end: usize,
+}
+
+impl Span {
+    /// The bytes appended to `text` since `start`.
+    pub(crate) fn since(start: usize, text: &[u8]) -> Span {
+        Span { start, end: text.len() }
+    }
+
+    pub(crate) fn start(self) -> usize {
+        self.start
+    }
+
+    fn of(self, text: &[u8]) -> &[u8] {
+        text.get(self.start..self.end).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    source: Source,
+    name: Span,
+    value: Span,
 }
 
 /// An uploaded file: what the engine needs to judge it without keeping it.
@@ -55,6 +99,11 @@ pub enum Anomaly {
 }
 
 /// The request as the engine sees it.
+///
+/// Parameter, header and cookie bytes live back to back in one buffer
+/// (`text`) and the lists hold ranges into it: a request costs a handful of
+/// allocations instead of two per value, which is most of what building the
+/// model cost on the proxy's path.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     pub method: String,
@@ -67,11 +116,12 @@ pub struct Request {
     pub path: Vec<u8>,
     /// The raw query string (without `?`).
     pub query: Vec<u8>,
+    text: Vec<u8>,
     /// Query arguments, then body parameters, in order; repeated keys kept.
-    pub params: Vec<Param>,
+    params: Vec<Slot>,
     /// Headers in order; names lower-cased.
-    pub headers: Vec<(String, Vec<u8>)>,
-    pub cookies: Vec<(Vec<u8>, Vec<u8>)>,
+    headers: Vec<(Span, Span)>,
+    cookies: Vec<(Span, Span)>,
     pub files: Vec<FilePart>,
     /// Multipart part headers: (part name, header line as sent).
     pub part_headers: Vec<(Vec<u8>, Vec<u8>)>,
@@ -83,22 +133,87 @@ pub struct Request {
 }
 
 impl Request {
+    /// Query arguments, then body parameters, in order; repeated keys kept.
+    pub fn params(&self) -> impl ExactSizeIterator<Item = ParamRef<'_>> + Clone + '_ {
+        self.params.iter().map(|s| ParamRef { source: s.source, name: s.name.of(&self.text), value: s.value.of(&self.text) })
+    }
+
+    pub fn param_count(&self) -> usize {
+        self.params.len()
+    }
+
+    /// Headers in order, names lower-cased.
+    pub fn headers(&self) -> impl ExactSizeIterator<Item = (&str, &[u8])> + Clone + '_ {
+        // Names are stored from `&str` (lower-cased ASCII stays UTF-8).
+        self.headers.iter().map(|(n, v)| (std::str::from_utf8(n.of(&self.text)).unwrap_or_default(), v.of(&self.text)))
+    }
+
+    /// Cookies in order: (name, value as sent).
+    pub fn cookies(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + Clone + '_ {
+        self.cookies.iter().map(|(n, v)| (n.of(&self.text), v.of(&self.text)))
+    }
+
+    pub fn cookie_count(&self) -> usize {
+        self.cookies.len()
+    }
+
     /// Looks up a header (name lower-case).
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+        self.headers().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// Pushes a parameter unless the limit is reached. Returns false when
     /// the parameter was dropped.
     pub(crate) fn push_param(&mut self, p: Param, limits: &ParseLimits) -> bool {
-        if self.params.len() >= limits.max_params {
-            if !self.anomalies.contains(&Anomaly::TooManyParams) {
-                self.anomalies.push(Anomaly::TooManyParams);
-            }
+        if !self.room_for_param(limits) {
             return false;
         }
-        self.params.push(p);
+        let start = self.text.len();
+        self.text.extend_from_slice(&p.name);
+        let name = Span::since(start, &self.text);
+        let start = self.text.len();
+        self.text.extend_from_slice(&p.value);
+        let value = Span::since(start, &self.text);
+        self.params.push(Slot { source: p.source, name, value });
         true
+    }
+
+    /// False (and the anomaly flagged) once `max_params` parameters are in.
+    pub(crate) fn room_for_param(&mut self, limits: &ParseLimits) -> bool {
+        if self.params.len() >= limits.max_params {
+            self.flag(Anomaly::TooManyParams);
+            return false;
+        }
+        true
+    }
+
+    /// The buffer parsers decode into; what they append becomes a
+    /// parameter through [`Request::commit_param`].
+    pub(crate) fn text_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.text
+    }
+
+    /// Records a parameter whose name and value were appended to the text
+    /// buffer (names cut at `max_name_len`). The caller checked
+    /// [`Request::room_for_param`].
+    pub(crate) fn commit_param(&mut self, source: Source, mut name: Span, value: Span, limits: &ParseLimits) {
+        name.end = name.end.min(name.start + limits.max_name_len);
+        self.params.push(Slot { source, name, value });
+    }
+
+    pub(crate) fn push_cookie(&mut self, name: &[u8], value: &[u8]) {
+        let start = self.text.len();
+        self.text.extend_from_slice(name);
+        let n = Span::since(start, &self.text);
+        let start = self.text.len();
+        self.text.extend_from_slice(value);
+        let v = Span::since(start, &self.text);
+        self.cookies.push((n, v));
+    }
+
+    /// Every parameter, owned (for tests and the `parse` helpers).
+    pub fn params_owned(&self) -> Vec<Param> {
+        self.params().map(|p| p.to_owned()).collect()
     }
 
     pub(crate) fn flag(&mut self, a: Anomaly) {
@@ -119,6 +234,8 @@ impl<'l> RequestBuilder<'l> {
     /// Starts a request from its method and request target (`/path?query`).
     pub fn new(method: &str, target: &str, limits: &'l ParseLimits) -> Self {
         let mut req = Request { method: method.to_owned(), uri: target.to_owned(), ..Default::default() };
+        // Headers and the query fit in this for most requests.
+        req.text.reserve(1024 + target.len());
         let bytes = target.as_bytes();
         let (raw_path, q) = match memchr::memchr(b'?', bytes) {
             Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
@@ -144,21 +261,34 @@ impl<'l> RequestBuilder<'l> {
 
     /// Adds one header; `Cookie` headers are parsed as they come.
     pub fn header(&mut self, name: &str, value: &[u8]) {
-        let lname = name.to_ascii_lowercase();
-        match lname.as_str() {
-            "cookie" => cookie::parse_into(&mut self.req, value, self.limits),
-            "content-type" => {
+        let text = &mut self.req.text;
+        let start = text.len();
+        text.extend(name.bytes().map(|b| b.to_ascii_lowercase()));
+        let n = Span::since(start, text);
+        let special = match n.of(text) {
+            b"cookie" => Some("cookie"),
+            b"content-type" => Some("content-type"),
+            b"host" => Some("host"),
+            b"content-length" => Some("content-length"),
+            b"transfer-encoding" => Some("transfer-encoding"),
+            _ => None,
+        };
+        match special {
+            Some("cookie") => cookie::parse_into(&mut self.req, value, self.limits),
+            Some("content-type") => {
                 if self.content_type.is_some() {
-                    self.req.flag(Anomaly::DuplicateHeader(lname.clone()));
+                    self.req.flag(Anomaly::DuplicateHeader("content-type".into()));
                 }
                 self.content_type = Some(value.to_vec());
             }
-            "host" | "content-length" | "transfer-encoding" if self.req.headers.iter().any(|(n, _)| *n == lname) => {
-                self.req.flag(Anomaly::DuplicateHeader(lname.clone()));
-            }
+            Some(once) if self.req.header(once).is_some() => self.req.flag(Anomaly::DuplicateHeader(once.to_owned())),
             _ => {}
         }
-        self.req.headers.push((lname, value.to_vec()));
+        let text = &mut self.req.text;
+        let start = text.len();
+        text.extend_from_slice(value);
+        let v = Span::since(start, text);
+        self.req.headers.push((n, v));
     }
 
     /// Parses the body (or its inspected prefix). `truncated` says the body
@@ -171,6 +301,7 @@ impl<'l> RequestBuilder<'l> {
         if body.is_empty() {
             return;
         }
+        self.req.text.reserve(body.len() + body.len() / 2);
         let ct = self.content_type.take();
         body::parse_into(&mut self.req, ct.as_deref(), body, truncated, self.limits);
         self.content_type = ct;
@@ -191,7 +322,7 @@ mod tests {
         let r = RequestBuilder::new("GET", "/a%20b/c?x=1&x=2&flag", &l).build();
         assert_eq!(r.raw_path, b"/a%20b/c");
         assert_eq!(r.path, b"/a b/c");
-        let names: Vec<_> = r.params.iter().map(|p| (p.name.as_slice(), p.value.as_slice())).collect();
+        let names: Vec<_> = r.params().map(|p| (p.name, p.value)).collect();
         assert_eq!(names, vec![(&b"x"[..], &b"1"[..]), (b"x", b"2"), (b"flag", b"")]);
     }
 

@@ -155,7 +155,7 @@ fn join(path: &[Vec<u8>]) -> Vec<u8> {
 pub fn parse(body: &[u8], limits: &ParseLimits) -> Vec<Param> {
     let mut r = Request::default();
     parse_into(&mut r, body, false, limits);
-    r.params
+    r.params_owned()
 }
 
 #[cfg(test)]

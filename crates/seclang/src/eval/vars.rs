@@ -263,8 +263,8 @@ impl Transaction<'_> {
         use Coll::*;
         let req = self.req;
         let params = |f: &mut dyn FnMut(&[u8], &[u8]), keep: &dyn Fn(Source) -> bool, names: bool| {
-            for p in req.params.iter().filter(|p| keep(p.source) && !p.name.is_empty()) {
-                f(&p.name, if names { &p.name } else { &p.value });
+            for p in req.params().filter(|p| keep(p.source) && !p.name.is_empty()) {
+                f(p.name, if names { p.name } else { p.value });
             }
         };
         // XML leaves are `XML:`, not arguments (as in ModSecurity).
@@ -279,16 +279,16 @@ impl Transaction<'_> {
             ArgsGetNames => params(f, &get, true),
             ArgsPost => params(f, &post, false),
             ArgsPostNames => params(f, &post, true),
-            ArgsCombinedSize => number(f, req.params.iter().filter(|p| any(p.source)).map(|p| p.name.len() + p.value.len()).sum()),
+            ArgsCombinedSize => number(f, req.params().filter(|p| any(p.source)).map(|p| p.name.len() + p.value.len()).sum()),
             Xml => {
-                for p in req.params.iter().filter(|p| p.source == Source::Xml) {
-                    f(&p.name, &p.value);
+                for p in req.params().filter(|p| p.source == Source::Xml) {
+                    f(p.name, p.value);
                 }
             }
-            RequestHeaders => req.headers.iter().for_each(|(n, v)| f(n.as_bytes(), v)),
-            RequestHeadersNames => req.headers.iter().for_each(|(n, _)| f(n.as_bytes(), n.as_bytes())),
-            RequestCookies => req.cookies.iter().for_each(|(n, v)| f(n, v)),
-            RequestCookiesNames => req.cookies.iter().for_each(|(n, _)| f(n, n)),
+            RequestHeaders => req.headers().for_each(|(n, v)| f(n.as_bytes(), v)),
+            RequestHeadersNames => req.headers().for_each(|(n, _)| f(n.as_bytes(), n.as_bytes())),
+            RequestCookies => req.cookies().for_each(|(n, v)| f(n, v)),
+            RequestCookiesNames => req.cookies().for_each(|(n, _)| f(n, n)),
             RequestUri => f(b"", req.uri.as_bytes()),
             // Percent-decoded once, as ModSecurity sets them.
             RequestFilename => f(b"", &req.path),
