@@ -234,8 +234,10 @@ impl<'l> RequestBuilder<'l> {
     /// Starts a request from its method and request target (`/path?query`).
     pub fn new(method: &str, target: &str, limits: &'l ParseLimits) -> Self {
         let mut req = Request { method: method.to_owned(), uri: target.to_owned(), ..Default::default() };
-        // Headers and the query fit in this for most requests.
+        // Headers and the query fit in these for most requests.
         req.text.reserve(1024 + target.len());
+        req.headers.reserve(16);
+        req.params.reserve(16);
         let bytes = target.as_bytes();
         let (raw_path, q) = match memchr::memchr(b'?', bytes) {
             Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),

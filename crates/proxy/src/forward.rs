@@ -65,7 +65,20 @@ const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host")
 const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
 fn is_hop_by_hop(n: &HeaderName) -> bool {
-    HOP_BY_HOP.contains(n) || *n == KEEP_ALIVE || *n == PROXY_CONNECTION
+    // A string match compiles to a switch on the length and one compare,
+    // cheaper than comparing against each name in turn.
+    matches!(
+        n.as_str(),
+        "connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "proxy-authorization"
+            | "proxy-authenticate"
+            | "keep-alive"
+            | "proxy-connection"
+    )
 }
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
@@ -108,7 +121,9 @@ pub fn is_upgrade_request(h: &HeaderMap) -> bool {
 /// The headers the upstream gets (the client's, rewritten in place).
 fn upstream_headers(rt: &Runtime, parts: &mut http::request::Parts, meta: &Meta, conn: &ConnInfo, upgrade: bool) -> HeaderMap {
     let mut h = std::mem::take(&mut parts.headers);
-    let up_value = h.get(header::UPGRADE).cloned();
+    // Room for the forwarding headers, so the map grows once at most.
+    h.reserve(6);
+    let up_value = if upgrade { h.get(header::UPGRADE).cloned() } else { None };
     strip_hop_by_hop(&mut h);
     if upgrade && let Some(u) = up_value {
         h.insert(header::UPGRADE, u);
