@@ -18,12 +18,11 @@ pub enum BodyKind {
     Other,
 }
 
-/// The media type (lower-cased, parameters dropped) and the `boundary`
-/// parameter if any.
-pub fn media_type(ct: &[u8]) -> (String, Option<Vec<u8>>) {
+/// The media type (parameters dropped, spaces trimmed, case kept) and the
+/// `boundary` parameter if any.
+pub fn media_type(ct: &[u8]) -> (&[u8], Option<Vec<u8>>) {
     let mut parts = ct.split(|&b| b == b';');
-    let mt = parts.next().unwrap_or_default();
-    let mt = String::from_utf8_lossy(mt).trim().to_ascii_lowercase();
+    let mt = parts.next().unwrap_or_default().trim_ascii();
     let mut boundary = None;
     for p in parts {
         let p = String::from_utf8_lossy(p);
@@ -38,21 +37,26 @@ pub fn media_type(ct: &[u8]) -> (String, Option<Vec<u8>>) {
     (mt, boundary)
 }
 
-pub fn kind_of(mt: &str) -> BodyKind {
-    match mt {
-        "application/x-www-form-urlencoded" => BodyKind::UrlEncoded,
-        "multipart/form-data" => BodyKind::Multipart,
-        "application/json" | "text/json" | "application/csp-report" => BodyKind::Json,
-        "application/xml" | "text/xml" | "application/soap+xml" => BodyKind::Xml,
-        m if m.ends_with("+json") => BodyKind::Json,
-        m if m.ends_with("+xml") => BodyKind::Xml,
-        _ => BodyKind::Other,
+/// The body kind for a media type (any case).
+pub fn kind_of(mt: &[u8]) -> BodyKind {
+    let is = |s: &str| mt.eq_ignore_ascii_case(s.as_bytes());
+    let ends = |s: &str| mt.len() >= s.len() && mt[mt.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes());
+    if is("application/x-www-form-urlencoded") {
+        BodyKind::UrlEncoded
+    } else if is("multipart/form-data") {
+        BodyKind::Multipart
+    } else if is("application/json") || is("text/json") || is("application/csp-report") || ends("+json") {
+        BodyKind::Json
+    } else if is("application/xml") || is("text/xml") || is("application/soap+xml") || ends("+xml") {
+        BodyKind::Xml
+    } else {
+        BodyKind::Other
     }
 }
 
 pub(crate) fn parse_into(req: &mut Request, content_type: Option<&[u8]>, body: &[u8], truncated: bool, limits: &ParseLimits) {
     let (mt, boundary) = content_type.map(media_type).unwrap_or_default();
-    let kind = kind_of(&mt);
+    let kind = kind_of(mt);
     req.body_kind = kind;
     match kind {
         BodyKind::UrlEncoded => query::parse_into(req, body, Source::Form, limits),
@@ -93,9 +97,13 @@ mod tests {
 
     #[test]
     fn media_type_and_boundary() {
-        let (mt, b) = media_type(b"Multipart/Form-Data; charset=utf-8; boundary=\"xyz\"");
-        assert_eq!(mt, "multipart/form-data");
+        let (mt, b) = media_type(b" Multipart/Form-Data ; charset=utf-8; boundary=\"xyz\"");
+        assert_eq!(mt, b"Multipart/Form-Data");
+        assert_eq!(kind_of(mt), BodyKind::Multipart);
         assert_eq!(b.as_deref(), Some(&b"xyz"[..]));
-        assert_eq!(kind_of("application/vnd.api+json"), BodyKind::Json);
+        assert_eq!(kind_of(b"application/vnd.api+JSON"), BodyKind::Json);
+        assert_eq!(kind_of(b"Text/XML"), BodyKind::Xml);
+        assert_eq!(kind_of(b"json"), BodyKind::Other);
+        assert_eq!(kind_of(b"text/plain"), BodyKind::Other);
     }
 }

@@ -41,14 +41,23 @@ pub struct ConnInfo {
 /// Request facts kept for events and the access log.
 pub struct Meta {
     pub started: Instant,
-    pub method: String,
-    pub uri: String,
+    pub method: http::Method,
+    /// The request target as received (shared with the request, not copied).
+    pub target: Option<http::uri::PathAndQuery>,
     pub host: String,
     pub client_ip: IpAddr,
     pub version: &'static str,
     pub user_agent: Option<String>,
     pub referer: Option<String>,
     pub tls: bool,
+}
+
+impl Meta {
+    /// The request target for logs and events, cut at 4 KiB.
+    pub fn uri(&self) -> &str {
+        let t = self.target.as_ref().map_or("/", |p| p.as_str());
+        &t[..t.floor_char_boundary(4096)]
+    }
 }
 
 pub async fn handle(shared: Arc<Shared>, conn: Arc<ConnInfo>, req: Request<Incoming>) -> Result<Response<RespBody>, Infallible> {
@@ -112,8 +121,8 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     let logging = shared.access.load().is_some();
     let mut meta = Meta {
         started,
-        method: req.method().as_str().to_owned(),
-        uri: target[..target.floor_char_boundary(4096)].to_owned(),
+        method: req.method().clone(),
+        target: req.uri().path_and_query().cloned(),
         host: String::new(),
         client_ip: conn.peer.ip(),
         version: version_str(req.version()),
@@ -174,29 +183,33 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     let (mut parts, body) = req.into_parts();
     let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
     let is_upgrade = upgrade.is_some() && forward::is_upgrade_request(&parts.headers);
-    let prefix =
-        match tokio::time::timeout(cfg.timeouts.client_body.0, collect_prefix(body, inspect_limit as usize, cfg.limits.max_body_bytes.0))
-            .await
-        {
-            Ok(Ok(p)) => p,
-            Ok(Err(CollectError::TooLarge)) => {
-                return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
-            }
-            Ok(Err(CollectError::Client(e))) => {
-                let why = format!("unreadable request body: {e}");
-                return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, &why);
-            }
-            Err(_) => {
-                return refuse(shared, Some(&site), &meta, StatusCode::REQUEST_TIMEOUT, "request body not received in time");
-            }
-        };
+    // A request without a body (most GETs) needs no timer.
+    let read = if http_body::Body::is_end_stream(&body) {
+        Ok(Ok(crate::body::Prefix { bytes: Bytes::new(), rest: None }))
+    } else {
+        tokio::time::timeout(cfg.timeouts.client_body.0, collect_prefix(body, inspect_limit as usize, cfg.limits.max_body_bytes.0)).await
+    };
+    let prefix = match read {
+        Ok(Ok(p)) => p,
+        Ok(Err(CollectError::TooLarge)) => {
+            return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
+        }
+        Ok(Err(CollectError::Client(e))) => {
+            let why = format!("unreadable request body: {e}");
+            return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, &why);
+        }
+        Err(_) => {
+            return refuse(shared, Some(&site), &meta, StatusCode::REQUEST_TIMEOUT, "request body not received in time");
+        }
+    };
     if prefix.rest.is_some() && site.body_overflow == BodyOverflow::Reject {
         return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than the inspection limit");
     }
 
     // 5. Inspection.
     let inspect_start = Instant::now();
-    let outcome = inspect(rt, &site, &parts, &prefix.bytes, prefix.rest.is_some(), meta.client_ip, inspect_limit as usize);
+    let deadline = inspect_start + cfg.timeouts.inspection.0;
+    let outcome = inspect(rt, &site, &parts, &prefix.bytes, prefix.rest.is_some(), meta.client_ip, inspect_limit as usize, deadline);
     let (outcome, pending) = match outcome {
         Ok((v, i, p)) => (Ok((v, i)), p),
         Err(e) => (Err(e), None),
@@ -288,10 +301,15 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     }
 }
 
+/// The verdict, what the SecLang rules said, and the transaction waiting
+/// for the response (when response phases run).
+type Inspected = (Verdict, Option<RulesSay>, Option<Box<Pending>>);
+
 /// Builds the model and runs the native engine and the site's SecLang
 /// rules, turning a timeout or a panic into an error string (the caller
 /// applies `fail_open`). SecLang matches join the verdict's findings; an
 /// interruption (`deny`, `drop`, `redirect`) is returned beside it.
+#[allow(clippy::too_many_arguments)]
 fn inspect(
     rt: &Runtime,
     site: &SiteRt,
@@ -300,9 +318,9 @@ fn inspect(
     truncated: bool,
     ip: IpAddr,
     limit: usize,
-) -> Result<(Verdict, Option<RulesSay>, Option<Pending>), String> {
-    let deadline = Instant::now() + rt.config.timeouts.inspection.0;
-    let run = || -> Result<(Verdict, Option<RulesSay>, Option<Pending>), haetae_engine::Timeout> {
+    deadline: Instant,
+) -> Result<Inspected, String> {
+    let run = || -> Result<Inspected, haetae_engine::Timeout> {
         let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let mut b = RequestBuilder::new(parts.method.as_str(), target, &rt.limits).client_ip(ip);
         for (n, v) in &parts.headers {
@@ -323,7 +341,9 @@ fn inspect(
         if site.seclang_response && t.interruption().is_none() && t.would_interrupt().is_none() {
             // Phases 3-4 come with the response: keep the transaction.
             let state = t.suspend();
-            return Ok((verdict, None, Some(Pending { model, state })));
+            // Boxed: it waits across the upstream exchange, and inline it
+            // would enlarge every request's future.
+            return Ok((verdict, None, Some(Box::new(Pending { model, state }))));
         }
         let outcome = t.finish();
         verdict.findings.extend(outcome.matched.into_iter().map(seclang_finding));
@@ -364,7 +384,7 @@ fn response_rules(
     rt: &Runtime,
     site: &SiteRt,
     meta: &Meta,
-    p: Pending,
+    p: Box<Pending>,
     resp: Response<RespBody>,
     req_body: Bytes,
 ) -> AfterRules {
@@ -478,9 +498,9 @@ fn record(
         time: time::rfc3339_now(),
         site: site.name.clone(),
         client_ip: meta.client_ip.to_string(),
-        method: meta.method.clone(),
+        method: meta.method.to_string(),
         host: meta.host.clone(),
-        url: meta.uri.clone(),
+        url: meta.uri().to_owned(),
         status,
         action,
         mode: site.mode.as_str(),
@@ -499,9 +519,9 @@ pub fn refuse(shared: &Shared, site: Option<&Arc<SiteRt>>, meta: &Meta, status: 
         ev.mode = s.mode.as_str();
     }
     ev.client_ip = meta.client_ip.to_string();
-    ev.method = meta.method.clone();
+    ev.method = meta.method.to_string();
     ev.host = meta.host.clone();
-    ev.url = meta.uri.clone();
+    ev.url = meta.uri().to_owned();
     shared.events.load().record(ev);
     let body = match site {
         Some(s) => s.pages.error(status.as_u16(), &id, &s.name),
