@@ -83,12 +83,8 @@ fn raw(req: &mut Request, body: &[u8], limits: &ParseLimits) {
     if !req.room_for_param(limits) {
         return;
     }
-    let text = req.text_mut();
-    let start = text.len();
-    text.extend_from_slice(body);
-    let value = Span::since(start, text);
-    let no_name = Span::since(start, &text[..start]);
-    req.commit_param(Source::RawBody, no_name, value, limits);
+    let value = req.append(body);
+    req.commit_param(Source::RawBody, Span::default(), value, limits);
 }
 
 #[cfg(test)]

@@ -147,18 +147,12 @@ pub fn parse_into(req: &mut Request, body: &[u8], limits: &ParseLimits) -> bool 
                     }
                 }
                 b'"' => {
-                    let text = req.text_mut();
-                    let start = text.len();
-                    p.string_into(text)?;
-                    let value = Span::since(start, text);
+                    let (value, ok) = req.append_with(|t| p.string_into(t));
+                    ok?;
                     leaf(req, &name, value, limits);
                 }
                 _ => {
-                    let v = p.scalar()?;
-                    let text = req.text_mut();
-                    let start = text.len();
-                    text.extend_from_slice(v);
-                    let value = Span::since(start, text);
+                    let value = req.append(p.scalar()?);
                     leaf(req, &name, value, limits);
                 }
             }
@@ -239,13 +233,10 @@ fn push_index(name: &mut Vec<u8>, index: usize) {
 /// `name` (or drops it past `max_params`).
 fn leaf(req: &mut Request, name: &[u8], value: Span, limits: &ParseLimits) {
     if !req.room_for_param(limits) {
-        req.text_mut().truncate(value.start());
+        req.truncate_text(value.start());
         return;
     }
-    let text = req.text_mut();
-    let start = text.len();
-    text.extend_from_slice(&name[..name.len().min(limits.max_name_len)]);
-    let name = Span::since(start, text);
+    let name = req.append(&name[..name.len().min(limits.max_name_len)]);
     req.commit_param(Source::Json, name, value, limits);
 }
 

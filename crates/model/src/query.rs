@@ -2,7 +2,7 @@
 
 use crate::limits::ParseLimits;
 use crate::location::Source;
-use crate::request::{Anomaly, Param, Request, Span};
+use crate::request::{Anomaly, Param, Request};
 
 /// Splits on `&`, decodes names and values once (`+` is a space), keeps
 /// repeated keys and keys without `=` (an empty value: such arguments were a
@@ -23,13 +23,8 @@ pub fn parse_into(req: &mut Request, input: &[u8], source: Source, limits: &Pars
         if !req.room_for_param(limits) {
             return;
         }
-        let text = req.text_mut();
-        let start = text.len();
-        let bad_n = crate::pct::decode_into(name, true, text);
-        let name = Span::since(start, text);
-        let start = text.len();
-        let bad_v = crate::pct::decode_into(value, true, text);
-        let value = Span::since(start, text);
+        let (name, bad_n) = req.append_with(|t| crate::pct::decode_into(name, true, t));
+        let (value, bad_v) = req.append_with(|t| crate::pct::decode_into(value, true, t));
         if bad_n || bad_v {
             req.flag(Anomaly::InvalidPercentEncoding(source));
         }

@@ -39,11 +39,6 @@ pub(crate) struct Span {
 }
 
 impl Span {
-    /// The bytes appended to `text` since `start`.
-    pub(crate) fn since(start: usize, text: &[u8]) -> Span {
-        Span { start, end: text.len() }
-    }
-
     pub(crate) fn start(self) -> usize {
         self.start
     }
@@ -168,12 +163,8 @@ impl Request {
         if !self.room_for_param(limits) {
             return false;
         }
-        let start = self.text.len();
-        self.text.extend_from_slice(&p.name);
-        let name = Span::since(start, &self.text);
-        let start = self.text.len();
-        self.text.extend_from_slice(&p.value);
-        let value = Span::since(start, &self.text);
+        let name = self.append(&p.name);
+        let value = self.append(&p.value);
         self.params.push(Slot { source: p.source, name, value });
         true
     }
@@ -187,14 +178,26 @@ impl Request {
         true
     }
 
-    /// The buffer parsers decode into; what they append becomes a
-    /// parameter through [`Request::commit_param`].
-    pub(crate) fn text_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.text
+    /// Appends `bytes` to the text buffer and returns their range.
+    pub(crate) fn append(&mut self, bytes: &[u8]) -> Span {
+        self.append_with(|t| t.extend_from_slice(bytes)).0
     }
 
-    /// Records a parameter whose name and value were appended to the text
-    /// buffer (names cut at `max_name_len`). The caller checked
+    /// Lets `write` append to the text buffer (a decoder writing straight
+    /// into it) and returns the range it wrote with its result.
+    pub(crate) fn append_with<R>(&mut self, write: impl FnOnce(&mut Vec<u8>) -> R) -> (Span, R) {
+        let start = self.text.len();
+        let r = write(&mut self.text);
+        (Span { start, end: self.text.len() }, r)
+    }
+
+    /// Forgets the text from `start` on (a value parsed but not kept).
+    pub(crate) fn truncate_text(&mut self, start: usize) {
+        self.text.truncate(start);
+    }
+
+    /// Records a parameter whose name and value were appended with
+    /// [`Request::append`] (names cut at `max_name_len`). The caller checked
     /// [`Request::room_for_param`].
     pub(crate) fn commit_param(&mut self, source: Source, mut name: Span, value: Span, limits: &ParseLimits) {
         name.end = name.end.min(name.start + limits.max_name_len);
@@ -202,12 +205,8 @@ impl Request {
     }
 
     pub(crate) fn push_cookie(&mut self, name: &[u8], value: &[u8]) {
-        let start = self.text.len();
-        self.text.extend_from_slice(name);
-        let n = Span::since(start, &self.text);
-        let start = self.text.len();
-        self.text.extend_from_slice(value);
-        let v = Span::since(start, &self.text);
+        let n = self.append(name);
+        let v = self.append(value);
         self.cookies.push((n, v));
     }
 
@@ -263,34 +262,29 @@ impl<'l> RequestBuilder<'l> {
 
     /// Adds one header; `Cookie` headers are parsed as they come.
     pub fn header(&mut self, name: &str, value: &[u8]) {
-        let text = &mut self.req.text;
-        let start = text.len();
-        text.extend(name.bytes().map(|b| b.to_ascii_lowercase()));
-        let n = Span::since(start, text);
-        let special = match n.of(text) {
-            b"cookie" => Some("cookie"),
-            b"content-type" => Some("content-type"),
-            b"host" => Some("host"),
-            b"content-length" => Some("content-length"),
-            b"transfer-encoding" => Some("transfer-encoding"),
-            _ => None,
-        };
-        match special {
-            Some("cookie") => cookie::parse_into(&mut self.req, value, self.limits),
-            Some("content-type") => {
+        let (n, ()) = self.req.append_with(|t| t.extend(name.bytes().map(|b| b.to_ascii_lowercase())));
+        match n.of(&self.req.text) {
+            b"cookie" => cookie::parse_into(&mut self.req, value, self.limits),
+            b"content-type" => {
                 if self.content_type.is_some() {
                     self.req.flag(Anomaly::DuplicateHeader("content-type".into()));
                 }
                 self.content_type = Some(value.to_vec());
             }
-            Some(once) if self.req.header(once).is_some() => self.req.flag(Anomaly::DuplicateHeader(once.to_owned())),
+            b"host" => self.flag_repeated("host"),
+            b"content-length" => self.flag_repeated("content-length"),
+            b"transfer-encoding" => self.flag_repeated("transfer-encoding"),
             _ => {}
         }
-        let text = &mut self.req.text;
-        let start = text.len();
-        text.extend_from_slice(value);
-        let v = Span::since(start, text);
+        let v = self.req.append(value);
         self.req.headers.push((n, v));
+    }
+
+    /// A header that must appear once, seen again.
+    fn flag_repeated(&mut self, name: &'static str) {
+        if self.req.header(name).is_some() {
+            self.req.flag(Anomaly::DuplicateHeader(name.to_owned()));
+        }
     }
 
     /// Parses the body (or its inspected prefix). `truncated` says the body

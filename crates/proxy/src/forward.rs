@@ -47,23 +47,13 @@ impl Failure {
     }
 }
 
-const HOP_BY_HOP: &[HeaderName] = &[
-    header::CONNECTION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::PROXY_AUTHORIZATION,
-    header::PROXY_AUTHENTICATE,
-];
-
-const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
-const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
+/// The hop-by-hop headers (RFC 9110 7.6.1, and the legacy `Keep-Alive`
+/// and `Proxy-Connection`).
 fn is_hop_by_hop(n: &HeaderName) -> bool {
     // A string match compiles to a switch on the length and one compare,
     // cheaper than comparing against each name in turn.
@@ -90,11 +80,10 @@ fn strip_hop_by_hop(h: &mut HeaderMap) {
     if h.contains_key(header::CONNECTION) {
         strip_connection_named(h);
     }
-    for n in HOP_BY_HOP {
+    let present: Vec<HeaderName> = h.keys().filter(|n| is_hop_by_hop(n)).cloned().collect();
+    for n in present {
         h.remove(n);
     }
-    h.remove(KEEP_ALIVE);
-    h.remove(PROXY_CONNECTION);
 }
 
 /// Headers named in Connection are hop-by-hop too.

@@ -120,7 +120,6 @@ pub async fn accept_loop(
         let on_worker = WorkerConn::enter(&shared, me);
         tokio::spawn(async move {
             let _guard = (guard, on_worker);
-            shared.metrics.connections_active.fetch_add(1, Relaxed);
             let timeout = shared.rt.load().config.timeouts.client_header.0;
             if tls {
                 let Some(cfg) = shared.rt.load().tls.clone() else { return };
@@ -150,7 +149,6 @@ pub async fn accept_loop(
                     _ => tracing::debug!(%peer, "connection closed: no request"),
                 }
             }
-            shared.metrics.connections_active.fetch_sub(1, Relaxed);
         });
     }
 }

@@ -88,8 +88,8 @@ pub struct Metrics {
     /// Requests refused before a site was known (bad Host, protocol errors).
     pub unrouted: Arc<SiteMetrics>,
     pub connections_total: AtomicU64,
-    pub connections_active: AtomicU64,
-    /// Open client connections per worker (sized by `worker::count()`).
+    /// Open client connections per worker (sized by `worker::count()`);
+    /// their sum is `haetae_connections_active`.
     pub worker_connections: Box<[AtomicU64]>,
     pub reloads_ok: AtomicU64,
     pub reloads_failed: AtomicU64,
@@ -102,7 +102,6 @@ impl Default for Metrics {
             sites: Mutex::default(),
             unrouted: Arc::default(),
             connections_total: AtomicU64::new(0),
-            connections_active: AtomicU64::new(0),
             worker_connections: (0..crate::worker::count()).map(|_| AtomicU64::new(0)).collect(),
             reloads_ok: AtomicU64::new(0),
             reloads_failed: AtomicU64::new(0),
@@ -193,8 +192,11 @@ impl Metrics {
         }
         drop(ups);
         let _ = writeln!(out, "# TYPE haetae_connections_total counter\nhaetae_connections_total {}", self.connections_total.load(Relaxed));
-        let _ =
-            writeln!(out, "# TYPE haetae_connections_active gauge\nhaetae_connections_active {}", self.connections_active.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# TYPE haetae_connections_active gauge\nhaetae_connections_active {}",
+            self.worker_connections.iter().map(|c| c.load(Relaxed)).sum::<u64>()
+        );
         let _ = writeln!(out, "# TYPE haetae_worker_connections gauge");
         for (i, c) in self.worker_connections.iter().enumerate() {
             let _ = writeln!(out, "haetae_worker_connections{{worker=\"{i}\"}} {}", c.load(Relaxed));
