@@ -11,13 +11,20 @@ fuzz_target!(|data: &[u8]| {
     let mut lines = head.lines();
     let target = lines.next().unwrap_or("/");
     let limits = haetae_model::ParseLimits::default();
-    let mut b = haetae_model::RequestBuilder::new("POST", target, &limits);
-    for l in lines {
-        if let Some((n, v)) = l.split_once(':') {
-            b.header(n, v.as_bytes());
+    let build = |b: haetae_model::RequestBuilder<'_>| {
+        let mut b = b;
+        for l in lines.clone() {
+            if let Some((n, v)) = l.split_once(':') {
+                b.header(n, v.as_bytes());
+            }
         }
-    }
-    b.body(body, false);
-    let req = b.build();
+        b.body(body, false);
+        b.build()
+    };
+    let req = build(haetae_model::RequestBuilder::new("POST", target, &limits));
     let _ = haetae_engine::Engine::default().inspect(&req);
+    // The proxy builds each request in the previous one's buffers: the
+    // result must not depend on what they held.
+    let reused = build(haetae_model::RequestBuilder::reuse(req.clone(), "POST", target, &limits));
+    assert_eq!(format!("{reused:?}"), format!("{req:?}"));
 });

@@ -104,13 +104,9 @@ pub struct Request {
     pub method: String,
     /// The request target exactly as received (path and query).
     pub uri: String,
-    /// The path as received, still percent-encoded.
-    pub raw_path: Vec<u8>,
     /// The path percent-decoded once. Further normalization (dot segments,
     /// repeated decoding) is the engine's job, since each step is a signal.
     pub path: Vec<u8>,
-    /// The raw query string (without `?`).
-    pub query: Vec<u8>,
     text: Vec<u8>,
     /// Query arguments, then body parameters, in order; repeated keys kept.
     params: Vec<Slot>,
@@ -128,6 +124,18 @@ pub struct Request {
 }
 
 impl Request {
+    /// The path as received, still percent-encoded.
+    pub fn raw_path(&self) -> &[u8] {
+        let u = self.uri.as_bytes();
+        memchr::memchr(b'?', u).map_or(u, |i| &u[..i])
+    }
+
+    /// The raw query string (without `?`; empty when there is none).
+    pub fn query(&self) -> &[u8] {
+        let u = self.uri.as_bytes();
+        memchr::memchr(b'?', u).map_or(&[], |i| &u[i + 1..])
+    }
+
     /// Query arguments, then body parameters, in order; repeated keys kept.
     pub fn params(&self) -> impl ExactSizeIterator<Item = ParamRef<'_>> + Clone + '_ {
         self.params.iter().map(|s| ParamRef { source: s.source, name: s.name.of(&self.text), value: s.value.of(&self.text) })
@@ -220,19 +228,67 @@ impl Request {
             self.anomalies.push(a);
         }
     }
+
+    /// Bytes held by the request's buffers (what [`Request::clear`] keeps).
+    pub fn capacity(&self) -> usize {
+        use std::mem::size_of;
+        self.text.capacity()
+            + self.method.capacity()
+            + self.uri.capacity()
+            + self.path.capacity()
+            + self.params.capacity() * size_of::<Slot>()
+            + (self.headers.capacity() + self.cookies.capacity()) * size_of::<(Span, Span)>()
+            + self.files.capacity() * size_of::<FilePart>()
+            + self.part_headers.capacity() * size_of::<(Vec<u8>, Vec<u8>)>()
+            + self.anomalies.capacity() * size_of::<Anomaly>()
+    }
+
+    /// Empties the request and keeps its buffers, for
+    /// [`RequestBuilder::reuse`].
+    pub fn clear(&mut self) {
+        // Destructured so a new field cannot be forgotten here.
+        let Request { method, uri, path, text, params, headers, cookies, files, part_headers, body_kind, body_len, anomalies, client_ip } =
+            self;
+        method.clear();
+        uri.clear();
+        path.clear();
+        text.clear();
+        params.clear();
+        headers.clear();
+        cookies.clear();
+        files.clear();
+        part_headers.clear();
+        *body_kind = BodyKind::default();
+        *body_len = 0;
+        anomalies.clear();
+        *client_ip = None;
+    }
 }
 
 /// Fills a [`Request`] step by step as the proxy reads the HTTP message.
 pub struct RequestBuilder<'l> {
     req: Request,
     limits: &'l ParseLimits,
-    content_type: Option<Vec<u8>>,
+    /// The Content-Type header's value, in `req.text`.
+    content_type: Option<Span>,
+    /// Headers that must appear once, seen so far (bits: Host,
+    /// Content-Length, Transfer-Encoding).
+    once: u8,
 }
 
 impl<'l> RequestBuilder<'l> {
     /// Starts a request from its method and request target (`/path?query`).
     pub fn new(method: &str, target: &str, limits: &'l ParseLimits) -> Self {
-        let mut req = Request { method: method.to_owned(), uri: target.to_owned(), ..Default::default() };
+        Self::reuse(Request::default(), method, target, limits)
+    }
+
+    /// As [`RequestBuilder::new`], building in the buffers of `spare`, a
+    /// request the caller is done with: a proxy worker that hands each
+    /// model back saves their allocations on the next request.
+    pub fn reuse(mut req: Request, method: &str, target: &str, limits: &'l ParseLimits) -> Self {
+        req.clear();
+        req.method.push_str(method);
+        req.uri.push_str(target);
         // Headers and the query fit in these for most requests.
         req.text.reserve(1024 + target.len());
         req.headers.reserve(16);
@@ -242,17 +298,15 @@ impl<'l> RequestBuilder<'l> {
             Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
             None => (bytes, None),
         };
-        req.raw_path = raw_path.to_vec();
         let (path, bad) = crate::pct::decode_cow(raw_path, false);
-        req.path = path.into_owned();
+        req.path.extend_from_slice(&path);
         if bad {
             req.flag(Anomaly::InvalidPercentEncoding(Source::Path));
         }
         if let Some(q) = q {
-            req.query = q.to_vec();
             query::parse_into(&mut req, q, Source::Query, limits);
         }
-        Self { req, limits, content_type: None }
+        Self { req, limits, content_type: None, once: 0 }
     }
 
     pub fn client_ip(mut self, ip: IpAddr) -> Self {
@@ -269,11 +323,14 @@ impl<'l> RequestBuilder<'l> {
                 if self.content_type.is_some() {
                     self.req.flag(Anomaly::DuplicateHeader("content-type".into()));
                 }
-                self.content_type = Some(value.to_vec());
+                let v = self.req.append(value);
+                self.content_type = Some(v);
+                self.req.headers.push((n, v));
+                return;
             }
-            b"host" => self.flag_repeated("host"),
-            b"content-length" => self.flag_repeated("content-length"),
-            b"transfer-encoding" => self.flag_repeated("transfer-encoding"),
+            b"host" => self.flag_repeated(0, "host"),
+            b"content-length" => self.flag_repeated(1, "content-length"),
+            b"transfer-encoding" => self.flag_repeated(2, "transfer-encoding"),
             _ => {}
         }
         let v = self.req.append(value);
@@ -281,10 +338,11 @@ impl<'l> RequestBuilder<'l> {
     }
 
     /// A header that must appear once, seen again.
-    fn flag_repeated(&mut self, name: &'static str) {
-        if self.req.header(name).is_some() {
+    fn flag_repeated(&mut self, bit: u8, name: &'static str) {
+        if self.once & (1 << bit) != 0 {
             self.req.flag(Anomaly::DuplicateHeader(name.to_owned()));
         }
+        self.once |= 1 << bit;
     }
 
     /// Parses the body (or its inspected prefix). `truncated` says the body
@@ -298,9 +356,22 @@ impl<'l> RequestBuilder<'l> {
             return;
         }
         self.req.text.reserve(body.len() + body.len() / 2);
-        let ct = self.content_type.take();
-        body::parse_into(&mut self.req, ct.as_deref(), body, truncated, self.limits);
-        self.content_type = ct;
+        // Copied out of the buffer the body parser appends to; on the
+        // stack unless it is unusually long.
+        let mut short = [0u8; 256];
+        let long: Vec<u8>;
+        let ct = match self.content_type.map(|s| s.of(&self.req.text)) {
+            Some(v) if v.len() <= short.len() => {
+                short[..v.len()].copy_from_slice(v);
+                Some(&short[..v.len()])
+            }
+            Some(v) => {
+                long = v.to_vec();
+                Some(&long[..])
+            }
+            None => None,
+        };
+        body::parse_into(&mut self.req, ct, body, truncated, self.limits);
     }
 
     pub fn build(self) -> Request {
@@ -316,7 +387,7 @@ mod tests {
     fn splits_path_and_query_and_keeps_repeats() {
         let l = ParseLimits::default();
         let r = RequestBuilder::new("GET", "/a%20b/c?x=1&x=2&flag", &l).build();
-        assert_eq!(r.raw_path, b"/a%20b/c");
+        assert_eq!(r.raw_path(), b"/a%20b/c");
         assert_eq!(r.path, b"/a b/c");
         let names: Vec<_> = r.params().map(|p| (p.name, p.value)).collect();
         assert_eq!(names, vec![(&b"x"[..], &b"1"[..]), (b"x", b"2"), (b"flag", b"")]);
@@ -329,5 +400,25 @@ mod tests {
         b.header("Host", b"a");
         b.header("host", b"b");
         assert!(b.build().anomalies.contains(&Anomaly::DuplicateHeader("host".into())));
+    }
+
+    fn sample<'l>(b: RequestBuilder<'l>, ct: &str, body: &[u8]) -> Request {
+        let mut b = b;
+        b.header("Host", b"shop.example");
+        b.header("Cookie", b"sid=abc; theme=dark");
+        b.header("Content-Type", ct.as_bytes());
+        b.body(body, false);
+        b.build()
+    }
+
+    #[test]
+    fn a_reused_model_equals_a_fresh_one() {
+        let l = ParseLimits::default();
+        let first = sample(RequestBuilder::new("POST", "/a/b?x=1&y=%27", &l), "multipart/form-data; boundary=XX", b"--XX\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.php\"\r\nContent-Type: text/plain\r\n\r\n<?php ?>\r\n--XX--\r\n");
+        assert_eq!(first.files.len(), 1);
+        let fresh = sample(RequestBuilder::new("PUT", "/c?q=%zz", &l), "application/json", br#"{"a":{"b":[1,"x"]}}"#);
+        let reused = sample(RequestBuilder::reuse(first, "PUT", "/c?q=%zz", &l), "application/json", br#"{"a":{"b":[1,"x"]}}"#);
+        assert_eq!(format!("{reused:?}"), format!("{fresh:?}"));
+        assert!(reused.files.is_empty() && reused.query() == b"q=%zz" && reused.raw_path() == b"/c");
     }
 }

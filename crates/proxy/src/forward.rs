@@ -4,12 +4,14 @@
 //! optionally filtered, and WebSocket upgrades spliced.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use http::header::{self, HeaderName};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use tokio::time::Sleep;
 
 use crate::body::{ReqBody, RespBody};
 use crate::client_ip::trusted;
@@ -52,23 +54,24 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+
 /// The hop-by-hop headers (RFC 9110 7.6.1, and the legacy `Keep-Alive`
 /// and `Proxy-Connection`).
 fn is_hop_by_hop(n: &HeaderName) -> bool {
-    // A string match compiles to a switch on the length and one compare,
-    // cheaper than comparing against each name in turn.
-    matches!(
-        n.as_str(),
-        "connection"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-            | "proxy-authorization"
-            | "proxy-authenticate"
-            | "keep-alive"
-            | "proxy-connection"
-    )
+    // Compared as names (a known header is a one-byte tag, so most
+    // comparisons are one instruction): cheaper than turning each name
+    // into its text first.
+    *n == header::CONNECTION
+        || *n == header::TE
+        || *n == header::TRAILER
+        || *n == header::TRANSFER_ENCODING
+        || *n == header::UPGRADE
+        || *n == header::PROXY_AUTHORIZATION
+        || *n == header::PROXY_AUTHENTICATE
+        || *n == KEEP_ALIVE
+        || *n == PROXY_CONNECTION
 }
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
@@ -128,36 +131,63 @@ fn upstream_headers(rt: &Runtime, parts: &mut http::request::Parts, meta: &Meta,
     let peer_trusted = !cfg.server.trusted.is_empty() && trusted(&cfg.server.trusted, conn.peer.ip());
     let peer = crate::client_ip::canonical(conn.peer.ip());
     let proto = if meta.tls { "https" } else { "http" };
-    // The peer's address is formatted once and reused (formatting an
-    // address costs more than the rest of this function).
-    let peer_text = peer.to_string();
-    let peer_node = if peer.is_ipv6() { format!("\"[{peer_text}]\"") } else { peer_text.clone() };
+    // The peer's address was formatted once for the connection.
+    let peer_text = conn.peer_text.to_str().unwrap_or("unknown");
     // From an untrusted peer, forwarding headers are the client's own
     // claims: replace them rather than pass a forged chain on.
     let xff = match (peer_trusted, h.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok())) {
-        (true, Some(prev)) => format!("{prev}, {peer_text}"),
-        _ => peer_text.clone(),
+        (true, Some(prev)) => HeaderValue::try_from(format!("{prev}, {peer_text}")).ok(),
+        _ => Some(conn.peer_text.clone()),
     };
-    let fwd = match (peer_trusted, h.get(header::FORWARDED).and_then(|v| v.to_str().ok())) {
-        (true, Some(prev)) => format!("{prev}, for={peer_node};proto={proto}"),
-        _ => format!("for={peer_node};proto={proto};host=\"{}\"", meta.host),
-    };
-    let real_ip = if meta.client_ip == peer { peer_text } else { meta.client_ip.to_string() };
-    let set = |h: &mut HeaderMap, name: HeaderName, v: String| {
-        if let Ok(v) = HeaderValue::try_from(v) {
-            h.insert(name, v);
+    let mut fwd = String::with_capacity(64 + meta.host.len());
+    match (peer_trusted, h.get(header::FORWARDED).and_then(|v| v.to_str().ok())) {
+        (true, Some(prev)) => {
+            fwd.push_str(prev);
+            fwd.push_str(", ");
+            push_node(&mut fwd, peer, peer_text, proto);
         }
-    };
-    set(&mut h, X_FORWARDED_FOR, xff);
-    set(&mut h, header::FORWARDED, fwd);
-    set(&mut h, X_REAL_IP, real_ip);
+        _ => {
+            push_node(&mut fwd, peer, peer_text, proto);
+            fwd.push_str(";host=\"");
+            fwd.push_str(&meta.host);
+            fwd.push('"');
+        }
+    }
+    let real_ip =
+        if meta.client_ip == peer { Some(conn.peer_text.clone()) } else { HeaderValue::try_from(meta.client_ip.to_string()).ok() };
+    if let Some(v) = xff {
+        h.insert(X_FORWARDED_FOR, v);
+    }
+    if let Ok(v) = HeaderValue::try_from(fwd) {
+        h.insert(header::FORWARDED, v);
+    }
+    if let Some(v) = real_ip {
+        h.insert(X_REAL_IP, v);
+    }
     if !peer_trusted || !h.contains_key(&X_FORWARDED_PROTO) {
         h.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     }
-    if !peer_trusted || !h.contains_key(&X_FORWARDED_HOST) {
-        set(&mut h, X_FORWARDED_HOST, meta.host.clone());
+    if (!peer_trusted || !h.contains_key(&X_FORWARDED_HOST))
+        && let Ok(v) = HeaderValue::try_from(meta.host.as_str())
+    {
+        h.insert(X_FORWARDED_HOST, v);
     }
     h
+}
+
+/// `for=<node>;proto=<proto>` of a Forwarded element (RFC 7239: an IPv6
+/// node is bracketed and quoted).
+fn push_node(out: &mut String, peer: std::net::IpAddr, peer_text: &str, proto: &str) {
+    out.push_str("for=");
+    if peer.is_ipv6() {
+        out.push_str("\"[");
+        out.push_str(peer_text);
+        out.push_str("]\"");
+    } else {
+        out.push_str(peer_text);
+    }
+    out.push_str(";proto=");
+    out.push_str(proto);
 }
 
 pub async fn forward(
@@ -209,9 +239,17 @@ pub async fn forward(
         let guard = site.pool.start(i);
         let t = &rt.config.timeouts;
         let limits = Timeouts { connect: t.upstream_connect.0, idle: t.upstream_idle.0 };
-        let sent = tokio::time::timeout(t.upstream_response.0, server.conns.send(req, limits)).await;
+        // One timer for the response head and a body read whole: each
+        // timer costs a registration in the wheel and its removal.
+        let budget = tokio::time::sleep(t.upstream_response.0);
+        tokio::pin!(budget);
+        let sent = tokio::select! {
+            biased;
+            r = server.conns.send(req, limits) => Ok(r),
+            () = &mut budget => Err(()),
+        };
         let resp = match sent {
-            Err(_) => return Err(Failure::Timeout),
+            Err(()) => return Err(Failure::Timeout),
             Ok(Err(SendError::Connect(e))) => {
                 site.pool.failed(i);
                 drop(guard);
@@ -242,7 +280,7 @@ pub async fn forward(
             Ok(Ok(r)) => r,
         };
         site.pool.succeeded(i);
-        let resp = respond(site, resp, client_upgrade, rt.config.timeouts.upstream_response.0).await?;
+        let resp = respond(site, resp, client_upgrade, budget).await?;
         return Ok((resp, addr, guard));
     }
 }
@@ -271,15 +309,19 @@ fn is_event_stream(h: &HeaderMap) -> bool {
 /// what is already there without waiting. If that reaches the end, the
 /// response goes out whole (one write, with a Content-Length) instead of
 /// chunk by chunk; otherwise it streams on from where it is.
-async fn gather_available(mut body: hyper::body::Incoming, timeout: std::time::Duration) -> Result<RespBody, Failure> {
+async fn gather_available(mut body: hyper::body::Incoming, budget: Pin<&mut Sleep>) -> Result<RespBody, Failure> {
     use futures_util::FutureExt;
     use http_body_util::BodyExt;
     let mut buf = bytes::BytesMut::new();
-    let first = match tokio::time::timeout(timeout, body.frame()).await {
-        Err(_) => return Err(Failure::Timeout),
-        Ok(None) => return Ok(RespBody::empty()),
-        Ok(Some(Err(e))) => return Err(Failure::Upstream(e.to_string())),
-        Ok(Some(Ok(f))) => f,
+    let first = tokio::select! {
+        biased;
+        f = body.frame() => f,
+        () = budget => return Err(Failure::Timeout),
+    };
+    let first = match first {
+        None => return Ok(RespBody::empty()),
+        Some(Err(e)) => return Err(Failure::Upstream(e.to_string())),
+        Some(Ok(f)) => f,
     };
     if let Ok(d) = first.into_data() {
         buf.extend_from_slice(&d);
@@ -308,7 +350,7 @@ async fn respond(
     site: &SiteRt,
     mut resp: Response<hyper::body::Incoming>,
     client_upgrade: Option<OnUpgrade>,
-    timeout: std::time::Duration,
+    budget: Pin<&mut Sleep>,
 ) -> Result<Response<RespBody>, Failure> {
     let status = resp.status();
     if status == StatusCode::SWITCHING_PROTOCOLS {
@@ -351,15 +393,48 @@ async fn respond(
         response::filter(site, &mut parts.headers, body).await.map_err(|e| Failure::Upstream(e.to_string()))?
     } else if http_body::Body::size_hint(&body).exact().is_some_and(|n| n > 0 && n <= COALESCE) {
         use http_body_util::BodyExt;
-        match tokio::time::timeout(timeout, body.collect()).await {
-            Ok(Ok(b)) => RespBody::full(b.to_bytes()),
-            Ok(Err(e)) => return Err(Failure::Upstream(e.to_string())),
-            Err(_) => return Err(Failure::Timeout),
+        let collected = tokio::select! {
+            biased;
+            b = body.collect() => b,
+            () = budget => return Err(Failure::Timeout),
+        };
+        match collected {
+            Ok(b) => RespBody::full(b.to_bytes()),
+            Err(e) => return Err(Failure::Upstream(e.to_string())),
         }
     } else if http_body::Body::size_hint(&body).exact().is_none() && !is_event_stream(&parts.headers) {
-        gather_available(body, timeout).await?
+        gather_available(body, budget).await?
     } else {
         RespBody::stream(body)
     };
     Ok(Response::from_parts(parts, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_are_removed_and_the_rest_kept() {
+        let mut h = HeaderMap::new();
+        for (n, v) in [
+            ("connection", "keep-alive, x-secret"),
+            ("keep-alive", "timeout=5"),
+            ("proxy-connection", "keep-alive"),
+            ("te", "trailers"),
+            ("transfer-encoding", "chunked"),
+            ("upgrade", "h2c"),
+            ("proxy-authorization", "Basic eA=="),
+            ("x-secret", "named in Connection"),
+            ("accept", "*/*"),
+            ("x-custom", "1"),
+        ] {
+            h.append(HeaderName::from_static(n), HeaderValue::from_static(v));
+        }
+        strip_hop_by_hop(&mut h);
+        let left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+        assert_eq!(left, ["accept", "x-custom"]);
+        assert!(!is_hop_by_hop(&header::HOST));
+        assert!(is_hop_by_hop(&HeaderName::from_static("proxy-authenticate")));
+    }
 }

@@ -167,7 +167,9 @@ enum Proto {
 macro_rules! drive {
     ($conn:expr, $shutdown:expr) => {{
         let mut conn = Box::pin($conn);
+        // Biased: the connection is what wakes us; no random branch order.
         tokio::select! {
+            biased;
             r = conn.as_mut() => r.map_err(Box::<dyn std::error::Error + Send + Sync>::from),
             _ = $shutdown.changed() => {
                 conn.as_mut().graceful_shutdown();
@@ -190,7 +192,7 @@ where
         (c.timeouts.client_header.0, buf, c.limits.max_header_count + 1)
     };
     let ping = header_timeout.max(std::time::Duration::from_secs(1));
-    let info = Arc::new(ConnInfo { peer, tls });
+    let info = Arc::new(ConnInfo::new(peer, tls));
     let sh = shared.clone();
     // Boxed: hyper keeps the service future in a slot that lives as long
     // as the connection; boxing frees the (large) request state when the

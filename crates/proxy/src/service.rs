@@ -36,6 +36,18 @@ use crate::state::Shared;
 pub struct ConnInfo {
     pub peer: SocketAddr,
     pub tls: bool,
+    /// The peer's address (IPv4-mapped IPv6 as IPv4) as forwarding headers
+    /// write it: formatted once per connection, not per request.
+    pub peer_text: http::HeaderValue,
+}
+
+impl ConnInfo {
+    pub fn new(peer: SocketAddr, tls: bool) -> Self {
+        let text = crate::client_ip::canonical(peer.ip()).to_string();
+        // An address's text is always a valid header value.
+        let peer_text = http::HeaderValue::from_str(&text).unwrap_or_else(|_| http::HeaderValue::from_static("unknown"));
+        Self { peer, tls, peer_text }
+    }
 }
 
 /// Request facts kept for events and the access log.
@@ -183,8 +195,12 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     let (mut parts, body) = req.into_parts();
     let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
     let is_upgrade = upgrade.is_some() && forward::is_upgrade_request(&parts.headers);
-    // A request without a body (most GETs) needs no timer.
-    let read = if http_body::Body::is_end_stream(&body) {
+    // A request without a body (most GETs) needs no timer, and its
+    // inspection starts as it arrived (one clock read fewer; the
+    // difference is the routing above, well under the histogram's
+    // smallest bucket).
+    let bodiless = http_body::Body::is_end_stream(&body);
+    let read = if bodiless {
         Ok(Ok(crate::body::Prefix { bytes: Bytes::new(), rest: None }))
     } else {
         tokio::time::timeout(cfg.timeouts.client_body.0, collect_prefix(body, inspect_limit as usize, cfg.limits.max_body_bytes.0)).await
@@ -207,7 +223,7 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     }
 
     // 5. Inspection.
-    let inspect_start = Instant::now();
+    let inspect_start = if bodiless { started } else { Instant::now() };
     let deadline = inspect_start + cfg.timeouts.inspection.0;
     let outcome = inspect(rt, &site, &parts, &prefix.bytes, prefix.rest.is_some(), meta.client_ip, inspect_limit as usize, deadline);
     let (outcome, pending) = match outcome {
@@ -322,15 +338,20 @@ fn inspect(
 ) -> Result<Inspected, String> {
     let run = || -> Result<Inspected, haetae_engine::Timeout> {
         let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let mut b = RequestBuilder::new(parts.method.as_str(), target, &rt.limits).client_ip(ip);
+        let spare = SPARE_MODEL.take().unwrap_or_default();
+        let mut b = RequestBuilder::reuse(spare, parts.method.as_str(), target, &rt.limits).client_ip(ip);
         for (n, v) in &parts.headers {
             b.header(n.as_str(), v.as_bytes());
         }
         let inspected = &body[..body.len().min(limit)];
         b.body(inspected, truncated || body.len() > limit);
         let model = b.build();
-        let mut verdict = if site.native { site.engine.inspect_until(&model, Some(deadline))? } else { Verdict::allow() };
-        let Some(rules) = &site.rules else { return Ok((verdict, None, None)) };
+        let verdict = if site.native { site.engine.inspect_until(&model, Some(deadline)) } else { Ok(Verdict::allow()) };
+        let Some(rules) = &site.rules else {
+            give_back(model);
+            return Ok((verdict?, None, None));
+        };
+        let mut verdict = verdict?;
         let mut t = rules.transaction(&model, inspected);
         t.protocol(version_str(parts.version));
         t.deadline(Some(deadline));
@@ -346,6 +367,7 @@ fn inspect(
             return Ok((verdict, None, Some(Box::new(Pending { model, state }))));
         }
         let outcome = t.finish();
+        give_back(model);
         verdict.findings.extend(outcome.matched.into_iter().map(seclang_finding));
         Ok((verdict, RulesSay::of(outcome.interruption, outcome.would_interrupt), None))
     };
@@ -353,6 +375,21 @@ fn inspect(
         Ok(Ok(v)) => Ok(v),
         Ok(Err(t)) => Err(t.to_string()),
         Err(_) => Err("inspection engine panicked".into()),
+    }
+}
+
+thread_local! {
+    /// The last request model this worker thread built, kept so the next
+    /// one is built in its buffers instead of fresh allocations.
+    static SPARE_MODEL: std::cell::Cell<Option<haetae_model::Request>> = const { std::cell::Cell::new(None) };
+}
+
+/// Keeps `model` for the thread's next request, unless its buffers grew
+/// large (a big body): those are freed rather than held while idle.
+fn give_back(model: haetae_model::Request) {
+    const KEEP: usize = 64 * 1024;
+    if model.capacity() <= KEEP {
+        SPARE_MODEL.set(Some(model));
     }
 }
 
@@ -545,15 +582,15 @@ pub fn finish(
     upstream: Option<(SocketAddr, crate::upstream::InflightGuard)>,
 ) -> Response<RespBody> {
     let status = resp.status().as_u16();
-    let m = site.map_or_else(|| shared.metrics.unrouted.clone(), |s| s.metrics.clone());
+    let m = site.map_or(&shared.metrics.unrouted, |s| &s.metrics);
     m.status(status);
     m.latency.observe(meta.started.elapsed());
-    let access = shared.access.load_full();
     let (addr, guard) = match upstream {
         Some((a, g)) => (Some(a), Some(g)),
         None => (None, None),
     };
-    let Some(access) = access else {
+    // Borrowed first: most setups log no access lines.
+    let Some(access) = shared.access.load().as_ref().map(Arc::clone) else {
         if guard.is_none() {
             return resp;
         }

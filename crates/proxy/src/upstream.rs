@@ -57,7 +57,11 @@ impl ServerState {
     }
 
     pub fn available(&self) -> bool {
-        self.up.load(Relaxed) && self.down_until_ms.load(Relaxed) <= now_ms()
+        // 0 = never taken out: no clock read on the common path.
+        self.up.load(Relaxed) && {
+            let until = self.down_until_ms.load(Relaxed);
+            until == 0 || until <= now_ms()
+        }
     }
 }
 

@@ -62,6 +62,11 @@ pub struct Conns<B = Incoming> {
 struct Idle<B> {
     /// Oldest first; reused from the back.
     stack: VecDeque<(SendRequest<B>, Instant)>,
+    /// Handed back while their response body was still being read; moved
+    /// to `stack` once hyper is ready for the next request on them. Kept
+    /// here rather than awaited by a task of their own: a task spawned per
+    /// request cost more than the whole connection reuse.
+    busy: Vec<(SendRequest<B>, Instant)>,
     /// A task is closing connections idle for longer than allowed.
     reaping: bool,
 }
@@ -70,6 +75,24 @@ impl<B> Idle<B> {
     fn expire(&mut self, now: Instant, max_idle: Duration) {
         while self.stack.front().is_some_and(|(_, since)| now.duration_since(*since) >= max_idle) {
             self.stack.pop_front();
+        }
+    }
+
+    /// Moves the busy connections that finished their exchange onto the
+    /// stack (in the order they were handed back, which keeps it oldest
+    /// first) and drops the closed ones.
+    fn settle(&mut self) {
+        let mut i = 0;
+        while i < self.busy.len() {
+            let s = &self.busy[i].0;
+            if s.is_ready() {
+                let done = self.busy.remove(i);
+                self.stack.push_back(done);
+            } else if s.is_closed() {
+                self.busy.remove(i);
+            } else {
+                i += 1;
+            }
         }
     }
 }
@@ -81,7 +104,8 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     pub fn new(addr: SocketAddr) -> Self {
-        let idle = (0..crate::worker::count()).map(|_| Mutex::new(Idle { stack: VecDeque::new(), reaping: false })).collect();
+        let idle =
+            (0..crate::worker::count()).map(|_| Mutex::new(Idle { stack: VecDeque::new(), busy: Vec::new(), reaping: false })).collect();
         Self { addr, idle }
     }
 
@@ -95,10 +119,14 @@ where
     /// new one and the request resent, as long as none of it went out.
     pub async fn send(self: &Arc<Self>, req: Request<B>, t: Timeouts) -> Result<Response<Incoming>, SendError> {
         let mut req = req;
-        while let Some(mut s) = self.checkout(t.idle) {
+        // One clock read serves the checkout and the hand-back: a
+        // connection's idle time then counts from before its exchange,
+        // which errs on the safe side.
+        let now = Instant::now();
+        while let Some(mut s) = self.checkout(t.idle, now) {
             match s.try_send_request(req).await {
                 Ok(resp) => {
-                    self.release_when_ready(s, t.idle);
+                    self.push(s, t.idle, now);
                     return Ok(resp);
                 }
                 Err(mut e) => match e.take_message() {
@@ -110,18 +138,30 @@ where
                 },
             }
         }
-        let mut s = self.connect(t.connect).await?;
-        let resp = s.send_request(req).await.map_err(SendError::Http)?;
-        self.release_when_ready(s, t.idle);
-        Ok(resp)
+        // Boxed: a new connection is the rare path, and its futures inline
+        // would enlarge every request's state.
+        Box::pin(async move {
+            let mut s = self.connect(t.connect).await?;
+            let resp = s.send_request(req).await.map_err(SendError::Http)?;
+            self.push(s, t.idle, now);
+            Ok(resp)
+        })
+        .await
     }
 
-    fn checkout(&self, max_idle: Duration) -> Option<SendRequest<B>> {
+    fn checkout(&self, max_idle: Duration, now: Instant) -> Option<SendRequest<B>> {
         let mut idle = self.idle[self.slot()].lock().ok()?;
-        let now = Instant::now();
-        while let Some((s, since)) = idle.stack.pop_back() {
-            if s.is_ready() && now.duration_since(since) < max_idle {
-                return Some(s);
+        for settled in [false, true] {
+            if settled {
+                if idle.busy.is_empty() {
+                    break;
+                }
+                idle.settle();
+            }
+            while let Some((s, since)) = idle.stack.pop_back() {
+                if s.is_ready() && now.duration_since(since) < max_idle {
+                    return Some(s);
+                }
             }
         }
         None
@@ -145,33 +185,20 @@ where
         Ok(send)
     }
 
-    /// The connection is busy until the response body has been read (or
-    /// dropped); it is pushed back then. A connection that closes instead
-    /// (upgrade, `Connection: close`, error) is simply dropped. The waiting
-    /// task holds the stack weakly: after a reload drops it, the
-    /// connection closes.
-    fn release_when_ready(self: &Arc<Self>, mut s: SendRequest<B>, max_idle: Duration) {
-        if s.is_ready() {
-            self.push(s, max_idle);
-            return;
-        }
-        let home = Arc::downgrade(self);
-        tokio::spawn(async move {
-            if s.ready().await.is_ok()
-                && let Some(home) = home.upgrade()
-            {
-                home.push(s, max_idle);
-            }
-        });
-    }
-
-    fn push(self: &Arc<Self>, s: SendRequest<B>, max_idle: Duration) {
+    /// Hands a connection back after its response head arrived. It is
+    /// busy until the response body has been read (or dropped) and is
+    /// reused after that; one that closes instead (upgrade,
+    /// `Connection: close`, error) is dropped when next looked at.
+    fn push(self: &Arc<Self>, s: SendRequest<B>, max_idle: Duration, now: Instant) {
         let slot = self.slot();
         let Ok(mut idle) = self.idle[slot].lock() else { return };
-        let now = Instant::now();
         idle.expire(now, max_idle);
-        if idle.stack.len() < MAX_IDLE {
-            idle.stack.push_back((s, now));
+        if idle.stack.len() + idle.busy.len() < MAX_IDLE {
+            if s.is_ready() {
+                idle.stack.push_back((s, now));
+            } else {
+                idle.busy.push((s, now));
+            }
         }
         if !idle.reaping {
             idle.reaping = true;
@@ -190,13 +217,69 @@ where
                 tokio::time::sleep(every).await;
                 let Some(home) = home.upgrade() else { return };
                 let Ok(mut idle) = home.idle[slot].lock() else { return };
+                idle.settle();
                 idle.expire(Instant::now(), max_idle);
                 idle.stack.retain(|(s, _)| !s.is_closed());
-                if idle.stack.is_empty() {
+                if idle.stack.is_empty() && idle.busy.is_empty() {
                     idle.reaping = false;
                     return;
                 }
             }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Empty};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An HTTP/1.1 keep-alive server on loopback that counts connections.
+    async fn origin() -> (SocketAddr, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(|_req| async {
+                        Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Full::new(bytes::Bytes::from_static(b"hello"))))
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(s), svc).await;
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    #[test]
+    fn one_connection_serves_requests_in_turn() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (addr, accepted) = origin().await;
+            let conns: Arc<Conns<Empty<bytes::Bytes>>> = Arc::new(Conns::new(addr));
+            let t = Timeouts { connect: Duration::from_secs(2), idle: Duration::from_secs(30) };
+            for _ in 0..5 {
+                let req = Request::builder().uri("/").header("host", "x").body(Empty::new()).unwrap();
+                let resp = conns.send(req, t).await.map_err(|e| e.to_string()).unwrap();
+                // The connection was handed back before its body was read.
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                assert_eq!(&body[..], b"hello");
+            }
+            assert_eq!(accepted.load(Ordering::SeqCst), 1, "the connection was reused");
+            // Two exchanges at once need two connections; both are kept.
+            let a = conns.send(Request::builder().uri("/").header("host", "x").body(Empty::new()).unwrap(), t);
+            let b = conns.send(Request::builder().uri("/").header("host", "x").body(Empty::new()).unwrap(), t);
+            let (a, b) = tokio::join!(a, b);
+            let (a, b) = (a.map_err(|e| e.to_string()).unwrap(), b.map_err(|e| e.to_string()).unwrap());
+            assert_eq!(accepted.load(Ordering::SeqCst), 2);
+            drop((a, b));
+            tokio::task::yield_now().await;
+            let idle = conns.idle[conns.slot()].lock().unwrap();
+            assert_eq!(idle.stack.len() + idle.busy.len(), 2);
         });
     }
 }

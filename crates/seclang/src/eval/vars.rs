@@ -293,7 +293,7 @@ impl Transaction<'_> {
             // Percent-decoded once, as ModSecurity sets them.
             RequestFilename => f(b"", &req.path),
             RequestBasename => f(b"", req.path.rsplit(|&b| b == b'/').next().unwrap_or(&[])),
-            QueryString => f(b"", &req.query),
+            QueryString => f(b"", req.query()),
             RequestMethod => f(b"", req.method.as_bytes()),
             RequestProtocol => f(b"", self.st.protocol.as_bytes()),
             RequestLine => f(b"", format!("{} {} {}", req.method, req.uri, self.st.protocol).as_bytes()),
