@@ -142,6 +142,23 @@ fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
         // `${IFS}`, `$IFS$9`, `$@`, `$*` as separators or no-ops.
         if b == b'$' {
             let rest = &s[i + 1..];
+            // `$'\x63\x61\x74'`: Bash's ANSI-C quoting, escapes decoded.
+            if rest.first() == Some(&b'\'')
+                && let Some((used, letters)) = ansi_c_quoted(&rest[1..], &mut out)
+            {
+                obfuscated |= letters;
+                i += 2 + used;
+                continue;
+            }
+            // `${PATH:0:1}` is `/`: a slash spelled without one.
+            if let Some((used, slash)) = substring_expansion(rest) {
+                if slash {
+                    out.push(b'/');
+                }
+                obfuscated = true;
+                i += 1 + used;
+                continue;
+            }
             if rest.starts_with(b"{ifs}") {
                 out.push(b' ');
                 i += 6;
@@ -176,6 +193,20 @@ fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
             {
                 i += 2;
                 continue;
+            }
+            // `n$u\c`, `cu${v}rl`: an unset variable splitting a word
+            // expands to nothing. Short names only: the trick needs none
+            // longer, and text rarely glues a `$name` to a word.
+            if in_word {
+                let braced = rest.first() == Some(&b'{');
+                let name = &rest[usize::from(braced)..];
+                let n = name.iter().take_while(|b| b.is_ascii_lowercase()).count();
+                let closed = !braced || name.get(n) == Some(&b'}');
+                if (1..=3).contains(&n) && closed && !name.get(n).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_') {
+                    obfuscated = true;
+                    i += 1 + n + 2 * usize::from(braced);
+                    continue;
+                }
             }
         }
         // ``pi``ng``: an empty backtick pair inside a word; `pi<()ng`: an
@@ -220,6 +251,71 @@ fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
         i += 1;
     }
     (out, obfuscated)
+}
+
+/// The body of `$'…'` (after the opening quote): appends the decoded text
+/// to `out` and returns the bytes used (closing quote included) and
+/// whether an escape spelled a letter or digit (obfuscation: nobody
+/// hex-escapes letters for any other reason). None when unclosed.
+fn ansi_c_quoted(s: &[u8], out: &mut Vec<u8>) -> Option<(usize, bool)> {
+    let end = s.iter().take(256).enumerate().position(|(k, &b)| b == b'\'' && (k == 0 || s[k - 1] != b'\\'))?;
+    let body = &s[..end];
+    let mut letters = false;
+    let mut k = 0;
+    while k < body.len() {
+        if body[k] != b'\\' || k + 1 >= body.len() {
+            out.push(body[k]);
+            k += 1;
+            continue;
+        }
+        let e = body[k + 1];
+        let (byte, used) = match e {
+            b'x' => {
+                let n = body[k + 2..].iter().take(2).take_while(|b| b.is_ascii_hexdigit()).count();
+                let v = std::str::from_utf8(&body[k + 2..k + 2 + n]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                (v, 2 + n)
+            }
+            b'0'..=b'7' => {
+                let n = body[k + 1..].iter().take(3).take_while(|b| (b'0'..=b'7').contains(b)).count();
+                let v = std::str::from_utf8(&body[k + 1..k + 1 + n]).ok().and_then(|o| u8::from_str_radix(o, 8).ok());
+                (v, 1 + n)
+            }
+            b'n' => (Some(b'\n'), 2),
+            b't' => (Some(b'\t'), 2),
+            other => (Some(other), 2),
+        };
+        match byte {
+            Some(v) => {
+                letters |= matches!(e, b'x' | b'0'..=b'7') && v.is_ascii_alphanumeric();
+                out.push(v.to_ascii_lowercase());
+            }
+            None => out.extend_from_slice(&body[k..k + used]),
+        }
+        k += used;
+    }
+    Some((end + 1, letters))
+}
+
+/// `{PATH:0:1}` (after the `$`): a substring of a variable. Returns the
+/// bytes used and whether it is the leading `/` of a variable that holds
+/// a path.
+fn substring_expansion(s: &[u8]) -> Option<(usize, bool)> {
+    let inner = s.strip_prefix(b"{")?;
+    let close = inner.iter().take(32).position(|&b| b == b'}')?;
+    let body = &inner[..close];
+    let colon = body.iter().position(|&b| b == b':')?;
+    let (name, range) = (&body[..colon], &body[colon + 1..]);
+    if name.is_empty() || !name.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_') {
+        return None;
+    }
+    let mut parts = range.split(|&b| b == b':');
+    let (Some(off), Some(len), None) = (parts.next(), parts.next(), parts.next()) else { return None };
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    if !digits(off) || !digits(len) {
+        return None;
+    }
+    let slash = off == b"0" && len == b"1" && [&b"path"[..], b"home", b"pwd", b"oldpwd", b"shell"].contains(&name);
+    Some((close + 2, slash))
 }
 
 fn word_at(s: &[u8], mut i: usize) -> (&[u8], usize, usize) {
@@ -472,6 +568,14 @@ mod tests {
             "127.0.0.1 `cat /etc/passwd`",
             "x `uname -a` y",
             "```; cat /etc/passwd",
+            "{n$u\\c$u,-nlvp,777}",
+            "v='u';cu$v\\r\\l google.com",
+            "c${u}at /etc/passwd",
+            "$'\\x63\\x61\\x74' /etc/passwd",
+            "$'\\143\\141\\164' /etc/passwd",
+            ";${PATH:0:1}bin${PATH:0:1}id",
+            "cmd /c whoami",
+            "cmd.exe /k \"dir c:\\\"",
         ] {
             assert!(hit(a), "missed: {a}");
         }

@@ -470,6 +470,7 @@ mod tests {
             "O:8:\"stdClass\":1:{s:1:\"a\";s:1:\"b\";}",
             "{{''.__class__.__mro__[1].__subclasses__()}}",
             "${T(java.lang.Runtime).getRuntime().exec('id')}",
+            "${@print(md5(31337))}",
             "system('id')",
             "eval(base64_decode('ZWNobyAx'))",
             "{% import os %}{{ os.system('id') }}",

@@ -118,16 +118,32 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             if s.first() == Some(&b'{')
                 && let Some(at) = op_after_dollar(s)
             {
-                // `{"$ne": null}`: the operator is an object key.
-                let key = s[1..at].iter().all(|&b| b == b'"' || b == b'\'' || b.is_ascii_whitespace())
-                    && s[at..].iter().take(24).any(|&b| b == b':');
+                // `{"$ne": null}`, `{"user": {"$ne": null}}`: the operator
+                // is an object key, at any depth.
+                let before = s[..at].trim_ascii_end();
+                let before = before.strip_suffix(b"\"").or_else(|| before.strip_suffix(b"'")).unwrap_or(before).trim_ascii_end();
+                let key = matches!(before.last(), Some(b'{' | b',')) && s[at..].iter().take(24).any(|&b| b == b':');
                 let c = if key { High } else { Medium };
                 return Some(Hit::new(2703, c, "NoSQL operator in JSON-looking value", at));
+            }
+            if let Some(at) = js_string_break(s) {
+                return Some(Hit::new(2702, High, "server-side JavaScript after a string break (NoSQL $where)", at));
             }
             None
         }
         _ => None,
     }
+}
+
+/// `';return true;var a='`, `'; sleep(5000); '`, `' && this.password.match(/.*/)//`:
+/// the value closes a JavaScript string of a `$where` clause and runs code.
+fn js_string_break(s: &[u8]) -> Option<usize> {
+    let v = s.trim_ascii_start();
+    let rest = v.strip_prefix(b"'").or_else(|| v.strip_prefix(b"\""))?.trim_ascii_start();
+    let rest = [&b";"[..], b"||", b"&&"].iter().find_map(|op| rest.strip_prefix(*op))?.trim_ascii_start();
+    let code =
+        [&b"return "[..], b"return(", b"sleep(", b"this.", b"while(", b"while (", b"var ", b"db."].iter().any(|w| rest.starts_with(w));
+    code.then_some(s.len() - v.len())
 }
 
 #[cfg(test)]
@@ -149,6 +165,10 @@ mod tests {
         assert_eq!(name("price__gte"), None);
         assert_eq!(name("category__name__icontains"), None);
         assert_eq!(confidence(check, "u_id[$ne]"), Some(High));
+        assert_eq!(confidence(check, r#"{"username": {"$ne": null}}"#), Some(High));
+        assert_eq!(confidence(check, "';return true;var a='"), Some(High));
+        assert_eq!(confidence(check, "' && this.password.match(/.*/)//"), Some(High));
+        assert_eq!(confidence(check, "'; it's fine, return it"), None);
         assert_eq!(confidence(check, "[$lte]asdfsd"), Some(High));
         assert_eq!(confidence(check, "{\"$where\": \"sleep(100)\"}"), Some(High));
         assert_eq!(confidence(check, "price in [$5, $10]"), None);

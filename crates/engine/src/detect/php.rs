@@ -355,7 +355,9 @@ pub fn concatenated_name(s: &[u8]) -> Option<usize> {
     None
 }
 
-/// `${'name'}`, `${$a}`, `$ {'_VAR'.'IABLE'}`: PHP variable variables.
+/// `${'name'}`, `${$a}`, `$ {'_VAR'.'IABLE'}`: PHP variable variables;
+/// `${@print(…)}`: an expression evaluated in a string (the `@` that
+/// silences its errors is PHP's alone).
 pub fn variable_variable(s: &[u8]) -> Option<usize> {
     let mut from = 0;
     while let Some(p) = memchr::memchr(b'$', &s[from..]) {
@@ -363,7 +365,7 @@ pub fn variable_variable(s: &[u8]) -> Option<usize> {
         from = at + 1;
         let rest = s[at + 1..].trim_ascii_start();
         if let Some(inner) = rest.strip_prefix(b"{")
-            && matches!(inner.trim_ascii_start().first(), Some(b'\'' | b'"' | b'$'))
+            && matches!(inner.trim_ascii_start().first(), Some(b'\'' | b'"' | b'$' | b'@'))
         {
             return Some(at);
         }

@@ -1032,6 +1032,15 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             consider(&mut best, High, format!("command injection: `{name}` running inline code"), word_start);
             break;
         }
+        // `cmd /c whoami`, `cmd.exe /k dir`: Windows' shell told to run
+        // what follows.
+        if name == "cmd"
+            && [&b"/c "[..], b"/k ", b"/r "].iter().any(|f| rest.starts_with(f))
+            && rest[3..].trim_ascii_start().first().is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'"' | b'\'' | b'%'))
+        {
+            consider(&mut best, High, "command injection: Windows `cmd` running a command".into(), word_start);
+            break;
+        }
         // `alias x=env`: a shell alias definition.
         if name == "alias"
             && (rest.starts_with(b"-")

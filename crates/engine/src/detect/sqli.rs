@@ -181,7 +181,8 @@ pub(super) fn is_bool_op(t: &Tok) -> bool {
 
 pub(super) fn is_cmp(t: &Tok) -> bool {
     match t {
-        Tok::Op(o) => matches!(*o, "=" | "==" | "<" | ">" | "<=" | ">=" | "<>" | "!=" | "<=>" | "!<" | "!>"),
+        // `~`: PostgreSQL's regular-expression match.
+        Tok::Op(o) => matches!(*o, "=" | "==" | "<" | ">" | "<=" | ">=" | "<>" | "!=" | "<=>" | "!<" | "!>" | "~"),
         Tok::Word(w) => matches!(*w, "like" | "rlike" | "regexp" | "is" | "in" | "between" | "sounds" | "glob"),
         _ => false,
     }
@@ -575,6 +576,12 @@ fn check_value(s: &[u8]) -> Option<Hit> {
             uncommented = blank_block_comments(s);
             scan(&uncommented)
         }
+        // `1'/**/or/**/1/**/like/**/1--`: the first `/**/` read as the
+        // comment ending the query hid the condition behind it.
+        Some((why, _, _)) if why == "string break then comment" && find(s, b"/*").is_some() && find(s, b"/*!").is_none() => {
+            uncommented = blank_block_comments(s);
+            scan(&uncommented).filter(|r| r.0 != "string break then comment").or_else(|| scan(s))
+        }
         r => r,
     };
     let Some((why, at, _)) = found else {
@@ -637,6 +644,8 @@ mod tests {
             "1'/**/OR/**/1=1--",
             "-1 OR 2+2=4",
             "1' AND GTID_SUBSET(CONCAT(0x7e,(SELECT database()),0x7e),1)--",
+            "1'/**/oR/**/1/**/like/**/1--",
+            "x' or email~all(array[email]);analyze--",
         ] {
             assert!(hit(a), "missed: {a}");
         }

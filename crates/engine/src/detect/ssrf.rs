@@ -215,12 +215,21 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
     if scheme == b"jar" && [&b"http:"[..], b"https:", b"file:", b"ftp:"].iter().any(|p| rest.starts_with(p)) {
         return Some(Hit::new(2101, High, "SSRF: jar: URL fetching an archive", 0));
     }
+    // ldap/sftp URLs have honest uses; one naming an internal host is
+    // judged by the host below, and stays Medium otherwise.
+    let mut scheme_hit = None;
     match scheme {
         b"file" | b"gopher" | b"dict" | b"netdoc" | b"jar" | b"tftp" | b"ldap" | b"ldaps" | b"sftp" | b"local_file"
             if rest.starts_with(b"/") =>
         {
-            let c = if matches!(scheme, b"ldap" | b"sftp" | b"ldaps") { Medium } else { High };
-            return Some(Hit::new(2101, c, format!("SSRF: {} URL", String::from_utf8_lossy(scheme)), 0));
+            let hit = |c| Some(Hit::new(2101, c, format!("SSRF: {} URL", String::from_utf8_lossy(scheme)), 0));
+            if !matches!(scheme, b"ldap" | b"sftp" | b"ldaps") {
+                return hit(High);
+            }
+            if !rest.starts_with(b"//") {
+                return hit(Medium);
+            }
+            scheme_hit = hit(Medium);
         }
         _ => {}
     }
@@ -244,6 +253,9 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
         if let Some((id, c, why)) = judge_host(host) {
             return Some(Hit::new(id, c, why, 0));
         }
+    }
+    if scheme_hit.is_some() {
+        return scheme_hit;
     }
     // Classic RFI: a remote URL whose query ends in `?` or carries a NUL.
     if (after.ends_with(b"?") || t.evasion.nul) && t.kind == Kind::Value {
@@ -300,6 +312,7 @@ mod tests {
         for a in [
             "http://169.254.169.254/latest/meta-data/",
             "http://127.0.0.1:22/",
+            "ldap://127.0.0.1:389/",
             "http://2130706433/",
             "http://0x7f000001/",
             "http://[::1]/admin",

@@ -49,6 +49,9 @@ static SENSITIVE: super::Needles = super::Needles::new(&[
     b".my.cnf",
     b".netrc",
     b".ssh/",
+    // A Java web application's private directories.
+    b"web-inf/",
+    b"meta-inf/",
 ]);
 
 /// Request paths that are never meant to be served (forceful browsing).
@@ -171,6 +174,8 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         || unified.starts_with(b".") && has_slash
         || unified.starts_with(b"file:")
         || unified.starts_with(b"~")
+        || unified.starts_with(b"web-inf/")
+        || unified.starts_with(b"meta-inf/")
         || (unified.len() > 2 && unified[1] == b':' && unified[2] == b'/')
         || ups > 0;
     if let Some((f, at)) = sensitive
@@ -232,6 +237,9 @@ mod tests {
         assert_eq!(conf(b"../../../../etc/passwd", Kind::Value), Some(High));
         assert_eq!(conf(b"..%252f..%252f..%252fwin.ini", Kind::Value), Some(High));
         assert_eq!(conf(b"/etc/passwd", Kind::Value), Some(High));
+        assert_eq!(conf(b"WEB-INF/web.xml", Kind::Value), Some(High));
+        assert_eq!(conf(b"/app/WEB-INF/classes/db.properties", Kind::Path), Some(High));
+        assert_eq!(conf(b"put it in WEB-INF/web.xml", Kind::Value), None);
         assert_eq!(conf(b"\xC0\xAE\xC0\xAE/\xC0\xAE\xC0\xAE/\xC0\xAE\xC0\xAE/etc/hosts", Kind::Value), Some(High));
         assert_eq!(conf(b"....//....//....//etc/passwd", Kind::Value), Some(High));
         assert_eq!(conf(b"/a/../../etc/x", Kind::Path), Some(High));
