@@ -82,18 +82,23 @@ impl<B> Idle<B> {
     /// stack (in the order they were handed back, which keeps it oldest
     /// first) and drops the closed ones.
     fn settle(&mut self) {
-        let mut i = 0;
-        while i < self.busy.len() {
-            let s = &self.busy[i].0;
+        for (s, since) in std::mem::take(&mut self.busy) {
             if s.is_ready() {
-                let done = self.busy.remove(i);
-                self.stack.push_back(done);
-            } else if s.is_closed() {
-                self.busy.remove(i);
-            } else {
-                i += 1;
+                self.stack.push_back((s, since));
+            } else if !s.is_closed() {
+                self.busy.push((s, since));
             }
         }
+    }
+
+    /// The most recently used ready connection still trusted to be open.
+    fn pop_ready(&mut self, now: Instant, max_idle: Duration) -> Option<SendRequest<B>> {
+        while let Some((s, since)) = self.stack.pop_back() {
+            if s.is_ready() && now.duration_since(since) < max_idle {
+                return Some(s);
+            }
+        }
+        None
     }
 }
 
@@ -151,20 +156,14 @@ where
 
     fn checkout(&self, max_idle: Duration, now: Instant) -> Option<SendRequest<B>> {
         let mut idle = self.idle[self.slot()].lock().ok()?;
-        for settled in [false, true] {
-            if settled {
-                if idle.busy.is_empty() {
-                    break;
-                }
-                idle.settle();
-            }
-            while let Some((s, since)) = idle.stack.pop_back() {
-                if s.is_ready() && now.duration_since(since) < max_idle {
-                    return Some(s);
-                }
-            }
+        if let Some(s) = idle.pop_ready(now, max_idle) {
+            return Some(s);
         }
-        None
+        if idle.busy.is_empty() {
+            return None;
+        }
+        idle.settle();
+        idle.pop_ready(now, max_idle)
     }
 
     async fn connect(&self, timeout: Duration) -> Result<SendRequest<B>, SendError> {
