@@ -46,6 +46,11 @@ pub struct Server {
     /// Worker threads; 0 means one per core.
     #[serde(default)]
     pub workers: usize,
+    /// `auto`: with several workers, each is pinned to a CPU of its own
+    /// (as nginx's `worker_cpu_affinity auto`); `off`: the kernel places
+    /// them.
+    #[serde(default)]
+    pub cpu_affinity: CpuAffinity,
     /// Peers (CIDR) whose forwarding headers are believed for the client IP.
     #[serde(default)]
     pub trusted_proxies: Vec<Spanned<String>>,
@@ -67,6 +72,7 @@ impl Default for Server {
             tls_listen: Vec::new(),
             admin: default_admin(),
             workers: 0,
+            cpu_affinity: CpuAffinity::default(),
             trusted_proxies: Vec::new(),
             client_ip_header: default_ip_header(),
             watch_config: true,
@@ -268,6 +274,14 @@ pub enum BodyOverflow {
     InspectPrefix,
     /// Refuse bodies larger than `inspect_body_bytes` with 413.
     Reject,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CpuAffinity {
+    #[default]
+    Auto,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]

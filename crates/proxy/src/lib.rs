@@ -92,6 +92,13 @@ pub async fn serve(cfg: Config, opts: Options) -> Result<(), String> {
         tokio::spawn(admin::serve(shared.clone(), l, stop_rx.clone()));
     }
     let grace = c.timeouts.shutdown_grace.0;
+    // Worker threads left to the kernel were sometimes stacked on one CPU
+    // for minutes while another sat idle (two workers on two cores: 39 k
+    // instead of 61 k req/s, docs/BENCHMARKS.md).
+    let cpus = match c.server.cpu_affinity {
+        haetae_config::CpuAffinity::Auto => worker::plan(workers, &worker::allowed_cpus()),
+        haetae_config::CpuAffinity::Off => None,
+    };
     let mut threads = Vec::new();
     for id in 1..workers {
         let mine = listeners
@@ -102,10 +109,19 @@ pub async fn serve(cfg: Config, opts: Options) -> Result<(), String> {
         let (shared, stop, tracker) = (shared.clone(), stop_rx.clone(), tracker.clone());
         let t = std::thread::Builder::new()
             .name(format!("haetae-worker-{id}"))
-            .spawn(move || worker(id, shared, mine, stop, tracker, grace))
+            .spawn({
+                let cpu = cpus.as_ref().map(|c| c[id]);
+                move || {
+                    pin(id, cpu);
+                    worker(id, shared, mine, stop, tracker, grace)
+                }
+            })
             .map_err(|e| format!("cannot start worker {id}: {e}"))?;
         threads.push(t);
     }
+    // This thread is worker 0 (pinned after the others were started, so
+    // they do not inherit its CPU).
+    pin(0, cpus.as_ref().map(|c| c[0]));
     for (l, tls) in listeners {
         let addr = l.local_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string());
         let l = tokio::net::TcpListener::from_std(l).map_err(|e| format!("{addr}: {e}"))?;
@@ -134,6 +150,15 @@ pub async fn serve(cfg: Config, opts: Options) -> Result<(), String> {
         a.writer.flush();
     }
     Ok(())
+}
+
+fn pin(id: usize, cpu: Option<usize>) {
+    if let Some(cpu) = cpu {
+        match worker::pin_to(cpu) {
+            Ok(()) => tracing::debug!("worker {id} pinned to CPU {cpu}"),
+            Err(e) => tracing::warn!("worker {id} cannot be pinned to CPU {cpu}: {e}"),
+        }
+    }
 }
 
 /// A worker thread: its own single-threaded runtime accepting on shared

@@ -31,3 +31,62 @@ pub fn set_current(id: usize) {
 pub fn current() -> usize {
     WORKER.with(Cell::get)
 }
+
+/// The CPUs this process may run on, in order (empty if unknown).
+pub fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: `cpu_set_t` is plain data; the kernel fills it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &set)).collect()
+    }
+}
+
+/// Pins the calling thread to `cpu`.
+pub fn pin_to(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: as above; the set is built and read by the libc macros.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// The CPU for each worker under `cpu_affinity = "auto"`: one each, from
+/// the CPUs the process may use, when there are several workers and at
+/// least as many CPUs. Otherwise none (the kernel places the threads):
+/// one worker may run anywhere, and more workers than CPUs would share.
+pub fn plan(workers: usize, allowed: &[usize]) -> Option<Vec<usize>> {
+    (workers > 1 && workers <= allowed.len()).then(|| allowed[..workers].to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_cpu_per_worker_or_none() {
+        assert_eq!(plan(2, &[0, 1]), Some(vec![0, 1]));
+        assert_eq!(plan(2, &[2, 5, 7]), Some(vec![2, 5]));
+        assert_eq!(plan(1, &[0, 1]), None);
+        assert_eq!(plan(3, &[0, 1]), None);
+    }
+
+    #[test]
+    fn a_thread_can_be_pinned_to_an_allowed_cpu() {
+        let cpus = allowed_cpus();
+        assert!(!cpus.is_empty());
+        let last = *cpus.last().unwrap();
+        std::thread::spawn(move || {
+            pin_to(last).unwrap();
+            assert_eq!(allowed_cpus(), vec![last]);
+        })
+        .join()
+        .unwrap();
+    }
+}

@@ -38,3 +38,57 @@ fn workers_share_connections() {
         worker_connections(&m, 0) == 0 && worker_connections(&m, 1) == 0
     }));
 }
+
+/// Each thread of the process and the CPUs it may run on
+/// (`Cpus_allowed_list` from /proc).
+fn thread_cpus(pid: u32) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for t in std::fs::read_dir(format!("/proc/{pid}/task")).expect("tasks").flatten() {
+        let name = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default().trim().to_owned();
+        let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+        let cpus = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap_or("").trim().to_owned();
+        out.push((name, cpus));
+    }
+    out
+}
+
+fn allowed_cpus_of_this_process() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    let list = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap_or("").trim().to_owned();
+    list.split(',')
+        .map(|r| match r.split_once('-') {
+            Some((a, b)) => b.parse::<usize>().unwrap_or(0) + 1 - a.parse::<usize>().unwrap_or(0),
+            None => 1,
+        })
+        .sum()
+}
+
+/// `cpu_affinity = "auto"` (the default) pins the two workers to a CPU
+/// each; `"off"` leaves them to the kernel.
+#[test]
+fn workers_are_pinned_to_a_cpu_each_unless_turned_off() {
+    if allowed_cpus_of_this_process() < 2 {
+        eprintln!("skipped: fewer than two CPUs");
+        return;
+    }
+    let (_o, up) = origin();
+    let site = "[[site]]\nname = \"w\"\nhosts = [\"*\"]\n[site.upstream]\nservers = [\"{UP}\"]\n";
+    let h = Haetae::run("", site, &format!("127.0.0.1:{up}"));
+    // The listening ports open before the workers start: wait for them.
+    let cpus_of = |pid: u32, name: &str| thread_cpus(pid).into_iter().find(|(n, _)| n == name).map(|(_, c)| c);
+    let single = |c: &Option<String>| c.as_ref().is_some_and(|c| !c.contains([',', '-']));
+    assert!(
+        eventually(Duration::from_secs(5), || {
+            let (main, w1) = (cpus_of(h.proc.pid(), "haetae"), cpus_of(h.proc.pid(), "haetae-worker-1"));
+            single(&main) && single(&w1) && main != w1
+        }),
+        "one CPU each, not the same: {:?}",
+        thread_cpus(h.proc.pid())
+    );
+
+    let off = Haetae::run("cpu_affinity = \"off\"", site, &format!("127.0.0.1:{up}"));
+    assert!(eventually(Duration::from_secs(5), || cpus_of(off.proc.pid(), "haetae-worker-1").is_some()));
+    std::thread::sleep(Duration::from_millis(200));
+    let w1 = cpus_of(off.proc.pid(), "haetae-worker-1");
+    assert!(w1.as_ref().is_some_and(|c| c.contains([',', '-'])), "not pinned: {w1:?}");
+}
