@@ -33,6 +33,71 @@ fn hex(b: u8) -> Option<u32> {
     (b as char).to_digit(16)
 }
 
+/// `\xHH`, octal (`\101`) and the single-character escapes (`\n`); with
+/// `unicode` (jsDecode) also `\uHHHH`. An unknown escape keeps its
+/// character. Appends to `out`; true when a numeric escape spelled an
+/// ASCII letter or digit (which only obfuscation does). Shared by the
+/// shell detector (`$'\x63at'`) and SecLang's jsDecode/escapeSeqDecode.
+pub fn backslash_decode_into(v: &[u8], unicode: bool, out: &mut Vec<u8>) -> bool {
+    let mut spelled = false;
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] != b'\\' || i + 1 >= v.len() {
+            out.push(v[i]);
+            i += 1;
+            continue;
+        }
+        let n = v[i + 1];
+        let hexes = |from: usize, k: usize| -> Option<Vec<u8>> {
+            let d: Vec<u8> = v.get(from..from + k)?.iter().filter_map(|&b| hex(b).map(|h| h as u8)).collect();
+            (d.len() == k).then_some(d)
+        };
+        if unicode
+            && n == b'u'
+            && let Some(d) = hexes(i + 2, 4)
+        {
+            let mut c = d[2] << 4 | d[3];
+            // `\uFF01`–`\uFF5E`: full-width forms of ASCII.
+            if d[0] == 0xf && d[1] == 0xf && c > 0 && c < 0x5f {
+                c += 0x20;
+            }
+            spelled |= c.is_ascii_alphanumeric();
+            out.push(c);
+            i += 6;
+        } else if n == b'x'
+            && let Some(d) = hexes(i + 2, 2)
+        {
+            let c = d[0] << 4 | d[1];
+            spelled |= c.is_ascii_alphanumeric();
+            out.push(c);
+            i += 4;
+        } else if (b'0'..=b'7').contains(&n) {
+            let k = v[i + 1..].iter().take(3).take_while(|b| (b'0'..=b'7').contains(b)).count();
+            let val = v[i + 1..i + 1 + k].iter().fold(0u32, |a, &b| a * 8 + u32::from(b - b'0'));
+            spelled |= (val as u8).is_ascii_alphanumeric();
+            out.push(val as u8);
+            i += 1 + k;
+        } else {
+            out.push(single_escape(n));
+            i += 2;
+        }
+    }
+    spelled
+}
+
+fn single_escape(n: u8) -> u8 {
+    match n {
+        b'a' => 0x07,
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'v' => 0x0b,
+        c => c,
+    }
+}
+
 /// One round of `%XX` and `%uXXXX` decoding. Returns None when nothing changed.
 fn url_decode_round(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
     memchr::memchr(b'%', s)?;

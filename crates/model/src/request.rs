@@ -285,7 +285,8 @@ impl<'l> RequestBuilder<'l> {
     /// As [`RequestBuilder::new`], building in the buffers of `spare`, a
     /// request the caller is done with: a proxy worker that hands each
     /// model back saves their allocations on the next request.
-    pub fn reuse(mut req: Request, method: &str, target: &str, limits: &'l ParseLimits) -> Self {
+    pub fn reuse(spare: Request, method: &str, target: &str, limits: &'l ParseLimits) -> Self {
+        let mut req = spare;
         req.clear();
         req.method.push_str(method);
         req.uri.push_str(target);

@@ -281,63 +281,11 @@ fn url_encode(v: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `\xHH`, octal (`\101`) and the single-character escapes (`\n`); with
-/// `unicode` (jsDecode) also `\uHHHH`. An unknown escape keeps its
-/// character.
+/// jsDecode / escapeSeqDecode: the engine's backslash decoder.
 fn backslash_decode(v: &[u8], unicode: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len());
-    let mut i = 0;
-    while i < v.len() {
-        if v[i] != b'\\' || i + 1 >= v.len() {
-            out.push(v[i]);
-            i += 1;
-            continue;
-        }
-        let n = v[i + 1];
-        let hexes = |from: usize, k: usize| -> Option<Vec<u8>> {
-            let d: Vec<u8> = v.get(from..from + k)?.iter().filter_map(|&b| hex(b)).collect();
-            (d.len() == k).then_some(d)
-        };
-        if unicode
-            && n == b'u'
-            && let Some(d) = hexes(i + 2, 4)
-        {
-            let mut c = d[2] << 4 | d[3];
-            // `\uFF01`–`\uFF5E`: full-width forms of ASCII.
-            if d[0] == 0xf && d[1] == 0xf && c > 0 && c < 0x5f {
-                c += 0x20;
-            }
-            out.push(c);
-            i += 6;
-        } else if n == b'x'
-            && let Some(d) = hexes(i + 2, 2)
-        {
-            out.push(d[0] << 4 | d[1]);
-            i += 4;
-        } else if (b'0'..=b'7').contains(&n) {
-            let k = v[i + 1..].iter().take(3).take_while(|b| (b'0'..=b'7').contains(b)).count();
-            let val = v[i + 1..i + 1 + k].iter().fold(0u32, |a, &b| a * 8 + u32::from(b - b'0'));
-            out.push(val as u8);
-            i += 1 + k;
-        } else {
-            out.push(single_escape(n));
-            i += 2;
-        }
-    }
+    haetae_engine::normalize::backslash_decode_into(v, unicode, &mut out);
     out
-}
-
-fn single_escape(n: u8) -> u8 {
-    match n {
-        b'a' => 0x07,
-        b'b' => 0x08,
-        b'f' => 0x0c,
-        b'n' => b'\n',
-        b'r' => b'\r',
-        b't' => b'\t',
-        b'v' => 0x0b,
-        c => c,
-    }
 }
 
 /// `&#xHH;`, `&#DDD;` (semicolon optional) and `&quot; &nbsp; &lt; &gt; &amp;`.

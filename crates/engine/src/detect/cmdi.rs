@@ -254,46 +254,15 @@ fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
 }
 
 /// The body of `$'…'` (after the opening quote): appends the decoded text
-/// to `out` and returns the bytes used (closing quote included) and
-/// whether an escape spelled a letter or digit (obfuscation: nobody
-/// hex-escapes letters for any other reason). None when unclosed.
+/// (lower-cased, as the value around it) to `out` and returns the bytes
+/// used (closing quote included) and whether an escape spelled a letter
+/// or digit. None when unclosed.
 fn ansi_c_quoted(s: &[u8], out: &mut Vec<u8>) -> Option<(usize, bool)> {
     let end = s.iter().take(256).enumerate().position(|(k, &b)| b == b'\'' && (k == 0 || s[k - 1] != b'\\'))?;
-    let body = &s[..end];
-    let mut letters = false;
-    let mut k = 0;
-    while k < body.len() {
-        if body[k] != b'\\' || k + 1 >= body.len() {
-            out.push(body[k]);
-            k += 1;
-            continue;
-        }
-        let e = body[k + 1];
-        let (byte, used) = match e {
-            b'x' => {
-                let n = body[k + 2..].iter().take(2).take_while(|b| b.is_ascii_hexdigit()).count();
-                let v = std::str::from_utf8(&body[k + 2..k + 2 + n]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
-                (v, 2 + n)
-            }
-            b'0'..=b'7' => {
-                let n = body[k + 1..].iter().take(3).take_while(|b| (b'0'..=b'7').contains(b)).count();
-                let v = std::str::from_utf8(&body[k + 1..k + 1 + n]).ok().and_then(|o| u8::from_str_radix(o, 8).ok());
-                (v, 1 + n)
-            }
-            b'n' => (Some(b'\n'), 2),
-            b't' => (Some(b'\t'), 2),
-            other => (Some(other), 2),
-        };
-        match byte {
-            Some(v) => {
-                letters |= matches!(e, b'x' | b'0'..=b'7') && v.is_ascii_alphanumeric();
-                out.push(v.to_ascii_lowercase());
-            }
-            None => out.extend_from_slice(&body[k..k + used]),
-        }
-        k += used;
-    }
-    Some((end + 1, letters))
+    let from = out.len();
+    let spelled = crate::normalize::backslash_decode_into(&s[..end], false, out);
+    out[from..].make_ascii_lowercase();
+    Some((end + 1, spelled))
 }
 
 /// `{PATH:0:1}` (after the `$`): a substring of a variable. Returns the
