@@ -7,6 +7,13 @@ pipes, backticks, shell and SQL fragments in prose.
 
     python3 bench/benign_docstrings.py > /tmp/docstrings.jsonl
     target/release/haetae eval --benign /tmp/docstrings.jsonl --misses 50
+
+With `--search`, each docstring gives instead one search query: a line of
+it cut at a random length, as a search box sends it (`GET /search?q=…`).
+Short fragments are where whole-value rules (a value that is nothing but a
+command line or a SQL phrase) would misfire.
+
+    python3 bench/benign_docstrings.py --search 8000 > /tmp/searches.jsonl
 """
 import ast
 import glob
@@ -30,7 +37,18 @@ for f in files[:1500]:
             if d and 40 < len(d) < 2500:
                 docs.append(d)
 random.shuffle(docs)
-for d in docs[: int(sys.argv[1]) if len(sys.argv) > 1 else 4000]:
+args = [a for a in sys.argv[1:] if a != "--search"]
+count = int(args[0]) if args else 4000
+if "--search" in sys.argv:
+    for d in (docs * 4)[:count]:
+        lines = [l.strip() for l in d.splitlines() if len(l.strip()) > 3]
+        line = random.choice(lines)
+        q = line[: random.randint(6, 80)]
+        print(json.dumps({"category": "search", "method": "GET",
+                          "path": "/search?q=" + urllib.parse.quote_plus(q) + "&sort=recent",
+                          "headers": {"Host": "localhost"}, "body": ""}))
+    sys.exit(0)
+for d in docs[:count]:
     body = "bo_table=free&wr_subject=t&wr_content=" + urllib.parse.quote_plus(" ".join(d.split()))
     print(json.dumps({"category": "docstring", "method": "POST", "path": "/bbs/write_update.php",
                       "headers": {"Content-Type": "application/x-www-form-urlencoded", "Host": "localhost"}, "body": body}))

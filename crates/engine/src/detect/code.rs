@@ -228,6 +228,17 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         }
     }
     if t.kind == Kind::Path {
+        // `/get/unpack()`, `/x/array_diff (`: a path segment that is a
+        // PHP call, for routers that hand segments to `call_user_func`.
+        let mut off = 0;
+        for seg in s.split(|&b| b == b'/') {
+            if memchr::memchr(b'(', seg).is_some()
+                && let Some(f) = super::php::leading_call(seg)
+            {
+                return Some(Hit::new(2302, High, format!("code: a path segment is a call to {f}()"), off));
+            }
+            off += seg.len() + 1;
+        }
         return None;
     }
     // ThinkPHP's `\think\app/invokefunction` route (CVE-2018-20062).
@@ -283,7 +294,12 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, "PHP: string or expression called as a function".into(), at, 2309);
         }
         if let Some(f) = super::php::leading_call(s) {
-            consider(&mut best, High, format!("code: the value is a call to {f}()"), 0, 2302);
+            let why = if !super::php::is_family_prefix(f) {
+                format!("code: the value is a call to {f}()")
+            } else {
+                format!("code: the value is a call to a PHP {f}… function")
+            };
+            consider(&mut best, High, why, 0, 2302);
         }
     }
     if has(b'(') {
@@ -501,8 +517,30 @@ mod tests {
             "price: $5 (USD)",
             "execute the plan",
             "ecosystem(s)",
+            "images (2)",
+            "str_x",
         ] {
             assert_eq!(conf(b), None, "{b}");
+        }
+    }
+
+    #[test]
+    fn reads_php_library_calls_in_values_names_and_path_segments() {
+        use crate::testutil::target_kind;
+        for (s, kind) in [
+            ("array_diff (", Kind::Value),
+            ("sodium_crypto_aead_chacha20poly1305_ietf_keygen (", Kind::Value),
+            ("date_add()", Kind::Name),
+            ("gethostbyname(", Kind::Name),
+            ("/get/unpack()", Kind::Path),
+            ("/get/pg_enter_pipeline_mode (", Kind::Path),
+        ] {
+            let (norm, ev) = crate::normalize::normalize(s.as_bytes());
+            assert_eq!(check(&target_kind(s.as_bytes(), &norm, ev, kind)).map(|h| h.confidence), Some(High), "{s}");
+        }
+        for s in ["/wiki/Mercury_(planet)", "/docs/array_diff", "/a/print (2)/b"] {
+            let (norm, ev) = crate::normalize::normalize(s.as_bytes());
+            assert!(check(&target_kind(s.as_bytes(), &norm, ev, Kind::Path)).is_none(), "{s}");
         }
     }
 }

