@@ -376,11 +376,40 @@ fn inside_fence(s: &[u8], at: usize) -> bool {
     before % 2 == 1 && memchr::memmem::find(&s[at..], b"```").is_some()
 }
 
+/// `~-`, `~+1`, `~0` (directory-stack tilde expansion) or `!-1!-2`
+/// (history expansion) as the whole value: Bash syntax with no other
+/// reading, sent to learn whether the value reaches a shell.
+fn bash_expansion_only(s: &[u8]) -> Option<&'static str> {
+    let v = s.trim_ascii();
+    if v.len() < 2 || v.len() > 16 {
+        return None;
+    }
+    let digits = |w: &[u8]| w.iter().all(u8::is_ascii_digit);
+    if let Some(rest) = v.strip_prefix(b"~") {
+        let num = rest.strip_prefix(b"+").or_else(|| rest.strip_prefix(b"-")).unwrap_or(rest);
+        if digits(num) && (num.len() < rest.len() || !num.is_empty()) && num.len() <= 3 {
+            return Some("tilde expansion of the directory stack");
+        }
+    }
+    if v[0] == b'!' && v[1..].split(|&b| b == b'!').all(|e| e.len() >= 2 && e[0] == b'-' && digits(&e[1..]) && e.len() <= 4) {
+        return Some("history expansion");
+    }
+    None
+}
+
 fn check_value(t: &Target<'_>) -> Option<Hit> {
     if matches!(t.kind, Kind::Path | Kind::FileName) {
         return None;
     }
     let raw = t.norm;
+    if matches!(t.kind, Kind::Value | Kind::Cookie | Kind::Header)
+        && let Some(name) = super::shell::lone_program(raw)
+    {
+        return Some(Hit::new(2202, High, format!("command injection: the value is the command `{name}`"), 0));
+    }
+    if let Some(why) = bash_expansion_only(raw) {
+        return Some(Hit::new(2202, High, format!("command injection: the value is a Bash {why}"), 0));
+    }
     let separators = raw.iter().any(|&b| matches!(b, b';' | b'|' | b'&' | b'`' | b'$' | b'\n' | b'\r' | b'<' | b'>' | b'('));
     // A command line with arguments has a space (or `${IFS}`, `{a,b}`).
     if !separators && !raw.iter().any(|&b| matches!(b, b' ' | b'\t' | b'{' | b'+' | b'[' | b'*' | b'?' | b'/')) {
@@ -390,6 +419,10 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
     let quoting = memchr::memchr3(b'$', b'`', b'\\', raw).is_some() || memchr::memchr3(b'\'', b'"', b'(', raw).is_some();
     let (owned, obfuscated) = if quoting { undo_quoting(raw) } else { (Vec::new(), false) };
     let s = if quoting { &owned[..] } else { raw };
+    // Before unquoting, which would make `n` of a literal `\n`.
+    if let Some(at) = super::shell::sqlite_dot_command(raw) {
+        return Some(Hit::new(2202, High, "command injection: SQLite shell dot-command", at));
+    }
     // The command-line grammar first: it also reads values that start
     // with a command (`ls -l /etc`), with no separator in front.
     let line = super::shell::judge(s, obfuscated).map(|(c, why, at)| Hit::new(2202, c, why, at));
@@ -505,6 +538,16 @@ mod tests {
     fn hit(s: &str) -> bool {
         let (norm, ev) = crate::normalize::normalize(s.as_bytes());
         check(&target(s.as_bytes(), &norm, ev)).is_some_and(|h| h.confidence == High)
+    }
+
+    #[test]
+    fn reads_bash_expansions_and_lone_commands_as_the_whole_value() {
+        for a in ["~-", "~-1", "~0", "~+", "!-1!-2", " ~+2 ", "whoami", "visudo", "chef-shell", "ansible-console"] {
+            assert!(hit(a), "missed: {a}");
+        }
+        for b in ["~", "!!", "!1", "~1000", "~abc", "!-", "wow!-1", "~-1 km", "python", "shutdown", "apt", "e-mail", "x-ray"] {
+            assert!(!hit(b), "false positive: {b}");
+        }
     }
 
     #[test]

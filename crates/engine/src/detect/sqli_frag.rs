@@ -350,7 +350,36 @@ pub fn names(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     Some((High, if p < PROCEDURE_COUNT { "database system procedure" } else { "system catalog" }, at))
 }
 
+/// `';`, `' = # '`, `'? # = --`, `"'`: a short value that opens with a
+/// quote and goes straight on to SQL punctuation, or is nothing but quotes
+/// of two kinds; what testers and scanners send to see whether a quote
+/// breaks the query. A quoted word or phrase (`"exact phrase"`, `'70s`)
+/// has a letter or digit after its quote.
+fn quote_probe(s: &[u8]) -> Option<usize> {
+    let v = s.trim_ascii();
+    let is_quote = |b: &u8| matches!(b, b'\'' | b'"' | b'`');
+    if !(2..=32).contains(&v.len()) || !is_quote(&v[0]) {
+        return None;
+    }
+    let rest = &v[1..];
+    if rest.iter().all(is_quote) && rest.iter().any(|&b| b != v[0]) {
+        return Some(0);
+    }
+    let lead = rest.trim_ascii_start();
+    let sql_punct = |b: &u8| matches!(b, b';' | b'#' | b'=' | b'`' | b'\'' | b'"') || *b == b'-';
+    match lead.first() {
+        Some(b';' | b'#') => Some(0),
+        // ``` ``name`` ``` is reStructuredText's literal, not a probe.
+        Some(b'`') if v[0] != b'`' => Some(0),
+        Some(b'*' | b'?' | b'=') if lead[1..].iter().filter(|b| sql_punct(b)).count() >= 2 => Some(0),
+        _ => None,
+    }
+}
+
 pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
+    if let Some(at) = quote_probe(s) {
+        return Some((High, "a quote then SQL punctuation: an injection probe", at));
+    }
     // One pass for the punctuation every check below needs.
     let mut seen = [false; 128];
     for &b in s {
@@ -710,6 +739,14 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
             {
                 return Some((High, "AS alias FROM", t[k].1));
             }
+            // `except select.1,2`, `intersect values(1,2)`: a set operator
+            // joining a second query of literals, as UNION does.
+            Tok::Word("except" | "intersect" | "minus")
+                if matches!(next.and_then(word), Some(w) if w == "values" || w == "select" || w.starts_with("select."))
+                    && t[k + 2..].iter().take(3).any(|(tok, _)| matches!(tok, Tok::Num | Tok::LParen | Tok::Comma | Tok::Op("*"))) =>
+            {
+                return Some((High, "EXCEPT/INTERSECT of a second query", t[k].1));
+            }
             // `exec xp_cmdshell`, `execute sp_executesql`
             Tok::Word("exec" | "execute") => {
                 if let Some(n) = next.and_then(word)
@@ -773,6 +810,11 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
         // `OR 1#`: the rest of the query cut off.
         if t.len() == 3 && matches!(t[2].0, Tok::Comment) {
             return Some((High, "leading boolean operator, literal and comment", first.1));
+        }
+        // `or 88`, `xor 5-`: nothing but the operator and a number is a
+        // condition appended to a numeric parameter, not a phrase.
+        if t[2..].iter().all(|(tok, _)| matches!(tok, Tok::Op(_) | Tok::Other)) {
+            return Some((High, "leading boolean operator and a number", first.1));
         }
         return Some((Medium, "leading boolean operator and literal", first.1));
     }
@@ -1040,6 +1082,11 @@ fn after_break(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static
     }
     // `' xor abcdefg!`, `'xor 7<`: a string break into a boolean operator.
     if matches!(op, Tok::Word(w) if *w == "xor" || *w == "or" || *w == "and") && operand && rest.len() <= 4 {
+        // The value opening with the quote (`' or abc!`) holds nothing
+        // but the break: no sentence leads up to it.
+        if matches!(s[..*at].trim_ascii(), b"'" | b"\"") {
+            return Some((High, "value opens with a string break into a boolean operator", *at));
+        }
         return Some((Medium, "string break into a boolean operator", *at));
     }
     None
@@ -1125,8 +1172,33 @@ mod tests {
             "or 1#",
             "'{\"a\":2}' < '$.c[2].f' = 7",
             "or '{\"name\":\"asd\"}' ?| array['a','name']",
+            "' or abc!",
+            "except \tselect.1,2",
+            "except values(1,2)",
+            "'  xor  abcdefg!",
+            "or 88",
+            "xor 5-",
+            "';",
+            "' = # '",
+            "'? # = --",
+            "\"'",
+            "\"` * 12344",
+            "' * from = 1 or '9",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
+        }
+        for m in [
+            "is this your parents' or yours?",
+            "or 88 more",
+            "all brands except select ones",
+            "\"exact phrase\"",
+            "'70s music",
+            "\"\"",
+            "\"- note\"",
+            "``date``",
+            "``$xdg_runtime``",
+        ] {
+            assert_ne!(conf(m), Some(High), "{m}");
         }
     }
 

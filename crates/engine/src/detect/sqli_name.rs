@@ -34,6 +34,11 @@ pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
             i += 1;
         }
     }
+    // `` `bla` ``: MySQL's quoting of an identifier, for a name that
+    // becomes a column.
+    if s.len() > 2 && s[0] == b'`' && s[s.len() - 1] == b'`' {
+        return Some((High, "backtick-quoted identifier as a parameter name", 0));
+    }
     // A quote beside SQL punctuation or a blank: `'admin', '1'`,
     // `"!"` and a newline, `! as' from`.
     if let Some(q) = s.iter().position(|&b| matches!(b, b'\'' | b'"' | b'`'))
@@ -115,6 +120,7 @@ mod tests {
             "hash = 'abc', 0x1a",
             "create table persons",
             "select * from users",
+            "`bla`",
         ] {
             assert!(judge(n.as_bytes()).is_some(), "missed: {n}");
         }

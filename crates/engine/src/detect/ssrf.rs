@@ -259,15 +259,18 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
     }
     // Classic RFI: a remote URL whose query ends in `?` or carries a NUL.
     if (after.ends_with(b"?") || t.evasion.nul) && t.kind == Kind::Value {
-        return Some(Hit::new(2105, Medium, "remote file inclusion: URL ending in ?", 0));
+        // The `?` makes whatever the application appends (`.php`) a query
+        // string of the attacker's URL; a link someone pastes ends in a
+        // path or a query with parameters.
+        return Some(Hit::new(2105, High, "remote file inclusion: URL ending in ?", 0));
     }
     let remote = matches!(scheme, b"http" | b"https" | b"ftp" | b"ftps");
     if remote && t.kind == Kind::Value && include_param(t.key) {
         return Some(Hit::new(2105, High, "remote file inclusion: URL in an include-path parameter", 0));
     }
     // `http://66.240.183.75/crash.php`: a script fetched from a bare IP.
-    let ip_literal = hosts_of(authority)
-        .any(|h| h.parse::<std::net::Ipv6Addr>().is_ok() || h.split('.').count() == 4 && h.split('.').all(|p| p.parse::<u8>().is_ok()));
+    let ipv6 = hosts_of(authority).any(|h| h.parse::<std::net::Ipv6Addr>().is_ok());
+    let ip_literal = ipv6 || hosts_of(authority).any(|h| h.split('.').count() == 4 && h.split('.').all(|p| p.parse::<u8>().is_ok()));
     if remote && ip_literal && t.kind == Kind::Value {
         let path = &after[auth_end..];
         let path = path.split(|&b| b == b'?' || b == b'#').next().unwrap_or(path);
@@ -276,6 +279,10 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
         let script = SCRIPTS.iter().any(|e| path.ends_with(e));
         let (c, why) = if script || scheme.starts_with(b"ftp") {
             (High, "remote file inclusion: script on a bare IP address")
+        } else if ipv6 {
+            // Links people share name hosts; a bracketed IPv6 literal is
+            // how requests are steered around host allow-lists.
+            (High, "SSRF: URL on a bare IPv6 address")
         } else {
             (Medium, "remote file inclusion: URL on a bare IP address")
         };
@@ -342,6 +349,8 @@ mod tests {
             "http://app-10-0-0-1.sslip.io/",
             "http://\\l\\o\\c\\a\\l\\h\\o\\s\\t/",
             "http://\\\\l\\\\o\\\\c\\\\a\\\\l\\\\h\\\\o\\\\s\\\\t/",
+            "http://[a::b]",
+            "https://foo.bar?",
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
@@ -352,9 +361,11 @@ mod tests {
         for b in ["https://www.example.com/a?b=c", "mailto:a@b.c", "https://naver.com", "note: localhost is fine", "time: 10:30"] {
             assert_eq!(conf(b), None, "{b}");
         }
-        // A bare public IP is worth noting, not blocking.
-        for b in ["http://8.8.8.8/", "http://[2001:db8::1]/", "http://93.184.216.34/index.html"] {
+        // A bare public IPv4 address is worth noting, not blocking; links
+        // to a bracketed IPv6 literal are not something people share.
+        for b in ["http://8.8.8.8/", "http://93.184.216.34/index.html"] {
             assert_eq!(conf(b), Some(Medium), "{b}");
         }
+        assert_eq!(conf("http://[2001:db8::1]/"), Some(High));
     }
 }
