@@ -429,6 +429,16 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
     if line.as_ref().is_some_and(|h| h.confidence == High) || !separators {
         return line;
     }
+    // `` `cut x``dig y` ``: the whole value substitutions one after
+    // another, each opening with a program (read before unquoting, which
+    // joins the two).
+    let v = raw.trim_ascii();
+    if v.len() > 4 && v[0] == b'`' && v[v.len() - 1] == b'`' && memchr::memchr_iter(b'`', v).count() % 2 == 0 {
+        let groups = || v[1..v.len() - 1].split(|&b| b == b'`').step_by(2);
+        if groups().count() > 1 && groups().all(|g| super::shell::program(word_at(g, 0).0).is_some()) {
+            return Some(Hit::new(2201, High, "command injection: the value is a chain of backtick substitutions".to_string(), 0));
+        }
+    }
     // `` `id` ``: the whole value one backtick substitution of a command.
     if s.len() > 2 && s[0] == b'`' && s[s.len() - 1] == b'`' && memchr::memchr_iter(b'`', s).count() == 2 {
         let (w, _, _) = word_at(s, 1);
@@ -558,6 +568,7 @@ mod tests {
             "x && wget http://a/b.sh",
             "$(id)",
             "`uname -a`",
+            "`cut crs312``dig 34test`",
             "a;c'a't /etc/passwd",
             "a;cat${IFS}/etc/passwd",
             "1|/bin/bash -i",
@@ -597,6 +608,7 @@ mod tests {
     fn passes_prose() {
         for b in [
             "Tom & Jerry",
+            "``date`` and ``time``",
             "during that time; he came",
             "exec noun",
             "time he came.",

