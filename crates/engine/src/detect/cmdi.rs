@@ -433,7 +433,7 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
     // another, each opening with a program (read before unquoting, which
     // joins the two).
     let v = raw.trim_ascii();
-    if v.len() > 4 && v[0] == b'`' && v[v.len() - 1] == b'`' && memchr::memchr_iter(b'`', v).count() % 2 == 0 {
+    if v.len() > 4 && v[0] == b'`' && v[v.len() - 1] == b'`' && memchr::memchr_iter(b'`', v).count().is_multiple_of(2) {
         let groups = || v[1..v.len() - 1].split(|&b| b == b'`').step_by(2);
         if groups().count() > 1 && groups().all(|g| super::shell::program(word_at(g, 0).0).is_some()) {
             return Some(Hit::new(2201, High, "command injection: the value is a chain of backtick substitutions".to_string(), 0));

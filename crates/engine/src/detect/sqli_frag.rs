@@ -384,7 +384,7 @@ fn quote_probe(s: &[u8]) -> Option<usize> {
 fn comparison_opening_string(s: &[u8]) -> Option<usize> {
     let v = s.trim_ascii_end();
     let q = *v.last()?;
-    if !matches!(q, b'\'' | b'"') || memchr::memchr_iter(q, v).count() % 2 == 0 || v.len() > 64 {
+    if !matches!(q, b'\'' | b'"') || memchr::memchr_iter(q, v).count().is_multiple_of(2) || v.len() > 64 {
         return None;
     }
     let before = v[..v.len() - 1].trim_ascii_end();
