@@ -28,6 +28,6 @@ fn crs_attacks_and_benign_corpus_meet_the_floors() {
     println!("{}", report.render(0));
     assert!(pl12.total > 3000, "expected the 930-944 attack stages, got {}", pl12.total);
     assert_eq!(fp.total, 3000);
-    assert!(pl12.rate() >= 88.0, "PL 1-2 detection fell to {:.1}%", pl12.rate());
+    assert!(pl12.rate() >= 95.0, "PL 1-2 detection fell to {:.1}%", pl12.rate());
     assert!(fp.rate() <= 0.3, "false positives rose to {:.2}%", fp.rate());
 }

@@ -697,6 +697,12 @@ pub(super) fn lone_program(s: &[u8]) -> Option<&'static str> {
     (!english && (ALONE.contains(&name) || name.contains('-'))).then_some(name)
 }
 
+/// `/path/file.gz`, `/var/www/`: an absolute path of two segments or more.
+fn multi_segment_path(args: &[u8]) -> bool {
+    let w = args.trim_ascii();
+    w.starts_with(b"/") && w[1..].contains(&b'/') && w.get(1).is_some_and(u8::is_ascii_alphanumeric)
+}
+
 /// A value that is nothing but a few shell words: no sentence punctuation,
 /// no more than six words, none of them a one-letter fragment or a word
 /// that joins a sentence ("php webpage and gene", "OpenSSL m").
@@ -1259,9 +1265,11 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             // `; ansible-config dump`, `| visudo`: a program after a separator.
             High
         } else if at_value_start
-            && !english
             && args.words > 0
-            && (strong_args || args.path || args.file || args.other_program || has_subcommand(&s[i..]))
+            && (!english && (strong_args || args.path || args.file || args.other_program || has_subcommand(&s[i..]))
+                // `cat /path/file.gz`: an English command word given a
+                // multi-segment path and nothing else.
+                || english && args.words == 1 && multi_segment_path(&s[i..]))
             && whole_command_line(s)
         {
             // `ansible-galaxy collection install x`, `cscli alerts list`:
@@ -1385,6 +1393,7 @@ mod tests {
             "cscli alerts list",
             "pip3 install something",
             ";ex -c:!pwd",
+            "cat /path/file.gz",
             ";ex dddd +silent !whoami +wq",
             "nohup ifconfig",
             "strace sh -c whoami",
@@ -1483,6 +1492,8 @@ mod tests {
             "openssl m",
             "pip install and upgrade guide",
             "vim is great!",
+            "cat /dog",
+            "more /less",
             "ex wife!",
             "date night ideas",
             "cat food",
