@@ -517,6 +517,13 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
                         Low
                     } else if strong_word || subst || bare {
                         High
+                    } else if w == b"id"
+                        && strong_ctx
+                        && s[end..].iter().all(|c| c.is_ascii_whitespace() || matches!(c, b';' | b'|' | b'&' | b'#'))
+                    {
+                        // `a|id`, `1&&id`: the canary of command injection,
+                        // piped or chained, with nothing after it.
+                        High
                     } else if backtick {
                         Low
                     } else {
@@ -569,6 +576,8 @@ mod tests {
             "$(id)",
             "`uname -a`",
             "`cut crs312``dig 34test`",
+            "a|id",
+            "1&&id;",
             "a;c'a't /etc/passwd",
             "a;cat${IFS}/etc/passwd",
             "1|/bin/bash -i",
@@ -609,6 +618,8 @@ mod tests {
         for b in [
             "Tom & Jerry",
             "``date`` and ``time``",
+            "user|id|name",
+            "a;id",
             "during that time; he came",
             "exec noun",
             "time he came.",

@@ -211,6 +211,54 @@ fn python_call(s: &[u8]) -> Option<usize> {
     })
 }
 
+/// YAML tags that make PyYAML, Ruby's Psych or SnakeYAML build an object
+/// of the sender's choosing (`!!python/object/apply:os.system ["id"]`).
+static YAML_TAGS: super::Needles = super::Needles::new(&[
+    b"!!python/object",
+    b"!!python/name:",
+    b"!!python/module:",
+    b"!ruby/object:",
+    b"!ruby/hash:",
+    b"!!ruby/object:",
+    b"!!javax.",
+    b"!!java.",
+    b"!!com.sun.",
+    b"!!org.springframework.",
+]);
+const YAML_TAG_WHY: &[&str] = &[
+    "a Python object",
+    "a Python name",
+    "a Python module",
+    "a Ruby object",
+    "a Ruby object",
+    "a Ruby object",
+    "a Java object",
+    "a Java object",
+    "a Java object",
+    "a Java object",
+];
+
+/// `cos\nsystem\n(S'id'\ntR.`: a protocol-0 pickle whose GLOBAL opcode
+/// names a function that runs commands, later REDUCEd (called).
+fn pickle_global_call(s: &[u8]) -> Option<usize> {
+    const GLOBALS: &[&[u8]] = &[
+        b"cos\nsystem",
+        b"cos\npopen",
+        b"cposix\nsystem",
+        b"cnt\nsystem",
+        b"csubprocess\n",
+        b"c__builtin__\neval",
+        b"c__builtin__\nexec",
+        b"cbuiltins\neval",
+        b"cbuiltins\nexec",
+        b"ccommands\n",
+        b"cpty\nspawn",
+    ];
+    let at = GLOBALS.iter().filter_map(|g| find(s, g)).min()?;
+    let tail = &s[at..];
+    (find(tail, b"tr.").is_some() || find(tail, b"\nr").is_some() || tail.ends_with(b"r.")).then_some(at)
+}
+
 static SERIALIZED: super::Needles = super::Needles::new(&[b"rO0AB", b"KztAA", b"Cs7QAF", b"aced0005", b"ACED0005"]);
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
@@ -363,6 +411,16 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if let Some((_, at)) = SERIALIZED.iter(t.raw).next() {
         consider(&mut best, High, "Java serialized object".into(), at.min(s.len().saturating_sub(1)), 2306);
     }
+    if has(b'!')
+        && let Some((p, at)) = YAML_TAGS.iter(s).next()
+    {
+        consider(&mut best, High, format!("code: YAML tag that constructs {}", YAML_TAG_WHY[p]), at, 2306);
+    }
+    if has(b'\n')
+        && let Some(at) = pickle_global_call(s)
+    {
+        consider(&mut best, High, "code: Python pickle calling a command function".into(), at, 2306);
+    }
     // Server-side template injection.
     // Both the first expression and the first statement are read.
     let openers = if has(b'{') { [find(s, b"{{"), find(s, b"{%")] } else { [None, None] };
@@ -404,7 +462,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         .any(|k| find(inner, k).is_some())
         {
             consider(&mut best, High, "template injection: object traversal in template".into(), p, 2401);
-        } else if arithmetic_probe(&inner[2..]) {
+        } else if arithmetic_probe(&inner[2..])
+            // `{{= 7*7}}`, `{{- 7*7}}`: doT/EJS-style output markers.
+            || matches!(inner.get(2), Some(b'=' | b'-' | b'#')) && arithmetic_probe(&inner[3..])
+        {
             consider(&mut best, High, "template injection: arithmetic probe".into(), p, 2402);
         } else if let Some(tag) = inner.strip_prefix(b"{%")
             && [&b"if "[..], b"for ", b"set ", b"import ", b"include ", b"macro ", b"raw", b"debug"]
@@ -489,6 +550,10 @@ mod tests {
         for a in [
             "<?php system($_GET['c']); ?>",
             "I don't like gzuncompress/*comment*/()",
+            "{{= 7*7}}",
+            "!!python/object/apply:os.system [\"id\"]",
+            "--- !ruby/object:Gem::Installer\ni: x",
+            "cos\nsystem\n(S'id'\ntR.",
             "${jndi:ldap://127.0.0.1/a}",
             "${${lower:j}${lower:n}di:ldap://x/a}",
             "${${::-j}${::-n}${::-d}${::-i}:rmi://x/a}",

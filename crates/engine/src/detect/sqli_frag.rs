@@ -744,7 +744,10 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
             Tok::LParen
                 if next.and_then(word) == Some("select")
                     && (t.get(k + 2).and_then(|x| word(&x.0)).is_some_and(|w| FUNCS.contains(w.as_bytes()))
-                        || matches!(t.get(k + 2).map(|x| &x.0), Some(Tok::Op("*") | Tok::Var | Tok::LParen))) =>
+                        || matches!(t.get(k + 2).map(|x| &x.0), Some(Tok::Op("*") | Tok::Var | Tok::LParen))
+                        // `(select 1)`, `(select 1 from dual)`
+                        || matches!(t.get(k + 2).map(|x| &x.0), Some(Tok::Num))
+                            && matches!(t.get(k + 3).map(|x| &x.0), Some(Tok::RParen | Tok::Comma) | Some(Tok::Word("from")))) =>
             {
                 return Some((High, "subquery", t[k].1));
             }
@@ -1059,6 +1062,17 @@ fn after_break(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static
         {
             return Some((High, "string break, boolean operator and SQL function call", *at));
         }
+        // `x' or name()='user' or 'x'='y`, `' or count(/*)=1 or 'a'='b`:
+        // a call compared with a literal — XPath's and SQL's conditions
+        // alike.
+        if next.and_then(word).is_some()
+            && matches!(rest.get(2).map(|x| &x.0), Some(Tok::LParen))
+            && let Some(close) = rest[3..].iter().take(8).position(|(tok, _)| matches!(tok, Tok::RParen))
+            && rest.get(4 + close).is_some_and(|x| is_cmp(&x.0))
+            && matches!(rest.get(5 + close).map(|x| &x.0), Some(Tok::Str | Tok::Num))
+        {
+            return Some((High, "string break, boolean operator and a call compared with a literal", *at));
+        }
         // `' OR '1`: the application's closing quote completes a truthy
         // string.
         if let Some((Tok::Str, p)) = rest.get(1)
@@ -1194,6 +1208,8 @@ mod tests {
             "'{\"a\":2}' < '$.c[2].f' = 7",
             "or '{\"name\":\"asd\"}' ?| array['a','name']",
             "' or abc!",
+            "(select 1)",
+            "x' or name()='username' or 'x'='y",
             "except \tselect.1,2",
             "except values(1,2)",
             "something like '",
