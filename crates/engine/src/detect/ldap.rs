@@ -6,7 +6,10 @@ use haetae_model::Confidence::High;
 use super::{Hit, Kind, Target};
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
-    if !matches!(t.kind, Kind::Value | Kind::Cookie) {
+    if let Some((tail, off)) = t.path_tail(|b| b == b')') {
+        return check(&tail).filter(|h| h.confidence == High).map(|h| h.shifted(off));
+    }
+    if !matches!(t.kind, Kind::Value | Kind::Cookie | Kind::Header) || t.kind == Kind::Header && t.key == "referer" {
         return None;
     }
     let s = t.norm;
@@ -57,5 +60,16 @@ mod tests {
         for b in ["smiley :)(", "(a)(b)", "call me (maybe)(or not)", "f(x)(y) = z", "r&d)(&"] {
             assert!(!hit(b), "false positive: {b}");
         }
+    }
+
+    #[test]
+    fn reads_headers_but_not_the_referer() {
+        let header = |key: &str, v: &str| {
+            let (norm, ev) = crate::normalize::normalize(v.as_bytes());
+            let t = Target { source: haetae_model::Source::Header, kind: Kind::Header, key, raw: v.as_bytes(), norm: &norm, evasion: ev };
+            check(&t).map(|h| h.confidence)
+        };
+        assert_eq!(header("user-agent", "admin)(&)"), Some(haetae_model::Confidence::High));
+        assert_eq!(header("referer", "admin)(&)"), None);
     }
 }

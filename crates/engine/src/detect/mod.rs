@@ -55,6 +55,26 @@ pub struct Target<'a> {
     pub evasion: Evasion,
 }
 
+impl<'a> Target<'a> {
+    /// For a path, the part from the first segment holding a byte of
+    /// `special` on, read as a value (`/item/; cat /etc/passwd` →
+    /// `; cat /etc/passwd`): routers hand segments to code as parameters.
+    /// `None` for other kinds or when no segment has one; with the tail,
+    /// where it starts in the path.
+    pub(crate) fn path_tail(&self, special: impl Fn(u8) -> bool) -> Option<(Target<'a>, usize)> {
+        if self.kind != Kind::Path {
+            return None;
+        }
+        let s = self.norm;
+        let p = s.iter().position(|&b| special(b))?;
+        let seg = s[..p].iter().rposition(|&b| b == b'/').map_or(0, |q| q + 1);
+        Some((
+            Target { source: self.source, kind: Kind::Value, key: self.key, raw: &s[seg..], norm: &s[seg..], evasion: self.evasion },
+            seg,
+        ))
+    }
+}
+
 /// What a detector reports.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -66,6 +86,13 @@ pub struct Hit {
 }
 
 impl Hit {
+    /// The same finding with its offset moved by `by` (a hit in a part of
+    /// the value, reported against the whole).
+    pub(crate) fn shifted(mut self, by: usize) -> Self {
+        self.at += by;
+        self
+    }
+
     pub fn new(rule_id: u32, confidence: Confidence, reason: impl Into<String>, at: usize) -> Self {
         Self { rule_id, confidence, reason: reason.into(), at }
     }

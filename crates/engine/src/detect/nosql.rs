@@ -99,11 +99,16 @@ fn orm_lookup(name: &[u8]) -> bool {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
+    if let Some((tail, off)) = t.path_tail(|b| b == b'$') {
+        return check(&tail).filter(|h| h.confidence == High).map(|h| h.shifted(off));
+    }
     let s = t.norm;
     match t.kind {
         Kind::Name if orm_lookup(s) => Some(Hit::new(2704, High, "ORM filter walking to a secret field", 0)),
         Kind::Name => op_after_dollar(s).map(|at| Hit::new(2701, High, "NoSQL operator in parameter name", at)),
-        Kind::Value | Kind::Cookie => {
+        // A Referer's query was the site's own page (inspected when asked).
+        Kind::Header if t.key == "referer" => None,
+        Kind::Value | Kind::Cookie | Kind::Header => {
             if let Some(at) = find(s, b"$where").or_else(|| find(s, b"this.constructor")) {
                 return Some(Hit::new(2702, High, "NoSQL $where / server-side JavaScript", at));
             }
@@ -176,5 +181,16 @@ mod tests {
         assert_eq!(confidence(check, "{\"$ne\": null}"), Some(High));
         assert_eq!(confidence(check, "{ \"$gt\": \"\" }"), Some(High));
         assert!(confidence(check, "{\"price\": \"$ne\"}").is_none_or(|c| c < High));
+    }
+
+    #[test]
+    fn reads_headers_but_not_the_referer() {
+        let header = |key: &str, v: &str| {
+            let (norm, ev) = crate::normalize::normalize(v.as_bytes());
+            let t = Target { source: haetae_model::Source::Header, kind: Kind::Header, key, raw: v.as_bytes(), norm: &norm, evasion: ev };
+            check(&t).map(|h| h.confidence)
+        };
+        assert_eq!(header("user-agent", "{\"$ne\": null}"), Some(haetae_model::Confidence::High));
+        assert_eq!(header("referer", "{\"$ne\": null}"), None);
     }
 }

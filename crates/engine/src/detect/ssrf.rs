@@ -154,12 +154,22 @@ fn hosts_of(authority: &[u8]) -> impl Iterator<Item = &str> {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
-    if matches!(t.kind, Kind::Path | Kind::FileName) || (t.kind == Kind::Header && !t.key.starts_with("x-")) {
+    // Referer, Origin and WebDAV's Destination name the site itself, which
+    // is `localhost` on a developer's machine.
+    // `/fetch/http://169.254.169.254/…`: a URL to an internal target as
+    // the rest of the path.
+    if let Some((tail, off)) = t.path_tail(|b| b == b':') {
+        return judge_url(&tail, tail.norm, 0).filter(|h| h.confidence == High).map(|h| h.shifted(off));
+    }
+    if matches!(t.kind, Kind::Path | Kind::FileName) || t.kind == Kind::Header && matches!(t.key, "referer" | "origin" | "destination") {
         return None;
     }
-    // A name (`?http://2852039166/`) counts only when it is surely internal.
+    // A name (`?http://2852039166/`) or a header other than `X-*` (a
+    // User-Agent of `http://169.254.169.254/…`) counts only when the
+    // target is surely internal.
     let h = judge_url(t, t.norm.trim_ascii_start(), 0)?;
-    (t.kind != Kind::Name || h.confidence == High).then_some(h)
+    let strict = t.kind == Kind::Name || t.kind == Kind::Header && !t.key.starts_with("x-");
+    (!strict || h.confidence == High).then_some(h)
 }
 
 /// Parameter names of include paths (`_CONF[path]`, `mosConfig_absolute_path`).
@@ -354,6 +364,20 @@ mod tests {
         ] {
             assert_eq!(conf(a), Some(High), "{a}");
         }
+    }
+
+    #[test]
+    fn reads_headers_only_for_internal_targets_and_not_the_referer() {
+        let header = |key: &str, v: &str| {
+            let (norm, ev) = crate::normalize::normalize(v.as_bytes());
+            let t = Target { source: haetae_model::Source::Header, kind: Kind::Header, key, raw: v.as_bytes(), norm: &norm, evasion: ev };
+            check(&t).map(|h| h.confidence)
+        };
+        assert_eq!(header("user-agent", "http://169.254.169.254/latest/meta-data/"), Some(High));
+        assert_eq!(header("user-agent", "http://8.8.8.8/"), None);
+        assert_eq!(header("user-agent", "WordPress/6.4.2; http://localhost:8080"), None);
+        assert_eq!(header("referer", "http://localhost:3000/cart"), None);
+        assert_eq!(header("x-callback", "http://10.0.0.5/"), Some(High));
     }
 
     #[test]

@@ -551,6 +551,12 @@ fn sink_at(s: &[u8], i: usize) -> bool {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
+    // `/go/javascript:alert(1)`: a path-based redirect to a script URL.
+    if let Some((tail, off)) = t.path_tail(|b| b == b':')
+        && let Some(h) = check(&tail).filter(|h| h.confidence == High)
+    {
+        return Some(h.shifted(off));
+    }
     let s = t.norm;
     // A path is read only when it has markup or quote characters.
     if t.kind == Kind::Path && !s.iter().any(|&b| matches!(b, b'<' | b'"' | b'\'' | b'`')) {
