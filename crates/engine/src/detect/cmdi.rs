@@ -159,13 +159,18 @@ fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
                 i += 1 + used;
                 continue;
             }
+            // `echo${IFS}x`, `cat$IFS/etc`: IFS glued to a word stands for a
+            // blank only someone dodging a filter avoids typing.
+            let glued = i > 0 && s[i - 1].is_ascii_alphanumeric();
             if rest.starts_with(b"{ifs}") {
                 out.push(b' ');
+                obfuscated |= glued;
                 i += 6;
                 continue;
             }
             if rest.starts_with(b"ifs") {
                 out.push(b' ');
+                obfuscated |= glued;
                 i += 4;
                 if s.get(i) == Some(&b'$') && s.get(i + 1).is_some_and(u8::is_ascii_digit) {
                     i += 2;
@@ -581,6 +586,8 @@ mod tests {
             "`cut crs312``dig 34test`",
             "a|id",
             "1&&id;",
+            ";echo${IFS}test",
+            ";$0 -c id",
             "a;c'a't /etc/passwd",
             "a;cat${IFS}/etc/passwd",
             "1|/bin/bash -i",

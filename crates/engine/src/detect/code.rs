@@ -142,7 +142,8 @@ fn php_serialized(s: &[u8]) -> Option<usize> {
         let at = i + p;
         let rest = &s[at..];
         if rest.get(1) == Some(&b':') && (at == 0 || !is_ident(s[at - 1])) {
-            let mut j = 2;
+            // `O:+8:"…"`: PHP's unserialize reads a sign before the length.
+            let mut j = if rest.get(2) == Some(&b'+') { 3 } else { 2 };
             let d0 = j;
             while rest.get(j).is_some_and(u8::is_ascii_digit) {
                 j += 1;
@@ -154,6 +155,43 @@ fn php_serialized(s: &[u8]) -> Option<usize> {
         i = at + 1;
     }
     None
+}
+
+/// `${class.getClassLoader()}`, `#{session.setAttribute("a","b")}`: an
+/// EL expression (JSP, JSF, Spring) reaching reflection or servlet state.
+/// Only inside `${…}`/`#{…}`: `obj.getClass()` in a post about Java is text.
+fn el_reflection(s: &[u8]) -> Option<usize> {
+    const WORDS: &[&[u8]] = &[
+        b"getclass(",
+        b"getclassloader(",
+        b"classloader",
+        b"forname(",
+        b"getruntime(",
+        b"session.setattribute(",
+        b"application.setattribute(",
+        b"getsession(",
+        b"getmethod(",
+        b".invoke(",
+        b"newinstance(",
+    ];
+    for open in [&b"${"[..], b"#{"] {
+        for at in memchr::memmem::find_iter(s, open).take(16) {
+            let inner = &s[at + 2..];
+            let inner = &inner[..memchr::memchr(b'}', inner).unwrap_or(inner.len()).min(256)];
+            if WORDS.iter().any(|w| find(inner, w).is_some()) {
+                return Some(at);
+            }
+        }
+    }
+    None
+}
+
+/// `${{<%[%'"}}%\.`: the polyglot template scanners send to learn which
+/// engine renders — openers of three or more template languages together.
+fn template_polyglot(s: &[u8]) -> Option<usize> {
+    let openers: [&[u8]; 6] = [b"${", b"{{", b"<%", b"#{", b"{%", b"[["];
+    let found: Vec<usize> = openers.iter().filter_map(|o| find(&s[..s.len().min(256)], o)).collect();
+    (found.len() >= 3).then(|| found.into_iter().min().unwrap_or(0))
 }
 
 /// Expression-language and template constructs that run code.
@@ -483,6 +521,16 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             consider(&mut best, High, "template injection: template statement".into(), p, 2404);
         }
     }
+    if (has(b'$') || has(b'#'))
+        && let Some(at) = el_reflection(s)
+    {
+        consider(&mut best, High, "code: Java reflection or servlet state in an EL expression".into(), at, 2403);
+    }
+    if has(b'{')
+        && let Some(at) = template_polyglot(s)
+    {
+        consider(&mut best, High, "template injection: openers of several template languages at once".into(), at, 2402);
+    }
     if let Some((p, at)) = EXPRESSIONS.iter(s).next() {
         consider(&mut best, High, format!("code: {}", EXPRESSION_WHY[p]), at, 2403);
     }
@@ -558,6 +606,10 @@ mod tests {
             "<?php system($_GET['c']); ?>",
             "I don't like gzuncompress/*comment*/()",
             "{{= 7*7}}",
+            "${class.getClassLoader()}",
+            "#{session.setAttribute(\"a\",\"b\")}",
+            "${{<%[%'\"}}%\\.",
+            "O:+8:\"stdClass\":0:{}",
             "!!python/object/apply:os.system [\"id\"]",
             "--- !ruby/object:Gem::Installer\ni: x",
             "cos\nsystem\n(S'id'\ntR.",
@@ -601,6 +653,8 @@ mod tests {
             "execute the plan",
             "ecosystem(s)",
             "images (2)",
+            "call obj.getClass() to see the type",
+            "${name} and {{ title }}",
             "str_x",
         ] {
             assert_eq!(conf(b), None, "{b}");

@@ -104,11 +104,18 @@ fn prototype(s: &[u8]) -> Option<usize> {
     let p = find(s, b"constructor")?;
     let rest = &s[p + 11..];
     let rest = rest.strip_prefix(b"]").unwrap_or(rest);
+    // `{"constructor":{"prototype":{…}}}`: the same walk as JSON keys.
+    let json_key = rest.starts_with(b"\"")
+        && rest[1..].trim_ascii_start().strip_prefix(b":").is_some_and(|r| {
+            let r = r.trim_ascii_start();
+            r.strip_prefix(b"{").is_some_and(|r| r.trim_ascii_start().starts_with(b"\"prototype\""))
+        });
     (rest.starts_with(b".prototype")
         || rest.starts_with(b"[prototype")
         || rest.starts_with(b"['prototype")
-        || rest.starts_with(b"[\"prototype"))
-    .then_some(p)
+        || rest.starts_with(b"[\"prototype")
+        || json_key)
+        .then_some(p)
 }
 
 /// `while(true)`, `while(!0)`, `for(;;)`: an endless loop as a value.
@@ -201,6 +208,7 @@ mod tests {
             "process.env",
             "__proto__[admin]=1",
             "constructor.prototype.x",
+            "{\"constructor\": {\"prototype\": {\"isAdmin\": true}}}",
             "a[constructor][prototype]=image",
             "_$$ND_FUNC$$_function(){}",
             "new Function (",

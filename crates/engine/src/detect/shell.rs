@@ -1105,6 +1105,11 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         while i < s.len() && i - start < 16 && matches!(s[i], b' ' | b'\t' | b'{' | b'(' | b'!' | b',' | b'@') {
             i += 1;
         }
+        // `;$0 -c id`: `$0` is the running shell, told to run a command.
+        if !at_value_start && (s[i..].starts_with(b"$0 -c ") || s[i..].starts_with(b"${0} -c ")) {
+            consider(&mut best, High, "command injection: the shell (`$0`) running a command".into(), i);
+            break;
+        }
         let mut prefixed = false;
         // A prefix no one types but an attacker: an unset variable, or the
         // SQLite shell's `.shell`/`.system`.

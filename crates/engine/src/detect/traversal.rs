@@ -164,6 +164,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         s
     };
     let mut unified: Vec<u8> = s.iter().map(|&b| if b == b'\\' { b'/' } else { b }).collect();
+    // `/etc/./passwd`: a `.` segment names the same directory.
+    while let Some(p) = find(&unified, b"/./") {
+        unified.drain(p..p + 2);
+    }
     let has_slash = unified.contains(&b'/');
     let ups = memchr::memmem::find_iter(&unified, b"../").count() + usize::from(unified.ends_with(b"/.."));
     // A trailing slash lets `/sys/class` match the directory needle.
@@ -237,6 +241,8 @@ mod tests {
         assert_eq!(conf(b"../../../../etc/passwd", Kind::Value), Some(High));
         assert_eq!(conf(b"..%252f..%252f..%252fwin.ini", Kind::Value), Some(High));
         assert_eq!(conf(b"/etc/passwd", Kind::Value), Some(High));
+        assert_eq!(conf(b"/etc/./passwd", Kind::Value), Some(High));
+        assert_eq!(conf(b"/./././etc/./shadow", Kind::Value), Some(High));
         assert_eq!(conf(b"WEB-INF/web.xml", Kind::Value), Some(High));
         assert_eq!(conf(b"/app/WEB-INF/classes/db.properties", Kind::Path), Some(High));
         assert_eq!(conf(b"put it in WEB-INF/web.xml", Kind::Value), None);
