@@ -364,6 +364,11 @@ fn classify(w: &[u8]) -> Option<bool> {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
+    // A generated password (`cP$J_%$F9e+2`) is one shell word whatever its
+    // letters spell; only substitutions would run in it.
+    if t.generated_secret() && !t.norm.windows(2).any(|w| w == b"$(") && !t.norm.contains(&b'`') {
+        return None;
+    }
     let mut h = check_value(t)?;
     // A command shown inside a closed Markdown code fence in a post
     // ("Try this: ```sh\ncargo bench -p x\n```"): the fence itself would
@@ -563,6 +568,22 @@ mod tests {
     fn hit(s: &str) -> bool {
         let (norm, ev) = crate::normalize::normalize(s.as_bytes());
         check(&target(s.as_bytes(), &norm, ev)).is_some_and(|h| h.confidence == High)
+    }
+
+    #[test]
+    fn leaves_generated_passwords_alone() {
+        let pw = |key: &str, v: &str| {
+            let (norm, ev) = crate::normalize::normalize(v.as_bytes());
+            let t = Target { source: haetae_model::Source::Form, kind: Kind::Value, key, raw: v.as_bytes(), norm: &norm, evasion: ev };
+            check(&t).is_some_and(|h| h.confidence == High)
+        };
+        assert!(!pw("mb_password", "cP$J_%$F9e+2"));
+        assert!(!pw("password", "w$y],N(KdpX%H#6T"));
+        assert!(pw("password", "x; cat /etc/passwd"));
+        assert!(pw("password", "$(id)"));
+        assert!(pw("password", "Ab1;$(whoami)"));
+        assert!(pw("password", "|id"));
+        assert!(pw("comment", "x;cat /etc/passwd"));
     }
 
     #[test]

@@ -56,6 +56,20 @@ pub struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
+    /// A value in a password field (`password`, `mb_password`, `new_pwd`)
+    /// shaped like a generated secret: eight or more characters, no blank,
+    /// upper- and lower-case letters (`cP$J_%$F9e+2`, `YDk/iqfo';`).
+    /// Hand-typed probes (`$(id)`, `admin'#`) are not.
+    pub(crate) fn generated_secret(&self) -> bool {
+        let k = self.key.to_ascii_lowercase();
+        self.kind == Kind::Value
+            && (k.contains("pass") || k.contains("pwd"))
+            && self.raw.len() >= 8
+            && !self.raw.iter().any(u8::is_ascii_whitespace)
+            && self.raw.iter().any(u8::is_ascii_uppercase)
+            && self.raw.iter().any(u8::is_ascii_lowercase)
+    }
+
     /// For a path, the part from the first segment holding a byte of
     /// `special` on, read as a value (`/item/; cat /etc/passwd` →
     /// `; cat /etc/passwd`): routers hand segments to code as parameters.

@@ -1158,6 +1158,16 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         if word.is_empty() {
             continue;
         }
+        // `cP$J_%$F9e+2`: a variable glued to the word and more glued
+        // after it makes one longer word (`cP…`), not `cp` with arguments
+        // (`cat$u /etc/passwd` is still `cat`).
+        if s.get(i) == Some(&b'$') {
+            let n = s[i + 1..].iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count();
+            let after = s.get(i + 1 + n);
+            if n > 0 && after.is_some_and(|&b| !b.is_ascii_whitespace() && !matches!(b, b';' | b'|' | b'&' | b')' | b'`' | b'<' | b'>')) {
+                continue;
+            }
+        }
         // Windows `for /f … in (…) do …` and `if [not] exist …`.
         if let Some(c) = windows_control(word, &s[i..]) {
             consider(&mut best, High, format!("command injection: Windows `{c}` statement"), word_start);

@@ -507,13 +507,33 @@ fn blank_block_comments(s: &[u8]) -> Vec<u8> {
 
 pub(super) fn comment_has_text(c: &[u8]) -> bool {
     let body = c.strip_prefix(b"--").or_else(|| c.strip_prefix(b"#")).or_else(|| c.strip_prefix(b"/*")).unwrap_or(c);
-    body.iter().any(|b| b.is_ascii_alphanumeric())
+    // `-- -` and `--+` are how the comment mark is written to survive
+    // trimming; anything else after it (`'#^`, `'#x`) reads like the tail
+    // of a generated password.
+    body.iter().any(|b| !b.is_ascii_whitespace() && !matches!(b, b'-' | b'+' | b'#' | b'/' | b'*' | b';'))
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
     if t.kind == Kind::FileName {
         return None;
     }
+    let h = check_any(t)?;
+    // A password field logs someone in with a condition (`' or '1'='1`,
+    // `'or''='`, `' union select …`); a generated secret there without a
+    // comparison or a statement word (`YDk/iqfo';`, `$]2EUQSm'#`) merely
+    // happens to hold a quote.
+    if t.generated_secret() {
+        let s = t.norm;
+        let condition = s.iter().any(|&b| matches!(b, b'=' | b'<' | b'>'))
+            || [&b"like"[..], b"union", b"select", b"sleep(", b"benchmark(", b"waitfor", b"/**/"].iter().any(|w| find(s, w).is_some());
+        if !condition {
+            return None;
+        }
+    }
+    Some(h)
+}
+
+fn check_any(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
     if let Some((c, why, at)) = super::sqli_frag::names(s) {
         return Some(Hit::new(4002, c, format!("SQL: {why}"), at));
@@ -672,6 +692,21 @@ mod tests {
             "1='1' or-- -",
         ] {
             assert!(hit(a), "missed: {a}");
+        }
+    }
+
+    #[test]
+    fn reads_password_fields_for_conditions_only() {
+        let pw = |v: &str| {
+            let (norm, ev) = crate::normalize::normalize(v.as_bytes());
+            let t = Target { source: Source::Form, kind: Kind::Value, key: "mb_password", raw: v.as_bytes(), norm: &norm, evasion: ev };
+            check(&t).is_some_and(|h| h.confidence == High)
+        };
+        for a in ["' or '1'='1", "'or''='", "' or 1=1--", "x'/**/or/**/1=1#", "1' union select 1,2--", "admin'#", "Ab'||sleep(5)||'"] {
+            assert!(pw(a), "missed: {a}");
+        }
+        for b in ["YDk/iqfo';", "$]2EUQSm'#", "PQTuc&@@vwEGa", "S.HooS~sb':P#"] {
+            assert!(!pw(b), "false positive: {b}");
         }
     }
 

@@ -361,6 +361,11 @@ fn quote_probe(s: &[u8]) -> Option<usize> {
     if !(2..=32).contains(&v.len()) || !is_quote(&v[0]) {
         return None;
     }
+    // Probes are short or spaced out (`';print'`, `' ? # = #`); a long
+    // unbroken run of punctuation and letters is a generated password.
+    if v.len() > 8 && !v.contains(&b' ') {
+        return None;
+    }
     let rest = &v[1..];
     if rest.iter().all(is_quote) && rest.iter().any(|&b| b != v[0]) {
         return Some(0);
