@@ -9,7 +9,9 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if let Some((tail, off)) = t.path_tail(|b| b == b')') {
         return check(&tail).filter(|h| h.confidence == High).map(|h| h.shifted(off));
     }
-    if !matches!(t.kind, Kind::Value | Kind::Cookie | Kind::Header) || t.kind == Kind::Header && t.key == "referer" {
+    if !matches!(t.kind, Kind::Value | Kind::Cookie | Kind::Header)
+        || t.kind == Kind::Header && (t.key == "referer" || memchr::memchr(b')', t.norm).is_none())
+    {
         return None;
     }
     let s = t.norm;

@@ -61,10 +61,10 @@ impl<'a> Target<'a> {
     /// upper- and lower-case letters (`cP$J_%$F9e+2`, `YDk/iqfo';`).
     /// Hand-typed probes (`$(id)`, `admin'#`) are not.
     pub(crate) fn generated_secret(&self) -> bool {
-        let k = self.key.to_ascii_lowercase();
+        let key_has = |w: &[u8]| self.key.as_bytes().windows(w.len()).any(|k| k.eq_ignore_ascii_case(w));
         self.kind == Kind::Value
-            && (k.contains("pass") || k.contains("pwd"))
             && self.raw.len() >= 8
+            && (key_has(b"pass") || key_has(b"pwd"))
             && !self.raw.iter().any(u8::is_ascii_whitespace)
             && self.raw.iter().any(u8::is_ascii_uppercase)
             && self.raw.iter().any(u8::is_ascii_lowercase)

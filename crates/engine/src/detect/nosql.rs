@@ -107,7 +107,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         Kind::Name if orm_lookup(s) => Some(Hit::new(2704, High, "ORM filter walking to a secret field", 0)),
         Kind::Name => op_after_dollar(s).map(|at| Hit::new(2701, High, "NoSQL operator in parameter name", at)),
         // A Referer's query was the site's own page (inspected when asked).
-        Kind::Header if t.key == "referer" => None,
+        Kind::Header if t.key == "referer" || memchr::memchr(b'$', s).is_none() => None,
         Kind::Value | Kind::Cookie | Kind::Header => {
             if let Some(at) = find(s, b"$where").or_else(|| find(s, b"this.constructor")) {
                 return Some(Hit::new(2702, High, "NoSQL $where / server-side JavaScript", at));

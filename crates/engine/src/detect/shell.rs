@@ -693,8 +693,16 @@ pub(super) fn lone_program(s: &[u8]) -> Option<&'static str> {
     if v.len() < 4 || v.len() > 32 || !v.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.')) {
         return None;
     }
+    if let Some(name) = ALONE.iter().find(|a| a.as_bytes() == v) {
+        return Some(name);
+    }
+    // Only a hyphenated word can name a hyphenated tool: skip the lookup
+    // for the rest (`recent`, `desc`).
+    if !v.contains(&b'-') {
+        return None;
+    }
     let (name, english) = program(v)?;
-    (!english && (ALONE.contains(&name) || name.contains('-'))).then_some(name)
+    (!english && name.contains('-')).then_some(name)
 }
 
 /// `/path/file.gz`, `/var/www/`: an absolute path of two segments or more.

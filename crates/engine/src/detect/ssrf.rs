@@ -167,8 +167,17 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     // A name (`?http://2852039166/`) or a header other than `X-*` (a
     // User-Agent of `http://169.254.169.254/…`) counts only when the
     // target is surely internal.
-    let h = judge_url(t, t.norm.trim_ascii_start(), 0)?;
     let strict = t.kind == Kind::Name || t.kind == Kind::Header && !t.key.starts_with("x-");
+    // Such a header is read only when it opens with a scheme (most are
+    // `Mozilla/5.0 (…)`): the judgement below is not free.
+    if t.kind == Kind::Header && strict {
+        let v = t.norm.trim_ascii_start();
+        let n = v.iter().take(12).take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')).count();
+        if n == 0 || v.get(n) != Some(&b':') {
+            return None;
+        }
+    }
+    let h = judge_url(t, t.norm.trim_ascii_start(), 0)?;
     (!strict || h.confidence == High).then_some(h)
 }
 
