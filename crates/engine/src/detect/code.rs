@@ -67,7 +67,10 @@ fn calls(s: &[u8]) -> impl Iterator<Item = (&[u8], usize, usize)> {
         if start == e {
             return None;
         }
-        let before_ok = start == 0 || !is_ident(s[start - 1]) && s[start - 1] != b'.' && s[start - 1] != b'-';
+        // Not a method (`os.system(`), but PHP's concatenation out of a
+        // string (`".system('id')."`) is a call.
+        let concatenated = start >= 2 && s[start - 1] == b'.' && matches!(s[start - 2], b'"' | b'\'');
+        let before_ok = start == 0 || !is_ident(s[start - 1]) && s[start - 1] != b'.' && s[start - 1] != b'-' || concatenated;
         before_ok.then_some((&s[start..e], start, paren + 1))
     })
 }
@@ -606,6 +609,7 @@ mod tests {
             "<?php system($_GET['c']); ?>",
             "I don't like gzuncompress/*comment*/()",
             "{{= 7*7}}",
+            "\".system('id').\"",
             "${class.getClassLoader()}",
             "#{session.setAttribute(\"a\",\"b\")}",
             "${{<%[%'\"}}%\\.",

@@ -518,6 +518,14 @@ fn read_args(s: &[u8], mut i: usize, out: &mut Args) -> usize {
                         // Windows switches: `/c`, `/f`, `/r`.
                         out.flag = true;
                     }
+                } else if [&b"%systemroot%"[..], b"%windir%", b"%comspec%", b"%userprofile%", b"%programfiles%", b"%appdata%", b"%temp%"]
+                    .iter()
+                    .any(|v| w.starts_with(v))
+                {
+                    // `%SYSTEMROOT%\win.ini`: a Windows system directory by
+                    // its environment variable.
+                    out.path = true;
+                    out.syspath = true;
                 } else if w.len() > 2 && w[0].is_ascii_alphabetic() && w[1] == b':' && (w[2] == b'\\' || w[2].is_ascii_alphabetic()) {
                     // `c:\windows`, `c:\` (a drive's root), or `c:windows`
                     // once backslashes were undone.
@@ -1182,6 +1190,9 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             continue;
         }
         if let Some(c) = powershell(word, &s[i..]) {
+            // `;Get-Process`: a cmdlet's Verb-Noun name right after a
+            // separator is a command whatever follows it.
+            let c = if !at_value_start && start > 0 && matches!(s[start - 1], b';' | b'|' | b'&' | b'\n') { High } else { c };
             consider(&mut best, c, format!("command injection: PowerShell {}", String::from_utf8_lossy(word)), word_start);
             continue;
         }
@@ -1418,6 +1429,8 @@ mod tests {
             ";ex -c:!pwd",
             "cat /path/file.gz",
             ";ex dddd +silent !whoami +wq",
+            ";get-process",
+            "&& type %systemroot%\\win.ini",
             "nohup ifconfig",
             "strace sh -c whoami",
             "time sh -c whoami",
