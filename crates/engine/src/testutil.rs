@@ -16,3 +16,10 @@ pub fn confidence(check: fn(&Target<'_>) -> Option<Hit>, s: &str) -> Option<Conf
     let (norm, ev) = crate::normalize::normalize(s.as_bytes());
     check(&target(s.as_bytes(), &norm, ev)).map(|h| h.confidence)
 }
+
+/// Normalizes `v` and runs one detector's `check` on it as a `kind`
+/// target from `source` under `key` (a header name, a password field).
+pub fn confidence_at(check: fn(&Target<'_>) -> Option<Hit>, source: Source, kind: Kind, key: &str, v: &str) -> Option<Confidence> {
+    let (norm, ev) = crate::normalize::normalize(v.as_bytes());
+    check(&Target { source, kind, key, raw: v.as_bytes(), norm: &norm, evasion: ev }).map(|h| h.confidence)
+}

@@ -572,11 +572,7 @@ mod tests {
 
     #[test]
     fn leaves_generated_passwords_alone() {
-        let pw = |key: &str, v: &str| {
-            let (norm, ev) = crate::normalize::normalize(v.as_bytes());
-            let t = Target { source: haetae_model::Source::Form, kind: Kind::Value, key, raw: v.as_bytes(), norm: &norm, evasion: ev };
-            check(&t).is_some_and(|h| h.confidence == High)
-        };
+        let pw = |key: &str, v: &str| crate::testutil::confidence_at(check, haetae_model::Source::Form, Kind::Value, key, v) == Some(High);
         assert!(!pw("mb_password", "cP$J_%$F9e+2"));
         assert!(!pw("password", "w$y],N(KdpX%H#6T"));
         assert!(pw("password", "x; cat /etc/passwd"));

@@ -66,11 +66,7 @@ mod tests {
 
     #[test]
     fn reads_headers_but_not_the_referer() {
-        let header = |key: &str, v: &str| {
-            let (norm, ev) = crate::normalize::normalize(v.as_bytes());
-            let t = Target { source: haetae_model::Source::Header, kind: Kind::Header, key, raw: v.as_bytes(), norm: &norm, evasion: ev };
-            check(&t).map(|h| h.confidence)
-        };
+        let header = |key: &str, v: &str| crate::testutil::confidence_at(check, haetae_model::Source::Header, Kind::Header, key, v);
         assert_eq!(header("user-agent", "admin)(&)"), Some(haetae_model::Confidence::High));
         assert_eq!(header("referer", "admin)(&)"), None);
     }

@@ -697,11 +697,7 @@ mod tests {
 
     #[test]
     fn reads_password_fields_for_conditions_only() {
-        let pw = |v: &str| {
-            let (norm, ev) = crate::normalize::normalize(v.as_bytes());
-            let t = Target { source: Source::Form, kind: Kind::Value, key: "mb_password", raw: v.as_bytes(), norm: &norm, evasion: ev };
-            check(&t).is_some_and(|h| h.confidence == High)
-        };
+        let pw = |v: &str| crate::testutil::confidence_at(check, Source::Form, Kind::Value, "mb_password", v) == Some(High);
         for a in ["' or '1'='1", "'or''='", "' or 1=1--", "x'/**/or/**/1=1#", "1' union select 1,2--", "admin'#", "Ab'||sleep(5)||'"] {
             assert!(pw(a), "missed: {a}");
         }

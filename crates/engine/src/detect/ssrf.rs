@@ -377,11 +377,7 @@ mod tests {
 
     #[test]
     fn reads_headers_only_for_internal_targets_and_not_the_referer() {
-        let header = |key: &str, v: &str| {
-            let (norm, ev) = crate::normalize::normalize(v.as_bytes());
-            let t = Target { source: haetae_model::Source::Header, kind: Kind::Header, key, raw: v.as_bytes(), norm: &norm, evasion: ev };
-            check(&t).map(|h| h.confidence)
-        };
+        let header = |key: &str, v: &str| crate::testutil::confidence_at(check, haetae_model::Source::Header, Kind::Header, key, v);
         assert_eq!(header("user-agent", "http://169.254.169.254/latest/meta-data/"), Some(High));
         assert_eq!(header("user-agent", "http://8.8.8.8/"), None);
         assert_eq!(header("user-agent", "WordPress/6.4.2; http://localhost:8080"), None);
