@@ -12,7 +12,8 @@ use haetae_model::Confidence::{self, High};
 /// Operators of SQL dialects made of symbols.
 const OPERATORS: &[&[u8]] = &[b"<>", b"!=", b"<=", b">=", b"==", b"||", b"&&", b">>", b"<<", b"->", b"->>", b"<=>", b"!<", b"!>"];
 
-/// Words that open a SQL clause or condition, for the phrases below.
+/// What `IS`, `LIKE`, `REGEXP`, `BETWEEN` test against in a name's phrase
+/// (`is null`, `like not`).
 fn is_null_like(w: &[u8]) -> bool {
     matches!(w, b"null" | b"not" | b"true" | b"false" | b"unknown")
 }
