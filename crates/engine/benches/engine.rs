@@ -12,7 +12,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use haetae_engine::Engine;
 use haetae_model::ParseLimits;
-use requests::{Req, big_bodies, mix, model};
+use requests::{Req, big_bodies, mix, model, padded_bodies};
 
 fn verdict(engine: &Engine, limits: &ParseLimits, r: &Req) -> haetae_model::Verdict {
     engine.inspect(&model(r, limits))
@@ -44,6 +44,17 @@ fn bench(c: &mut Criterion) {
     for r in big_bodies() {
         g.throughput(Throughput::Bytes(r.body.len() as u64));
         g.bench_function(r.name, |b| b.iter(|| black_box(run(&engine, &limits, black_box(&r)))));
+    }
+    g.finish();
+    // Hostile padding (issue: padded bodies bought the inspection budget).
+    let mut g = c.benchmark_group("pad");
+    g.sample_size(10);
+    let default_limits = ParseLimits::default();
+    for r in padded_bodies() {
+        let v = verdict(&engine, &default_limits, &r);
+        assert!(v.is_block(), "{}: the injection after the pad must be found: {:?}", r.name, v.findings);
+        g.throughput(Throughput::Bytes(r.body.len() as u64));
+        g.bench_function(r.name, |b| b.iter(|| black_box(run(&engine, &default_limits, black_box(&r)))));
     }
     g.finish();
 }

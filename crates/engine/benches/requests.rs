@@ -146,6 +146,50 @@ pub fn big_bodies() -> Vec<Req> {
     ]
 }
 
+/// Pads a hostile client fills a 1 MiB form body with (each a fragment
+/// that starts a detector's work and never completes), followed by a real
+/// SQL injection: inspection must stay linear and cheap on every one, or
+/// the padding buys the attacker the inspection budget.
+pub const PADS: &[(&str, &str)] = &[
+    ("ldap_parens", ")(|("),
+    ("percent", "%"),
+    ("backtick", "`"),
+    ("html_comment", "<!--"),
+    ("quote_or", "' or "),
+    ("dot_dot_slash", "../"),
+    ("php_open", "<?php "),
+    ("dollar_paren", "$("),
+    ("dollar_brace", "${"),
+    ("paren", "("),
+    ("newline", "\n"),
+    ("angle", "<"),
+    ("double_quote", "\""),
+    ("comment_open", "/*"),
+];
+
+/// The padded bodies of [`PADS`] (form-encoded as a browser would send the
+/// pad characters raw; `\n` as `%0A`).
+pub fn padded_bodies() -> Vec<Req> {
+    const MIB: usize = 1 << 20;
+    PADS.iter()
+        .map(|(name, pad)| {
+            let pad = pad.replace('\n', "%0A");
+            let mut body = String::from("pad=");
+            while body.len() < MIB {
+                body.push_str(&pad);
+            }
+            body.push_str("&q=1%27+UNION+SELECT+password+FROM+users--");
+            Req {
+                name,
+                method: "POST",
+                target: "/echo",
+                headers: vec![("Host", "localhost".to_owned()), ("Content-Type", "application/x-www-form-urlencoded".to_owned())],
+                body: body.into_bytes(),
+            }
+        })
+        .collect()
+}
+
 /// The request model of `r`, as the proxy builds it.
 pub fn model(r: &Req, limits: &ParseLimits) -> Request {
     let mut b = RequestBuilder::new(r.method, r.target, limits);

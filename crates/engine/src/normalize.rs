@@ -483,18 +483,13 @@ fn utf7_decode(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
 /// `%25XX` or a `%XX` that decodes to a character an attack needs: a sign the
 /// value was encoded on purpose after the transport's own decoding.
 fn looks_encoded_twice(raw: &[u8]) -> bool {
-    let mut i = 0;
-    while let Some(p) = memchr::memchr(b'%', &raw[i..]) {
-        let at = i + p;
+    crate::detect::positions(raw, b'%').any(|at| {
         if let (Some(h), Some(l)) = (raw.get(at + 1).and_then(|&b| hex(b)), raw.get(at + 2).and_then(|&b| hex(b))) {
             let c = (h << 4 | l) as u8;
-            if matches!(c, b'%' | b'<' | b'>' | b'\'' | b'"' | b'.' | b'/' | b'\\' | b';' | b'|' | b'(' | b')') {
-                return true;
-            }
+            return matches!(c, b'%' | b'<' | b'>' | b'\'' | b'"' | b'.' | b'/' | b'\\' | b';' | b'|' | b'(' | b')');
         }
-        i = at + 1;
-    }
-    false
+        false
+    })
 }
 
 /// Path normalization: backslashes to slashes, `//` collapsed, `.` dropped,

@@ -39,12 +39,16 @@ pub fn decode_into(input: &[u8], plus_as_space: bool, out: &mut Vec<u8>) -> bool
     };
     while i < input.len() {
         let rest = &input[i..];
-        let Some(n) = memchr::memchr(b'%', rest) else {
-            push_run(out, rest);
-            break;
-        };
-        push_run(out, &rest[..n]);
-        i += n;
+        // Escapes back to back (`%41%42…`, or a value of `%%%…`) skip the
+        // search: a memchr call per byte cost more than the decoding.
+        if rest[0] != b'%' {
+            let Some(n) = memchr::memchr(b'%', rest) else {
+                push_run(out, rest);
+                break;
+            };
+            push_run(out, &rest[..n]);
+            i += n;
+        }
         if let (Some(h), Some(l)) = (input.get(i + 1).copied().and_then(hex), input.get(i + 2).copied().and_then(hex)) {
             out.push(h << 4 | l);
             i += 3;

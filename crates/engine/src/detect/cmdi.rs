@@ -136,6 +136,7 @@ pub(super) const WEAK: &[&str] = &[
 fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
     let mut out = Vec::with_capacity(s.len());
     let mut obfuscated = false;
+    let mut closing = super::NextOf::new(b'}');
     let mut i = 0;
     while i < s.len() {
         let b = s[i];
@@ -151,7 +152,10 @@ fn undo_quoting(s: &[u8]) -> (Vec<u8>, bool) {
                 continue;
             }
             // `${PATH:0:1}` is `/`: a slash spelled without one.
-            if let Some((used, slash)) = substring_expansion(rest) {
+            if rest.first() == Some(&b'{')
+                && closing.within(s, i + 2, 32).is_some()
+                && let Some((used, slash)) = substring_expansion(rest)
+            {
                 if slash {
                     out.push(b'/');
                 }
@@ -467,7 +471,24 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
     let mut i = 0;
     let mut best: Option<Hit> = None;
     let mut seps: Option<Vec<u32>> = None;
+    // Bytes that can open a separator: the rest are skipped in a tight
+    // loop (this runs over every byte of every value with a separator).
+    const fn opener_table() -> [bool; 256] {
+        let mut t = [false; 256];
+        let bytes = b"`$<>|&\n\r;";
+        let mut k = 0;
+        while k < bytes.len() {
+            t[bytes[k] as usize] = true;
+            k += 1;
+        }
+        t
+    }
+    static OPENS: [bool; 256] = opener_table();
     while i < s.len() {
+        if !OPENS[s[i] as usize] {
+            i += 1;
+            continue;
+        }
         let b = s[i];
         // (separator length, strong context?)
         // `$(`, `<(`, `>(` and a newline are code; a backtick is also
@@ -496,7 +517,7 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
             _ => None,
         };
         if let Some((len, strong_ctx)) = sep {
-            let (w, _at, end) = word_at(s, i + len);
+            let (w, word_start, end) = word_at(s, i + len);
             // `| JSON | Python |`: a cell of a text table, between pipes.
             let table_cell = b == b'|'
                 && i > 0
@@ -507,7 +528,14 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
                 i += len;
                 continue;
             }
-            if let Some(strong_word) = classify(w) {
+            let Some(strong_word) = classify(w) else {
+                // Every separator between here and the word reaches the
+                // same word (or none): a run of blank lines is read once,
+                // not once per line.
+                i = word_start.max(i + len);
+                continue;
+            };
+            {
                 let next = s.get(end).copied();
                 // A command word followed by an argument, a separator, or nothing.
                 let shaped = next.is_none_or(|n| {

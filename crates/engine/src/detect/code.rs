@@ -50,7 +50,7 @@ const PHP_FUNCS_MED: &[&[u8]] = &[
 /// (blanks and `/* */` comments may stand before the `(`), where it
 /// starts, and where its arguments start.
 fn calls(s: &[u8]) -> impl Iterator<Item = (&[u8], usize, usize)> {
-    memchr::memchr_iter(b'(', s).filter_map(move |paren| {
+    super::positions(s, b'(').filter_map(move |paren| {
         let mut e = paren;
         for _ in 0..8 {
             while e > 0 && s[e - 1].is_ascii_whitespace() {

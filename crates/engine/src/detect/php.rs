@@ -227,10 +227,7 @@ fn skip_space_and_comments(s: &[u8], mut j: usize) -> usize {
 /// `$f(…)`, `$a['x'][0](…)`, `$o->f(…)`, `${'x'}(…)`: a variable called as
 /// a function.
 pub fn variable_call(s: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = memchr::memchr(b'$', &s[from..]) {
-        let at = from + p;
-        from = at + 1;
+    for at in super::positions(s, b'$') {
         // `M$mj_(` inside a random token is no PHP variable.
         if at > 0 && s[at - 1].is_ascii_alphanumeric() {
             continue;
@@ -302,10 +299,15 @@ pub fn variable_call(s: &[u8]) -> Option<usize> {
 /// `([system][0])(ls)`: a string or an expression called as a function
 /// whose text spells a dangerous function.
 pub fn dynamic_call(s: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = memchr::memchr(b'(', &s[from..]) {
-        let open = from + p;
-        from = open + 1;
+    const WINDOW: usize = 96;
+    // The callee is the letters of the `WINDOW` bytes before the `(`. A
+    // sliding window keeps their count and the positions of the last 24,
+    // so a value of thousands of `)(` costs the same per byte as one
+    // without (a fresh copy of the window per `(` was quadratic-ish).
+    let is_letter = |b: u8| b.is_ascii_alphabetic() || b == b'_';
+    let (mut lo, mut hi, mut count) = (0usize, 0usize, 0usize);
+    let mut last: std::collections::VecDeque<usize> = std::collections::VecDeque::with_capacity(24);
+    for open in super::positions(s, b'(') {
         if open == 0 {
             continue;
         }
@@ -318,9 +320,39 @@ pub fn dynamic_call(s: &[u8]) -> Option<usize> {
         if e == 0 || !matches!(s[e - 1], b')' | b'"' | b'\'' | b']' | b'}') {
             continue;
         }
-        let start = e.saturating_sub(96);
-        let callee: Vec<u8> = s[start..e].iter().copied().filter(|b| b.is_ascii_alphabetic() || *b == b'_').collect();
-        if DANGEROUS.iter().any(|d| callee.ends_with(d) || find(&callee, d).is_some() && callee.len() <= 24) {
+        let start = e.saturating_sub(WINDOW);
+        // `e` and `start` only grow from one `(` to the next.
+        while hi < e {
+            if is_letter(s[hi]) {
+                count += 1;
+                if last.len() == 24 {
+                    last.pop_front();
+                }
+                last.push_back(hi);
+            }
+            hi += 1;
+        }
+        while lo < start {
+            if is_letter(s[lo]) {
+                count -= 1;
+            }
+            lo += 1;
+        }
+        while last.front().is_some_and(|&q| q < start) {
+            last.pop_front();
+        }
+        if count == 0 {
+            continue;
+        }
+        let mut callee = [0u8; 24];
+        let n = last.len();
+        for (k, &q) in last.iter().enumerate() {
+            callee[k] = s[q];
+        }
+        let tail = &callee[..n];
+        // Whole callee only when short (then `last` holds all of it).
+        let whole = count <= 24;
+        if DANGEROUS.iter().any(|d| tail.ends_with(d) || whole && find(tail, d).is_some()) {
             return Some(start);
         }
     }
@@ -364,10 +396,7 @@ pub fn concatenated_name(s: &[u8]) -> Option<usize> {
 /// `${@print(…)}`: an expression evaluated in a string (the `@` that
 /// silences its errors is PHP's alone).
 pub fn variable_variable(s: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = memchr::memchr(b'$', &s[from..]) {
-        let at = from + p;
-        from = at + 1;
+    for at in super::positions(s, b'$') {
         let rest = s[at + 1..].trim_ascii_start();
         if let Some(inner) = rest.strip_prefix(b"{")
             && matches!(inner.trim_ascii_start().first(), Some(b'\'' | b'"' | b'$' | b'@'))
@@ -465,10 +494,7 @@ pub fn superglobal(s: &[u8]) -> Option<usize> {
 
 /// `<?php`, `<?=`, `<? echo`, `[php]…`: PHP's opening tags.
 pub fn open_tag(s: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = find(&s[from..], b"<?") {
-        let at = from + p;
-        from = at + 2;
+    for at in super::find_all(s, b"<?") {
         let rest = &s[at + 2..];
         if rest.starts_with(b"php") || rest.starts_with(b"=") {
             return Some(at);

@@ -858,11 +858,11 @@ fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
         }
     }
     // `| sh`, `|bash -i`: piping into a shell.
-    let mut from = 0;
-    while let Some(p) = memchr::memchr(b'|', &s[from..]) {
-        let at = from + p;
-        from = at + 1;
+    for at in super::positions(s, b'|') {
         let rest = s[at + 1..].trim_ascii_start();
+        if !matches!(rest.first(), Some(b's' | b'b' | b'z' | b'k' | b'd' | b'/')) {
+            continue;
+        }
         for sh in [&b"sh"[..], b"bash", b"zsh", b"ksh", b"dash", b"/bin/sh", b"/bin/bash"] {
             if rest.starts_with(sh) && rest.get(sh.len()).is_none_or(|b| !b.is_ascii_alphanumeric()) {
                 return Some((at, "pipe into a shell"));
@@ -875,11 +875,9 @@ fn constructs(s: &[u8]) -> Option<(usize, &'static str)> {
 /// `{l,-lh}s`, `c{a,oun}t`, `{,ip,a}`: a brace group whose expansions
 /// spell a command.
 fn brace_expansion(s: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = memchr::memchr(b'{', &s[from..]) {
-        let open = from + p;
-        from = open + 1;
-        let Some(close) = memchr::memchr(b'}', &s[open..(open + 48).min(s.len())]) else { continue };
+    let mut closing = super::NextOf::new(b'}');
+    for open in super::positions(s, b'{') {
+        let Some(close) = closing.within(s, open, 48).map(|c| c - open) else { continue };
         let inner = &s[open + 1..open + close];
         if !inner.contains(&b',') || inner.iter().any(|b| b.is_ascii_whitespace() || matches!(b, b':' | b'{')) {
             continue;

@@ -566,10 +566,7 @@ fn json_operator(s: &[u8]) -> Option<usize> {
         }
     }
     for op in [&b"@>"[..], b"<@", b"->>", b"#>>", b"#>", b"?|", b"?&", b"@?", b"@@", b"->", b" ? "] {
-        let mut from = 0;
-        while let Some(q) = find(&s[from..], op) {
-            let at = from + q;
-            from = at + op.len();
+        for at in super::find_all(s, op) {
             let before = s[..at].trim_ascii_end();
             let after = s[at + op.len()..].trim_ascii_start();
             let quoted = |b: Option<&u8>| matches!(b, Some(b'\''));
@@ -593,10 +590,7 @@ fn json_operator(s: &[u8]) -> Option<usize> {
 
 /// `` `db`.`table` `` or `` from `t` ``: identifiers only SQL quotes this way.
 fn qualified_backticks(s: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(q) = find(&s[from..], b"`.`") {
-        let p = from + q;
-        from = p + 3;
+    for p in super::find_all(s, b"`.`") {
         // `` `db`.`t` ``, not reStructuredText's ``` ``a``.``b`` ```.
         let name_start = p - s[..p].iter().rev().take_while(|&&b| is_ident(b)).count();
         let single_open = name_start > 0 && s[name_start - 1] == b'`' && (name_start < 2 || s[name_start - 2] != b'`');
@@ -607,10 +601,7 @@ fn qualified_backticks(s: &[u8]) -> Option<usize> {
     // `` from `users` where ``: a quoted identifier, then more SQL. Text
     // says "copied from `config.toml`" too, so the name must be a plain
     // identifier and a clause or statement end must follow.
-    let mut from = 0;
-    while let Some(q) = find(&s[from..], b"from `") {
-        let p = from + q;
-        from = p + 6;
+    for p in super::find_all(s, b"from `") {
         let name = s[p + 6..].iter().take_while(|&&b| is_ident(b)).count();
         if (p > 0 && is_ident(s[p - 1])) || name == 0 || s.get(p + 6 + name) != Some(&b'`') {
             continue;

@@ -268,10 +268,7 @@ const EVENT_PREFIXES: &[&[u8]] = &[
 /// `onload=`, `" onzoom =`: an event handler written into an attribute
 /// context, with no tag of its own.
 fn bare_event(s: &[u8]) -> Option<(usize, bool)> {
-    let mut from = 0;
-    while let Some(p) = find(&s[from..], b"on") {
-        let at = from + p;
-        from = at + 2;
+    for at in super::find_all(s, b"on") {
         if at > 0 && s[at - 1].is_ascii_alphanumeric() {
             continue;
         }
@@ -295,10 +292,7 @@ fn bare_event(s: &[u8]) -> Option<(usize, bool)> {
 }
 
 fn attribute_in_name(s: &[u8]) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = find(&s[from..], b"on") {
-        let at = from + p;
-        from = at + 2;
+    for at in super::find_all(s, b"on") {
         if at == 0 || !matches!(s[at - 1], b' ' | b'\t' | b'\n' | b'/' | b'"' | b'\'') {
             continue;
         }
@@ -318,10 +312,7 @@ fn spaced_tag(s: &[u8]) -> Option<usize> {
         b"form", b"dialog", b"script", b"iframe", b"img", b"svg", b"object", b"embed", b"frame", b"body", b"style", b"input", b"video",
         b"audio", b"details", b"marquee", b"button", b"image", b"isindex",
     ];
-    let mut from = 0;
-    while let Some(p) = memchr::memchr(b'<', &s[from..]) {
-        let at = from + p;
-        from = at + 1;
+    for at in super::positions(s, b'<') {
         let mut letters = Vec::new();
         let mut j = at + 1;
         while j < s.len() && letters.len() < 12 && s[j].is_ascii_alphabetic() && s.get(j + 1).is_none_or(|b| b.is_ascii_whitespace()) {
@@ -411,15 +402,25 @@ fn jsfuck(s: &[u8]) -> Option<usize> {
 /// `$` (`[ ] . sort . call ` ${ alert } ``), when it has such blanks.
 fn without_spaced_punctuation(s: &[u8]) -> Option<Vec<u8>> {
     let glue = |b: u8| matches!(b, b'.' | b'`' | b'[' | b']' | b'{' | b'}' | b'$');
-    let spaced = s.windows(2).any(|w| w[0] == b' ' && glue(w[1]) || glue(w[0]) && w[1] == b' ');
-    if !spaced || s.len() > 4096 {
+    if s.len() > 4096 || !s.windows(2).any(|w| w[0] == b' ' && glue(w[1]) || glue(w[0]) && w[1] == b' ') {
         return None;
     }
     let mut out = Vec::with_capacity(s.len());
+    // The first non-blank byte after the current run of blanks, found once
+    // per run (once per blank made a value of blanks quadratic).
+    let mut next_solid: Option<(usize, Option<u8>)> = None;
     for (i, &b) in s.iter().enumerate() {
         if b.is_ascii_whitespace() {
             let prev = out.last().copied();
-            let next = s[i + 1..].iter().copied().find(|c| !c.is_ascii_whitespace());
+            let next = match next_solid {
+                Some((at, c)) if at > i => c,
+                _ => {
+                    let at = s[i + 1..].iter().position(|c| !c.is_ascii_whitespace()).map_or(s.len(), |k| i + 1 + k);
+                    let c = s.get(at).copied();
+                    next_solid = Some((at, c));
+                    c
+                }
+            };
             if prev.is_some_and(glue) || next.is_some_and(glue) {
                 continue;
             }
@@ -482,10 +483,7 @@ fn bare_script_plain(s: &[u8]) -> Option<(usize, &'static str)> {
         .into_iter()
         .filter(|_| has(b'(') || has(b'`'))
     {
-        let mut from = 0;
-        while let Some(p) = find(&s[from..], f) {
-            let at = from + p;
-            from = at + f.len();
+        for at in super::find_all(s, f) {
             if at > 0 && (is_ident(s[at - 1]) || s[at - 1] == b'.' && !s[..at].ends_with(b"window.")) {
                 continue;
             }
@@ -572,12 +570,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     // attribute value), so the bytes it may revisit are budgeted to keep
     // the whole scan linear.
     let mut budget = 4 * s.len() + 4096;
-    let mut i = 0;
-    while let Some(p) = memchr::memchr(b'<', &s[i..]) {
+    for at in super::positions(s, b'<') {
         if budget == 0 {
             break;
         }
-        let at = i + p;
         if s.get(at + 1) == Some(&b'/') && s[at + 2..].starts_with(b"script") {
             consider(High, "closing script tag", at);
         }
@@ -589,12 +585,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
                 break;
             }
         }
-        i = at + 1;
     }
     // Attribute-context break: `" onmouseover=alert(1) x="`.
     for q in [b'"', b'\''] {
-        let mut i = 0;
-        while let Some(p) = memchr::memchr(q, &s[i..]) {
+        for at in super::positions(s, q) {
+            let (i, p) = (at, 0);
             let mut j = i + p + 1;
             let mut sep = false;
             while j < s.len() && (s[j].is_ascii_whitespace() || s[j] == b'/' || s[j] == b'>') {
@@ -636,7 +631,6 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
                     consider(High, "script string break with call", i + p);
                 }
             }
-            i = i + p + 1;
         }
     }
     // A value that is itself a script URL (`?next=javascript:alert(1)`).
