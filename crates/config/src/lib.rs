@@ -71,7 +71,7 @@ pub fn parse(src: &str, file: &Path) -> Result<Config, ConfigError> {
         }
     };
     let base = file.parent().map(Path::to_owned).unwrap_or_default();
-    let diags = validate::validate(&mut cfg, src, &base);
+    let diags = validate::validate(&mut cfg, src, &base, file);
     if diags.is_empty() {
         cfg.source = Some(file.to_owned());
         Ok(cfg)

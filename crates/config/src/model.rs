@@ -112,6 +112,27 @@ pub struct Limits {
     /// Body bytes buffered and inspected; see `site.body_overflow`.
     #[serde(default = "d_inspect")]
     pub inspect_body_bytes: ByteSize,
+    /// Most parameters the request model holds (query arguments, body
+    /// fields, JSON/XML leaves, multipart part headers). A request with
+    /// more is refused (413; 414 when the query alone has more): what lay
+    /// past the limit would otherwise pass uninspected.
+    #[serde(default = "d_params")]
+    pub max_params: usize,
+    /// Longest parameter, cookie or JSON/XML key name; longer is refused (400).
+    #[serde(default = "d_name")]
+    pub max_name_bytes: usize,
+    /// Deepest JSON/XML nesting; deeper is refused (400).
+    #[serde(default = "d_depth")]
+    pub max_depth: usize,
+    /// Most multipart parts; more is refused (413).
+    #[serde(default = "d_parts")]
+    pub max_parts: usize,
+    /// Most cookies; more is refused (431).
+    #[serde(default = "d_cookies")]
+    pub max_cookies: usize,
+    /// Bytes of each uploaded file the engine reads (magic bytes, scripts).
+    #[serde(default = "d_file_head")]
+    pub file_head_bytes: ByteSize,
 }
 
 impl Default for Limits {
@@ -122,8 +143,46 @@ impl Default for Limits {
             max_header_bytes: d_hbytes(),
             max_body_bytes: d_body(),
             inspect_body_bytes: d_inspect(),
+            max_params: d_params(),
+            max_name_bytes: d_name(),
+            max_depth: d_depth(),
+            max_parts: d_parts(),
+            max_cookies: d_cookies(),
+            file_head_bytes: d_file_head(),
         }
     }
+}
+
+impl Limits {
+    /// The bounds the request parsers work within.
+    pub fn parse_limits(&self) -> haetae_model::ParseLimits {
+        haetae_model::ParseLimits {
+            max_params: self.max_params,
+            max_name_len: self.max_name_bytes,
+            max_depth: self.max_depth,
+            max_parts: self.max_parts,
+            file_head_bytes: usize::try_from(self.file_head_bytes.0).unwrap_or(usize::MAX),
+            max_cookies: self.max_cookies,
+        }
+    }
+}
+fn d_params() -> usize {
+    1024
+}
+fn d_name() -> usize {
+    1024
+}
+fn d_depth() -> usize {
+    64
+}
+fn d_parts() -> usize {
+    256
+}
+fn d_cookies() -> usize {
+    256
+}
+fn d_file_head() -> ByteSize {
+    ByteSize(4096)
 }
 fn d_uri() -> ByteSize {
     ByteSize(8 * 1024)
@@ -156,9 +215,20 @@ pub struct Timeouts {
     /// Time for an upstream to start its response.
     #[serde(default = "d_resp_to")]
     pub upstream_response: Dur,
-    /// Inspection budget per request; past it, `fail_open` decides.
+    /// Inspection budget per request; past it, the site's `on_timeout`
+    /// decides (block by default: the client chooses how long inspection
+    /// takes, so passing on timeout would be a bypass).
     #[serde(default = "d_inspect_to")]
     pub inspection: Dur,
+    /// Longest a client may leave a response unread (a write that makes no
+    /// progress) before the connection is closed.
+    #[serde(default = "d_send_to")]
+    pub client_send: Dur,
+    /// Longest gap between two pieces of a streamed body, either way: the
+    /// rest of a request body after the inspected prefix, and a response
+    /// body from the upstream.
+    #[serde(default = "d_body_idle")]
+    pub body_idle: Dur,
     /// Idle time before an upstream keep-alive connection is closed.
     #[serde(default = "d_pool_idle")]
     pub upstream_idle: Dur,
@@ -175,6 +245,8 @@ impl Default for Timeouts {
             upstream_connect: d_connect_to(),
             upstream_response: d_resp_to(),
             inspection: d_inspect_to(),
+            client_send: d_send_to(),
+            body_idle: d_body_idle(),
             upstream_idle: d_pool_idle(),
             shutdown_grace: d_drain(),
         }
@@ -194,6 +266,12 @@ fn d_resp_to() -> Dur {
 }
 fn d_inspect_to() -> Dur {
     Dur(Duration::from_millis(100))
+}
+fn d_send_to() -> Dur {
+    Dur(Duration::from_secs(60))
+}
+fn d_body_idle() -> Dur {
+    Dur(Duration::from_secs(30))
 }
 fn d_pool_idle() -> Dur {
     Dur(Duration::from_secs(60))
@@ -266,14 +344,60 @@ impl Mode {
     }
 }
 
+fn d_upgrades() -> Vec<Spanned<String>> {
+    vec![Spanned::new(0..0, "websocket".to_owned())]
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OnTimeout {
+    /// Answer 503 (prevention mode only).
+    #[default]
+    Block,
+    /// Pass the request uninspected (an event says so).
+    Pass,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyOverflow {
-    /// Inspect the first `inspect_body_bytes`, stream the rest unseen.
+    /// Bodies the application parses into parameters (forms, JSON, XML,
+    /// text, or no Content-Type) must fit in `inspect_body_bytes` (else
+    /// 413): what lay past the limit would reach the application unseen.
+    /// Uploads (multipart, binary media types) are inspected for their
+    /// first `inspect_body_bytes` and stream on.
     #[default]
+    Auto,
+    /// Inspect the first `inspect_body_bytes` of any body, stream the rest
+    /// unseen.
     InspectPrefix,
-    /// Refuse bodies larger than `inspect_body_bytes` with 413.
+    /// Refuse any body larger than `inspect_body_bytes` with 413.
     Reject,
+}
+
+impl BodyOverflow {
+    /// Whether a body of this `Content-Type` larger than the inspection
+    /// limit is refused.
+    pub fn refuses(self, content_type: Option<&[u8]>) -> bool {
+        match self {
+            BodyOverflow::Reject => true,
+            BodyOverflow::InspectPrefix => false,
+            BodyOverflow::Auto => {
+                let Some(ct) = content_type else { return true };
+                let (mt, _) = haetae_model::body::media_type(ct);
+                let mt = mt.to_ascii_lowercase();
+                let binary = ["image/", "audio/", "video/", "font/", "model/"].iter().any(|p| mt.starts_with(p.as_bytes()))
+                    || mt == b"multipart/form-data"
+                    || (mt.starts_with(b"application/")
+                        && !mt.ends_with(b"json")
+                        && !mt.ends_with(b"xml")
+                        && !mt.ends_with(b"javascript")
+                        && mt != b"application/x-www-form-urlencoded"
+                        && mt != b"application/graphql");
+                !binary
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -302,9 +426,22 @@ pub struct Site {
     pub hosts: Vec<Spanned<String>>,
     #[serde(default)]
     pub mode: Mode,
-    /// On inspection failure or timeout: pass the request (true) or 503.
+    /// When the inspection engine fails (a panic, an internal error): pass
+    /// the request (true) or answer 503 (false). Not for timeouts: see
+    /// `on_timeout`.
     #[serde(default = "yes")]
     pub fail_open: bool,
+    /// When inspection runs past `timeouts.inspection` in prevention mode:
+    /// `block` (503 and an event) or `pass` (an event). Detection and
+    /// learning modes always pass.
+    #[serde(default)]
+    pub on_timeout: OnTimeout,
+    /// Protocols a client may switch to with `Upgrade` (and the upstream
+    /// answer 101 for). Others are removed from the request, which goes on
+    /// as plain HTTP; `h2c` is never allowed (after the switch nothing
+    /// would be inspected).
+    #[serde(default = "d_upgrades")]
+    pub upgrades: Vec<Spanned<String>>,
     #[serde(default)]
     pub sensitivity: Sensitivity,
     /// Score at or above which a request is blocked (overrides sensitivity).
@@ -353,6 +490,10 @@ pub struct Site {
 pub struct SiteTls {
     pub cert: Spanned<PathBuf>,
     pub key: Spanned<PathBuf>,
+    /// `file:line:col` of `key` (set by validation), for errors found when
+    /// the pair is loaded.
+    #[serde(skip)]
+    pub key_at: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -55,7 +55,7 @@ fn resolve_path(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() { p.to_owned() } else { base.join(p) }
 }
 
-pub fn validate(cfg: &mut Config, src: &str, base: &Path) -> Vec<Diagnostic> {
+pub fn validate(cfg: &mut Config, src: &str, base: &Path, file: &Path) -> Vec<Diagnostic> {
     let mut c = Ctx { src, diags: Vec::new() };
     if cfg.sites.is_empty() {
         c.diags.push(Diagnostic {
@@ -81,6 +81,17 @@ pub fn validate(cfg: &mut Config, src: &str, base: &Path) -> Vec<Diagnostic> {
     cfg.server.client_ip_header = cfg.server.client_ip_header.to_ascii_lowercase();
     if cfg.limits.inspect_body_bytes > cfg.limits.max_body_bytes {
         c.key("inspect_body_bytes", "inspect_body_bytes is larger than max_body_bytes");
+    }
+    for (key, v) in [
+        ("max_params", cfg.limits.max_params),
+        ("max_name_bytes", cfg.limits.max_name_bytes),
+        ("max_depth", cfg.limits.max_depth),
+        ("max_parts", cfg.limits.max_parts),
+        ("max_cookies", cfg.limits.max_cookies),
+    ] {
+        if v == 0 {
+            c.key(key, format!("{key} must be at least 1"));
+        }
     }
     if cfg.limits.max_header_count == 0 {
         c.key("max_header_count", "max_header_count must be at least 1");
@@ -141,6 +152,15 @@ pub fn validate(cfg: &mut Config, src: &str, base: &Path) -> Vec<Diagnostic> {
         if up.max_fails == 0 {
             c.key("max_fails", "max_fails must be at least 1");
         }
+        for u in &mut site.upgrades {
+            let v = u.get_ref().trim().to_ascii_lowercase();
+            if v == "h2c" {
+                c.at(u, "`h2c` cannot be allowed: after the switch the connection would carry HTTP/2 nothing inspects");
+            } else if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'/')) {
+                c.at(u, format!("`{}` is not a protocol name for Upgrade", u.get_ref()));
+            }
+            *u.get_mut() = v;
+        }
         for m in &mut site.allowed_methods {
             if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') {
                 c.key("allowed_methods", format!("`{m}` is not an HTTP method"));
@@ -191,6 +211,8 @@ pub fn validate(cfg: &mut Config, src: &str, base: &Path) -> Vec<Diagnostic> {
             }
             *tls.cert.get_mut() = cert;
             *tls.key.get_mut() = key;
+            let (line, col) = line_col(src, tls.key.span().start);
+            tls.key_at = format!("{}:{line}:{col}", file.display());
             if cfg.server.tls_listen.is_empty() {
                 c.at(&site.name, format!("site `{name}` has tls but server.tls_listen is empty"));
             }

@@ -2,7 +2,7 @@
 //! duplicated framing headers, evasion-prone encodings).
 
 use haetae_model::Confidence::{self, High, Low, Medium};
-use haetae_model::{Anomaly, Finding, Request};
+use haetae_model::{Anomaly, Finding, Limit, Request};
 
 use crate::detect::Hit;
 use crate::make_finding;
@@ -11,8 +11,11 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
     for a in &req.anomalies {
         let (id, c, why, loc): (u32, Confidence, String, &str) = match a {
             Anomaly::InvalidPercentEncoding(s) => (1001, Low, "invalid percent-encoding".into(), s.collection()),
-            Anomaly::TooManyParams => (1002, Medium, "too many parameters".into(), "ARGS"),
-            Anomaly::TooDeep(s) => (1003, Medium, "nesting too deep".into(), s.collection()),
+            Anomaly::Exceeded(Limit::Params, s) => (1002, Medium, "too many parameters".into(), s.collection()),
+            Anomaly::Exceeded(Limit::Depth, s) => (1003, Medium, "nesting too deep".into(), s.collection()),
+            Anomaly::Exceeded(Limit::Cookies, _) => (1008, Medium, "too many cookies".into(), "REQUEST_COOKIES"),
+            Anomaly::Exceeded(Limit::Parts, _) => (1009, Medium, "too many multipart parts".into(), "REQUEST_BODY"),
+            Anomaly::Exceeded(Limit::NameBytes, s) => (1010, Medium, "name too long".into(), s.collection()),
             Anomaly::BodyTruncated => continue,
             Anomaly::MultipartMalformed(why) => (1004, Medium, format!("malformed multipart body: {why}"), "REQUEST_BODY"),
             Anomaly::JsonMalformed => (1005, Low, "malformed JSON body".into(), "REQUEST_BODY"),
@@ -21,7 +24,6 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
                 let c = if h == "content-length" || h == "transfer-encoding" || h == "host" { High } else { Medium };
                 (1007, c, format!("duplicated {h} header"), "REQUEST_HEADERS")
             }
-            Anomaly::TooManyCookies => (1008, Medium, "too many cookies".into(), "REQUEST_COOKIES"),
         };
         out.push(make_finding("protocol", loc, b"", Hit::new(id, c, format!("protocol: {why}"), 0)));
     }

@@ -18,7 +18,10 @@ use clap::Parser;
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HAETAE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+    // No internal-error reports: tracing-subscriber prints them with
+    // `eprintln!`, which panics when stderr cannot be written (a full disk
+    // under a redirected log), and every request task logging then died.
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).log_internal_errors(false).init();
 }
 
 fn main() -> ExitCode {
@@ -26,6 +29,13 @@ fn main() -> ExitCode {
     match args.command {
         cli::Command::Check { config } => match haetae_config::load(&config) {
             Ok(c) => {
+                let problems = haetae_proxy::preflight(&c);
+                if !problems.is_empty() {
+                    for p in problems {
+                        eprintln!("{p}");
+                    }
+                    return ExitCode::FAILURE;
+                }
                 println!("{}: OK ({} site{})", config.display(), c.sites.len(), if c.sites.len() == 1 { "" } else { "s" });
                 ExitCode::SUCCESS
             }

@@ -80,7 +80,7 @@ pub(crate) fn parse_into(req: &mut Request, content_type: Option<&[u8]>, body: &
 
 /// A body nobody parsed is still inspected, as one value.
 fn raw(req: &mut Request, body: &[u8], limits: &ParseLimits) {
-    if !req.room_for_param(limits) {
+    if !req.room_for_param(limits, Source::RawBody) {
         return;
     }
     let value = req.append(body);

@@ -1,6 +1,7 @@
 //! `Cookie:` header parsing (RFC 6265 syntax, lenient as browsers are).
 
-use crate::limits::ParseLimits;
+use crate::limits::{Limit, ParseLimits};
+use crate::location::Source;
 use crate::request::{Anomaly, Request};
 
 fn trim(mut s: &[u8]) -> &[u8] {
@@ -23,7 +24,7 @@ pub fn parse_into(req: &mut Request, header: &[u8], limits: &ParseLimits) {
             continue;
         }
         if req.cookie_count() >= limits.max_cookies {
-            req.flag(Anomaly::TooManyCookies);
+            req.flag(Anomaly::Exceeded(Limit::Cookies, Source::Cookie));
             return;
         }
         let (name, value) = match memchr::memchr(b'=', part) {
@@ -34,7 +35,8 @@ pub fn parse_into(req: &mut Request, header: &[u8], limits: &ParseLimits) {
             [b'"', inner @ .., b'"'] => inner,
             v => v,
         };
-        req.push_cookie(&name[..name.len().min(limits.max_name_len)], value);
+        let name = req.cut_name(name, Source::Cookie, limits);
+        req.push_cookie(name, value);
     }
 }
 

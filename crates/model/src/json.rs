@@ -4,7 +4,7 @@
 //! applications that take the first one let an attacker hide a payload the
 //! WAF never saw. Iterative, so nesting cannot overflow the stack.
 
-use crate::limits::ParseLimits;
+use crate::limits::{Limit, ParseLimits};
 use crate::location::Source;
 use crate::request::{Anomaly, Param, Request, Span};
 
@@ -193,7 +193,7 @@ pub fn parse_into(req: &mut Request, body: &[u8], limits: &ParseLimits) -> bool 
         }
     })();
     if too_deep {
-        req.flag(Anomaly::TooDeep(Source::Json));
+        req.flag(Anomaly::Exceeded(Limit::Depth, Source::Json));
         return true;
     }
     if ok.is_none() {
@@ -232,11 +232,12 @@ fn push_index(name: &mut Vec<u8>, index: usize) {
 /// Makes the value just appended to the text buffer a parameter named
 /// `name` (or drops it past `max_params`).
 fn leaf(req: &mut Request, name: &[u8], value: Span, limits: &ParseLimits) {
-    if !req.room_for_param(limits) {
+    if !req.room_for_param(limits, Source::Json) {
         req.truncate_text(value.start());
         return;
     }
-    let name = req.append(&name[..name.len().min(limits.max_name_len)]);
+    let name = req.cut_name(name, Source::Json, limits);
+    let name = req.append(name);
     req.commit_param(Source::Json, name, value, limits);
 }
 
@@ -290,6 +291,6 @@ mod tests {
         let mut r = Request::default();
         let evil = "[".repeat(100_000);
         assert!(parse_into(&mut r, evil.as_bytes(), &l));
-        assert!(r.anomalies.contains(&Anomaly::TooDeep(Source::Json)));
+        assert!(r.anomalies.contains(&Anomaly::Exceeded(Limit::Depth, Source::Json)));
     }
 }

@@ -18,7 +18,7 @@ pub mod request;
 pub mod verdict;
 pub mod xml;
 
-pub use limits::ParseLimits;
+pub use limits::{Limit, ParseLimits};
 pub use location::{Location, Source};
 pub use request::{Anomaly, FilePart, Param, Request, RequestBuilder};
 pub use verdict::{Action, Confidence, Finding, Verdict};

@@ -3,7 +3,7 @@
 //! the engine wants a pure function over the inspected prefix that reports
 //! every oddity instead of giving up.
 
-use crate::limits::ParseLimits;
+use crate::limits::{Limit, ParseLimits};
 use crate::location::Source;
 use crate::request::{Anomaly, FilePart, Param, Request};
 
@@ -55,7 +55,7 @@ pub fn parse_into(req: &mut Request, boundary: Option<&[u8]>, body: &[u8], trunc
         pos += after;
         parts += 1;
         if parts > limits.max_parts {
-            req.flag(Anomaly::MultipartMalformed("too many parts"));
+            req.flag(Anomaly::Exceeded(Limit::Parts, Source::Multipart));
             return;
         }
         let rest = &body[pos..];
@@ -116,9 +116,11 @@ fn raw(req: &mut Request, body: &[u8], limits: &ParseLimits) {
 
 fn emit(req: &mut Request, h: PartHeaders, content: &[u8], limits: &ParseLimits) {
     let mut name = h.name.unwrap_or_default();
-    name.truncate(limits.max_name_len);
+    let cut = req.cut_name(&name, Source::Multipart, limits).len();
+    name.truncate(cut);
     for line in h.lines {
         if req.part_headers.len() >= limits.max_params {
+            req.flag(Anomaly::Exceeded(Limit::Params, Source::Multipart));
             break;
         }
         req.part_headers.push((name.clone(), line));

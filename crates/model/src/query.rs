@@ -20,7 +20,7 @@ pub fn parse_into(req: &mut Request, input: &[u8], source: Source, limits: &Pars
             Some(i) => (&pair[..i], &pair[i + 1..]),
             None => (pair, &b""[..]),
         };
-        if !req.room_for_param(limits) {
+        if !req.room_for_param(limits, source) {
             return;
         }
         let (name, bad_n) = req.append_with(|t| crate::pct::decode_into(name, true, t));
@@ -58,6 +58,6 @@ mod tests {
         let mut r = Request::default();
         parse_into(&mut r, b"a=1&b=2&c=3", Source::Query, &l);
         assert_eq!(r.param_count(), 2);
-        assert!(r.anomalies.contains(&Anomaly::TooManyParams));
+        assert!(r.anomalies.contains(&Anomaly::Exceeded(crate::Limit::Params, Source::Query)));
     }
 }

@@ -1,7 +1,7 @@
 use std::net::IpAddr;
 
 use crate::body::{self, BodyKind};
-use crate::limits::ParseLimits;
+use crate::limits::{Limit, ParseLimits};
 use crate::location::Source;
 use crate::{cookie, query};
 
@@ -75,10 +75,9 @@ pub struct FilePart {
 pub enum Anomaly {
     /// `%` not followed by two hex digits.
     InvalidPercentEncoding(Source),
-    /// More parameters than [`ParseLimits::max_params`]; the rest were dropped.
-    TooManyParams,
-    /// Nesting deeper than [`ParseLimits::max_depth`].
-    TooDeep(Source),
+    /// A bound of [`ParseLimits`] was reached where the value came from:
+    /// what lay past it was dropped (or a name was cut).
+    Exceeded(Limit, Source),
     /// The body was longer than the inspection limit; only a prefix was parsed.
     BodyTruncated,
     /// A multipart body that does not follow RFC 7578 (reason inside).
@@ -89,8 +88,6 @@ pub enum Anomaly {
     XmlMalformed,
     /// A header that must appear once appeared several times.
     DuplicateHeader(String),
-    /// More cookies than [`ParseLimits::max_cookies`].
-    TooManyCookies,
 }
 
 /// The request as the engine sees it.
@@ -168,22 +165,41 @@ impl Request {
     /// Pushes a parameter unless the limit is reached. Returns false when
     /// the parameter was dropped.
     pub(crate) fn push_param(&mut self, p: Param, limits: &ParseLimits) -> bool {
-        if !self.room_for_param(limits) {
+        if !self.room_for_param(limits, p.source) {
             return false;
         }
         let name = self.append(&p.name);
         let value = self.append(&p.value);
-        self.params.push(Slot { source: p.source, name, value });
+        self.commit_param(p.source, name, value, limits);
         true
     }
 
-    /// False (and the anomaly flagged) once `max_params` parameters are in.
-    pub(crate) fn room_for_param(&mut self, limits: &ParseLimits) -> bool {
+    /// False (and the limit flagged) once `max_params` parameters are in;
+    /// `source` is where the one that does not fit came from.
+    pub(crate) fn room_for_param(&mut self, limits: &ParseLimits, source: Source) -> bool {
         if self.params.len() >= limits.max_params {
-            self.flag(Anomaly::TooManyParams);
+            self.flag(Anomaly::Exceeded(Limit::Params, source));
             return false;
         }
         true
+    }
+
+    /// The first bound of [`ParseLimits`] this request went past (the
+    /// model then lacks what lay beyond it), with where.
+    pub fn exceeded(&self) -> Option<(Limit, Source)> {
+        self.anomalies.iter().find_map(|a| match a {
+            Anomaly::Exceeded(l, s) => Some((*l, *s)),
+            _ => None,
+        })
+    }
+
+    /// `name` cut to `max_name_len`, flagging the limit when it was longer.
+    pub(crate) fn cut_name<'n>(&mut self, name: &'n [u8], source: Source, limits: &ParseLimits) -> &'n [u8] {
+        if name.len() > limits.max_name_len {
+            self.flag(Anomaly::Exceeded(Limit::NameBytes, source));
+            return &name[..limits.max_name_len];
+        }
+        name
     }
 
     /// Appends `bytes` to the text buffer and returns their range.
@@ -208,7 +224,10 @@ impl Request {
     /// [`Request::append`] (names cut at `max_name_len`). The caller checked
     /// [`Request::room_for_param`].
     pub(crate) fn commit_param(&mut self, source: Source, mut name: Span, value: Span, limits: &ParseLimits) {
-        name.end = name.end.min(name.start + limits.max_name_len);
+        if name.end - name.start > limits.max_name_len {
+            self.flag(Anomaly::Exceeded(Limit::NameBytes, source));
+            name.end = name.start + limits.max_name_len;
+        }
         self.params.push(Slot { source, name, value });
     }
 

@@ -5,7 +5,7 @@
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 
-use crate::limits::ParseLimits;
+use crate::limits::{Limit, ParseLimits};
 use crate::location::Source;
 use crate::request::{Anomaly, Param, Request};
 
@@ -31,7 +31,7 @@ pub fn parse_into(req: &mut Request, body: &[u8], truncated: bool, limits: &Pars
         match ev {
             Event::Start(e) | Event::Empty(e) if path.len() >= limits.max_depth => {
                 let _ = e;
-                req.flag(Anomaly::TooDeep(Source::Xml));
+                req.flag(Anomaly::Exceeded(Limit::Depth, Source::Xml));
                 return true;
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
@@ -46,7 +46,6 @@ pub fn parse_into(req: &mut Request, body: &[u8], truncated: bool, limits: &Pars
                     let mut name = join(&path);
                     name.extend_from_slice(b"/@");
                     name.extend_from_slice(a.key.as_ref());
-                    name.truncate(limits.max_name_len);
                     push(req, name, unescape(&a.value), limits);
                 }
                 if matches!(ev, Event::Empty(_)) {
@@ -131,8 +130,7 @@ fn flush_text(req: &mut Request, path: &[Vec<u8>], text: &mut Vec<u8>, limits: &
         text.clear();
         return;
     }
-    let mut name = join(path);
-    name.truncate(limits.max_name_len);
+    let name = join(path);
     push(req, name, std::mem::take(text), limits);
 }
 

@@ -63,9 +63,22 @@ async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<F
 }
 
 pub async fn serve(shared: Arc<Shared>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+    // Its own reserved descriptor: with the process out of them, the admin
+    // API is what the operator needs most (metrics, events).
+    let mut reserve = crate::listener::Reserve::open();
     loop {
         let (stream, _) = tokio::select! {
-            a = listener.accept() => match a { Ok(x) => x, Err(_) => continue },
+            a = listener.accept() => match a {
+                Ok(x) => {
+                    reserve.refill();
+                    x
+                }
+                Err(e) if crate::listener::out_of_fds(&e) && reserve.release() => continue,
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
             _ = shutdown.changed() => return,
         };
         let sh = shared.clone();

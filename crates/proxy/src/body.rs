@@ -17,6 +17,8 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
+use crate::stall::Stall;
+
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug)]
@@ -30,6 +32,18 @@ impl std::fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
+/// A streamed body made no progress for `timeouts.body_idle`.
+#[derive(Debug)]
+pub struct Idle;
+
+impl std::fmt::Display for Idle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("body stalled longer than timeouts.body_idle")
+    }
+}
+
+impl std::error::Error for Idle {}
+
 /// What reading the inspected prefix produced.
 pub struct Prefix {
     pub bytes: Bytes,
@@ -39,19 +53,36 @@ pub struct Prefix {
 
 pub enum CollectError {
     TooLarge,
+    /// The client declared a chunk larger than `max_total` (hyper would
+    /// wait for all of it).
+    ChunkTooLarge,
     Client(hyper::Error),
 }
 
 /// Reads up to `limit` bytes (a frame may carry it a little past); fails
-/// once the body exceeds `max_total`.
-pub async fn collect_prefix(mut body: Incoming, limit: usize, max_total: u64) -> Result<Prefix, CollectError> {
+/// once the body exceeds `max_total`, or at once when `alarm` says a chunk
+/// declared more.
+pub async fn collect_prefix(
+    mut body: Incoming,
+    limit: usize,
+    max_total: u64,
+    alarm: &crate::chunk_guard::Alarm,
+) -> Result<Prefix, CollectError> {
     if body.is_end_stream() {
         return Ok(Prefix { bytes: Bytes::new(), rest: None });
     }
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     loop {
-        let Some(frame) = body.frame().await else { break };
+        if alarm.raised() {
+            return Err(CollectError::ChunkTooLarge);
+        }
+        let frame = tokio::select! {
+            biased;
+            f = body.frame() => f,
+            () = alarm.wait() => return Err(CollectError::ChunkTooLarge),
+        };
+        let Some(frame) = frame else { break };
         let frame = frame.map_err(CollectError::Client)?;
         let Ok(data) = frame.into_data() else { continue }; // trailers: dropped
         // Avoid a copy when the whole body arrives in one frame.
@@ -82,12 +113,18 @@ pub async fn collect_prefix(mut body: Incoming, limit: usize, max_total: u64) ->
 /// A request body on its way to the upstream.
 pub enum ReqBody {
     Full(Option<Bytes>),
-    Chained { prefix: Option<Bytes>, rest: Incoming, budget: u64 },
+    Chained { prefix: Option<Bytes>, rest: Incoming, budget: u64, stall: Stall },
 }
 
 impl ReqBody {
     pub fn empty() -> Self {
         ReqBody::Full(None)
+    }
+
+    /// The inspected prefix, then the rest as the client sends it, at
+    /// most `budget` bytes in all and never stalled longer than `idle`.
+    pub fn chained(prefix: Bytes, rest: Incoming, budget: u64, idle: std::time::Duration) -> Self {
+        ReqBody::Chained { prefix: Some(prefix), rest, budget, stall: Stall::new(idle) }
     }
 
     /// The buffered part, if the whole body is buffered (replayable).
@@ -106,12 +143,20 @@ impl Body for ReqBody {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
             ReqBody::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
-            ReqBody::Chained { prefix, rest, budget } => {
+            ReqBody::Chained { prefix, rest, budget, stall } => {
                 if let Some(p) = prefix.take() {
                     *budget = budget.saturating_sub(p.len() as u64);
                     return Poll::Ready(Some(Ok(Frame::data(p))));
                 }
-                match Pin::new(rest).poll_frame(cx) {
+                let r = Pin::new(rest).poll_frame(cx);
+                if r.is_pending() {
+                    if stall.expired(cx) {
+                        return Poll::Ready(Some(Err(Box::new(Idle))));
+                    }
+                    return Poll::Pending;
+                }
+                stall.moved();
+                match r {
                     Poll::Ready(Some(Ok(f))) => {
                         if let Some(d) = f.data_ref() {
                             let n = d.len() as u64;
@@ -172,23 +217,51 @@ pub struct RespBody {
     on_done: Option<Box<dyn OnDone>>,
     /// Held until the body is done: the upstream's in-flight count.
     _guard: Option<crate::upstream::InflightGuard>,
+    /// For a body read from the upstream: how long it may stall.
+    stall: Option<Stall>,
+    /// The site whose upstream errors a failed body counts in.
+    errors_to: Option<std::sync::Arc<crate::metrics::SiteMetrics>>,
 }
 
+/// The default for a streamed upstream body until the proxy sets the
+/// configured one ([`RespBody::idle_after`]).
+const DEFAULT_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl RespBody {
+    fn with_inner(inner: RespInner) -> Self {
+        let stall = matches!(inner, RespInner::Stream(_) | RespInner::Chained(..)).then(|| Stall::new(DEFAULT_IDLE));
+        Self { inner, sent: 0, on_done: None, _guard: None, stall, errors_to: None }
+    }
+
     pub fn full(b: impl Into<Bytes>) -> Self {
-        Self { inner: RespInner::Full(Some(b.into())), sent: 0, on_done: None, _guard: None }
+        Self::with_inner(RespInner::Full(Some(b.into())))
     }
 
     pub fn empty() -> Self {
-        Self { inner: RespInner::Full(None), sent: 0, on_done: None, _guard: None }
+        Self::with_inner(RespInner::Full(None))
     }
 
     pub fn stream(b: Incoming) -> Self {
-        Self { inner: RespInner::Stream(b), sent: 0, on_done: None, _guard: None }
+        Self::with_inner(RespInner::Stream(b))
     }
 
     pub fn chained(prefix: Bytes, rest: Incoming) -> Self {
-        Self { inner: RespInner::Chained(Some(prefix), rest), sent: 0, on_done: None, _guard: None }
+        Self::with_inner(RespInner::Chained(Some(prefix), rest))
+    }
+
+    /// A streamed body fails once the upstream sends nothing for `idle`.
+    pub fn idle_after(mut self, idle: std::time::Duration) -> Self {
+        if self.stall.is_some() {
+            self.stall = Some(Stall::new(idle));
+        }
+        self
+    }
+
+    /// A body that fails (the upstream died mid-response, or stalled)
+    /// counts as an upstream error of this site.
+    pub fn with_errors_to(mut self, m: std::sync::Arc<crate::metrics::SiteMetrics>) -> Self {
+        self.errors_to = Some(m);
+        self
     }
 
     /// The bytes held in memory: the whole body when it was buffered, the
@@ -228,17 +301,31 @@ impl Drop for RespBody {
 
 impl Body for RespBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BoxError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
-        let r = match &mut this.inner {
+        let r: Poll<Option<Result<Frame<Bytes>, BoxError>>> = match &mut this.inner {
             RespInner::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
             RespInner::Chained(p, rest) => match p.take() {
                 Some(p) => Poll::Ready(Some(Ok(Frame::data(p)))),
-                None => Pin::new(rest).poll_frame(cx),
+                None => Pin::new(rest).poll_frame(cx).map_err(Into::into),
             },
-            RespInner::Stream(s) => Pin::new(s).poll_frame(cx),
+            RespInner::Stream(s) => Pin::new(s).poll_frame(cx).map_err(Into::into),
+        };
+        let r = match this.stall.as_mut() {
+            Some(stall) if r.is_pending() => {
+                if stall.expired(cx) {
+                    Poll::Ready(Some(Err(Box::new(Idle) as BoxError)))
+                } else {
+                    r
+                }
+            }
+            Some(stall) => {
+                stall.moved();
+                r
+            }
+            None => r,
         };
         match &r {
             Poll::Ready(Some(Ok(f))) => {
@@ -247,7 +334,15 @@ impl Body for RespBody {
                 }
             }
             Poll::Ready(None) => this.finish(true),
-            Poll::Ready(Some(Err(_))) => this.finish(false),
+            Poll::Ready(Some(Err(e))) => {
+                // The client got a head and part of a body: the access
+                // log says so, and the upstream's failure is counted.
+                tracing::warn!("response body from the upstream failed after {} bytes: {e}", this.sent);
+                if let Some(m) = &this.errors_to {
+                    m.upstream_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                this.finish(false);
+            }
             Poll::Pending => {}
         }
         r

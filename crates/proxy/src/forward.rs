@@ -24,6 +24,9 @@ use crate::upstream_conn::{SendError, Timeouts};
 pub enum Failure {
     NoServer,
     Connect(String),
+    /// Not the upstream's fault: this process ran out of file descriptors
+    /// or memory making the connection (503, the server is not marked down).
+    Local(String),
     Timeout,
     Upstream(String),
     RequestTooLarge,
@@ -34,6 +37,7 @@ impl Failure {
         match self {
             Failure::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Failure::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::Local(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_GATEWAY,
         }
     }
@@ -42,6 +46,7 @@ impl Failure {
         match self {
             Failure::NoServer => "no upstream server".into(),
             Failure::Connect(e) => format!("connect: {e}"),
+            Failure::Local(e) => format!("no local resources for an upstream connection: {e}"),
             Failure::Timeout => "upstream response timed out".into(),
             Failure::Upstream(e) => format!("upstream: {e}"),
             Failure::RequestTooLarge => "request body exceeded max_body_bytes while streaming".into(),
@@ -56,6 +61,9 @@ const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+/// The settings of an h2c upgrade: meaningless once the upgrade is
+/// dropped, and never passed on.
+const HTTP2_SETTINGS: HeaderName = HeaderName::from_static("http2-settings");
 
 /// The hop-by-hop headers (RFC 9110 7.6.1, and the legacy `Keep-Alive`
 /// and `Proxy-Connection`).
@@ -72,6 +80,7 @@ fn is_hop_by_hop(n: &HeaderName) -> bool {
         || *n == header::PROXY_AUTHENTICATE
         || *n == KEEP_ALIVE
         || *n == PROXY_CONNECTION
+        || *n == HTTP2_SETTINGS
 }
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
@@ -197,7 +206,7 @@ pub async fn forward(
     body: ReqBody,
     meta: &Meta,
     conn: &ConnInfo,
-    client_upgrade: Option<OnUpgrade>,
+    client_upgrade: Option<(OnUpgrade, String)>,
 ) -> Result<(Response<RespBody>, SocketAddr, InflightGuard), Failure> {
     let headers = upstream_headers(rt, &mut parts, meta, conn, client_upgrade.is_some());
     let pq = parts.uri.path_and_query().cloned().unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
@@ -250,6 +259,7 @@ pub async fn forward(
         };
         let resp = match sent {
             Err(()) => return Err(Failure::Timeout),
+            Ok(Err(SendError::Local(e))) => return Err(Failure::Local(format!("{addr}: {e}"))),
             Ok(Err(SendError::Connect(e))) => {
                 site.pool.failed(i);
                 drop(guard);
@@ -280,7 +290,7 @@ pub async fn forward(
             Ok(Ok(r)) => r,
         };
         site.pool.succeeded(i);
-        let resp = respond(site, resp, client_upgrade, budget).await?;
+        let resp = respond(site, resp, client_upgrade, budget, t.body_idle.0).await?;
         return Ok((resp, addr, guard));
     }
 }
@@ -349,14 +359,30 @@ async fn gather_available(mut body: hyper::body::Incoming, budget: Pin<&mut Slee
 async fn respond(
     site: &SiteRt,
     mut resp: Response<hyper::body::Incoming>,
-    client_upgrade: Option<OnUpgrade>,
+    client_upgrade: Option<(OnUpgrade, String)>,
     budget: Pin<&mut Sleep>,
+    idle: std::time::Duration,
 ) -> Result<Response<RespBody>, Failure> {
     let status = resp.status();
+    // RFC 9112 6.3: both framings at once is an error, and forwarding the
+    // Content-Length of a chunked body lets the upstream write the next
+    // response into the client's stream. The connection is not reused
+    // (`upstream_conn` drops it).
+    if crate::upstream_conn::framing_is_ambiguous(resp.headers()) {
+        return Err(Failure::Upstream("response has both Content-Length and Transfer-Encoding".into()));
+    }
     if status == StatusCode::SWITCHING_PROTOCOLS {
-        let Some(client) = client_upgrade else {
+        let Some((client, asked)) = client_upgrade else {
             return Err(Failure::Upstream("upstream switched protocols without an upgrade request".into()));
         };
+        // Only to the protocol the client asked for (and the site allows).
+        let to = resp.headers().get(header::UPGRADE).and_then(|v| v.to_str().ok()).map(|v| {
+            let first = v.split(',').next().unwrap_or(v).trim();
+            first.split('/').next().unwrap_or(first).trim().to_ascii_lowercase()
+        });
+        if to.as_deref() != Some(asked.as_str()) {
+            return Err(Failure::Upstream(format!("upstream switched to {to:?}, not the requested `{asked}`")));
+        }
         let upstream = resp.extensions_mut().remove::<OnUpgrade>();
         let (mut parts, _) = resp.into_parts();
         response::cloak(site, &mut parts.headers);
@@ -390,7 +416,12 @@ async fn respond(
         return Ok(r);
     }
     let body = if response::wants_body(site, &parts.headers) {
-        response::filter(site, &mut parts.headers, body).await.map_err(|e| Failure::Upstream(e.to_string()))?
+        let filtered = tokio::select! {
+            biased;
+            r = response::filter(site, &mut parts.headers, body) => r,
+            () = budget => return Err(Failure::Timeout),
+        };
+        filtered.map_err(|e| Failure::Upstream(e.to_string()))?
     } else if http_body::Body::size_hint(&body).exact().is_some_and(|n| n > 0 && n <= COALESCE) {
         use http_body_util::BodyExt;
         let collected = tokio::select! {
@@ -407,7 +438,7 @@ async fn respond(
     } else {
         RespBody::stream(body)
     };
-    Ok(Response::from_parts(parts, body))
+    Ok(Response::from_parts(parts, body.idle_after(idle)))
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 pub mod access;
 pub mod admin;
 pub mod body;
+pub mod chunk_guard;
 pub mod client_ip;
+pub mod decide;
 pub mod forward;
 pub mod handover;
 pub mod health;
@@ -16,6 +18,7 @@ pub mod reload;
 pub mod response;
 pub mod runtime;
 pub mod service;
+pub mod stall;
 pub mod state;
 pub mod tls;
 pub mod upstream;
@@ -228,4 +231,58 @@ async fn wait_for_stop(stop: Option<watch::Receiver<bool>>, fds: &[(SocketAddr, 
             },
         }
     }
+}
+
+/// What `haetae run` would refuse that config validation cannot see: the
+/// compiled runtime (certificates and their keys, block pages, SecLang),
+/// listening addresses another process holds, log files that cannot be
+/// opened. Returns the problems, one line each; an address held by the
+/// running Haetae this config belongs to (its admin `/healthz` answers) is
+/// not one.
+pub fn preflight(cfg: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Err(e) = runtime::Runtime::build(cfg.clone(), None, &metrics::Metrics::default()) {
+        problems.push(e);
+    }
+    let running = cfg.server.admin.is_some_and(haetae_answers);
+    let addrs = cfg.server.listen.iter().chain(&cfg.server.tls_listen).map(|a| *a.get_ref()).chain(cfg.server.admin);
+    for addr in addrs {
+        if let Err(e) = handover::bind(addr, &mut std::collections::HashMap::new()) {
+            if e.kind() == std::io::ErrorKind::AddrInUse && running {
+                continue;
+            }
+            problems.push(format!("cannot listen on {addr}: {e}"));
+        }
+    }
+    for (what, path) in [("events file", &cfg.events.file), ("access log", &cfg.access_log.file)] {
+        let Some(p) = path else { continue };
+        let existed = p.exists();
+        let opened = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::OpenOptions::new().create(true).append(true).open(p).map(drop));
+        match opened {
+            Ok(()) if !existed => {
+                let _ = std::fs::remove_file(p);
+            }
+            Ok(()) => {}
+            Err(e) => problems.push(format!("{what} {}: {e}", p.display())),
+        }
+    }
+    problems
+}
+
+/// A Haetae answers `/healthz` at `admin` (so its listeners are in use by
+/// the server this config is checked for).
+fn haetae_answers(admin: SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&admin, std::time::Duration::from_secs(1)) else { return false };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut out = Vec::new();
+    let _ = s.take(4096).read_to_end(&mut out);
+    memchr::memmem::find(&out, b"ok pid=").is_some()
 }

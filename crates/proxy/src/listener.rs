@@ -84,6 +84,7 @@ pub async fn accept_loop(
     tracker: Arc<Tracker>,
 ) {
     let me = crate::worker::current();
+    let mut reserve = Reserve::open();
     loop {
         // All workers accept on the same socket and the first one awake
         // wins; a busier worker steps back for a few milliseconds so the
@@ -106,9 +107,13 @@ pub async fn accept_loop(
         let (stream, peer) = match accepted {
             Ok(x) => x,
             Err(e) => {
-                // EMFILE and friends: back off instead of spinning.
-                tracing::warn!("accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                if out_of_fds(&e) {
+                    make_room(&shared, &listener, &mut reserve).await;
+                } else {
+                    tracing::warn!("accept failed: {e}");
+                }
+                // Back off instead of spinning on the error.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }
         };
@@ -120,13 +125,17 @@ pub async fn accept_loop(
         let on_worker = WorkerConn::enter(&shared, me);
         tokio::spawn(async move {
             let _guard = (guard, on_worker);
-            let timeout = shared.rt.load().config.timeouts.client_header.0;
+            let (timeout, send_limit) = {
+                let rt = shared.rt.load();
+                (rt.config.timeouts.client_header.0, rt.config.timeouts.client_send.0)
+            };
             if tls {
                 let Some(cfg) = shared.rt.load().tls.clone() else { return };
                 let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
                 match tokio::time::timeout(timeout, Box::pin(acceptor.accept(stream))).await {
                     Ok(Ok(s)) => {
                         let proto = if s.get_ref().1.alpn_protocol() == Some(b"h2") { Proto::H2 } else { Proto::H1 };
+                        let s = crate::stall::SendTimeout::new(s, send_limit);
                         Box::pin(serve(shared.clone(), s, peer, true, proto, shutdown)).await
                     }
                     Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
@@ -144,12 +153,63 @@ pub async fn accept_loop(
                 match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
                     Ok(Ok(n)) if n > 0 => {
                         let proto = if b"PRI "[..n] == first[..n] { Proto::Detect } else { Proto::H1 };
+                        let stream = crate::stall::SendTimeout::new(stream, send_limit);
                         Box::pin(serve(shared.clone(), stream, peer, false, proto, shutdown)).await;
                     }
                     _ => tracing::debug!(%peer, "connection closed: no request"),
                 }
             }
         });
+    }
+}
+
+/// The accept failed because this process (or the system) has no file
+/// descriptor left.
+pub fn out_of_fds(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+/// One file descriptor held back for when there are none: released to
+/// accept (and answer) a connection that would otherwise wait in the
+/// kernel's queue until its client gives up — nginx and libuv do the same.
+pub struct Reserve(Option<std::fs::File>);
+
+impl Reserve {
+    pub fn open() -> Self {
+        Reserve(std::fs::File::open("/dev/null").ok())
+    }
+
+    pub fn release(&mut self) -> bool {
+        self.0.take().is_some()
+    }
+
+    pub fn refill(&mut self) {
+        if self.0.is_none() {
+            self.0 = std::fs::File::open("/dev/null").ok();
+        }
+    }
+}
+
+/// Out of file descriptors: close idle upstream connections, ask client
+/// connections to close once their request is done, and answer the
+/// client at the head of the queue with a 503 on the reserved descriptor
+/// rather than leave it hanging.
+async fn make_room(shared: &Arc<Shared>, listener: &TcpListener, reserve: &mut Reserve) {
+    shared.metrics.accept_errors.fetch_add(1, Relaxed);
+    let mut freed = 0;
+    for site in &shared.rt.load().sites {
+        for s in &site.pool.servers {
+            freed += s.conns.drop_idle();
+        }
+    }
+    shared.shed.send_modify(|g| *g += 1);
+    tracing::warn!("out of file descriptors: closed {freed} idle upstream connection(s), closing idle client connections");
+    if reserve.release() {
+        if let Ok(Ok((stream, _))) = tokio::time::timeout(std::time::Duration::from_millis(5), listener.accept()).await {
+            let _ =
+                stream.try_write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n");
+        }
+        reserve.refill();
     }
 }
 
@@ -165,13 +225,17 @@ enum Proto {
 /// as its largest branch, and a plain HTTP/1 connection should not carry
 /// the size of an HTTP/2 or TLS one while it idles.
 macro_rules! drive {
-    ($conn:expr, $shutdown:expr) => {{
+    ($conn:expr, $shutdown:expr, $shed:expr) => {{
         let mut conn = Box::pin($conn);
         // Biased: the connection is what wakes us; no random branch order.
         tokio::select! {
             biased;
             r = conn.as_mut() => r.map_err(Box::<dyn std::error::Error + Send + Sync>::from),
             _ = $shutdown.changed() => {
+                conn.as_mut().graceful_shutdown();
+                conn.as_mut().await.map_err(Box::<dyn std::error::Error + Send + Sync>::from)
+            }
+            _ = $shed.changed() => {
                 conn.as_mut().graceful_shutdown();
                 conn.as_mut().await.map_err(Box::<dyn std::error::Error + Send + Sync>::from)
             }
@@ -183,22 +247,25 @@ async fn serve<I>(shared: Arc<Shared>, io: I, peer: SocketAddr, tls: bool, proto
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (header_timeout, buf, max_headers) = {
+    let (header_timeout, buf, max_headers, max_body) = {
         let rt = shared.rt.load();
         let c = &rt.config;
         let buf = (c.limits.max_header_bytes.0 + c.limits.max_uri_bytes.0 + 4096).max(16 * 1024) as usize;
         // One more header than our own limit, so the service sees the
         // excess and answers it with 431 and an event.
-        (c.timeouts.client_header.0, buf, c.limits.max_header_count + 1)
+        (c.timeouts.client_header.0, buf, c.limits.max_header_count + 1, c.limits.max_body_bytes.0)
     };
     let ping = header_timeout.max(std::time::Duration::from_secs(1));
-    let info = Arc::new(ConnInfo::new(peer, tls));
+    let mut shed = shared.shed.subscribe();
+    let alarm = Arc::new(crate::chunk_guard::Alarm::default());
+    let info = Arc::new(ConnInfo::new(peer, tls, alarm.clone()));
+    // HTTP/1 reads are followed for chunk sizes hyper would wait on.
+    let guarded = |io: I| TokioIo::new(crate::chunk_guard::Guarded::new(io, crate::chunk_guard::Tracker::new(max_body, alarm.clone())));
     let sh = shared.clone();
     // Boxed: hyper keeps the service future in a slot that lives as long
     // as the connection; boxing frees the (large) request state when the
     // request ends instead of holding it on every idle keep-alive connection.
     let svc = service_fn(move |req| Box::pin(handle(sh.clone(), info.clone(), req)));
-    let io = TokioIo::new(io);
     // With the protocol known (first byte, or ALPN), hyper's own builders
     // are used: hyper-util's auto connection carries both protocols' state
     // and a rewind buffer on every connection.
@@ -206,7 +273,7 @@ where
         Proto::H1 => {
             let mut b = hyper::server::conn::http1::Builder::new();
             b.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true).max_buf_size(buf).max_headers(max_headers);
-            drive!(b.serve_connection(io, svc).with_upgrades(), shutdown)
+            drive!(b.serve_connection(guarded(io), svc).with_upgrades(), shutdown, shed)
         }
         Proto::H2 => {
             let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
@@ -217,7 +284,7 @@ where
                 .max_header_list_size(buf as u32)
                 .keep_alive_interval(Some(ping))
                 .keep_alive_timeout(ping);
-            drive!(b.serve_connection(io, svc), shutdown)
+            drive!(b.serve_connection(TokioIo::new(io), svc), shutdown, shed)
         }
         Proto::Detect => {
             let mut b = auto::Builder::new(TokioExecutor::new());
@@ -233,7 +300,7 @@ where
                 .max_header_list_size(buf as u32)
                 .keep_alive_interval(Some(ping))
                 .keep_alive_timeout(ping);
-            drive!(b.serve_connection_with_upgrades(io, svc), shutdown)
+            drive!(b.serve_connection_with_upgrades(guarded(io), svc), shutdown, shed)
         }
     };
     if let Err(e) = result {

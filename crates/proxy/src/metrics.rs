@@ -93,6 +93,16 @@ pub struct Metrics {
     pub worker_connections: Box<[AtomicU64]>,
     pub reloads_ok: AtomicU64,
     pub reloads_failed: AtomicU64,
+    /// Local resources that ran out (file descriptors, memory) where an
+    /// upstream connection was wanted: not counted against the upstream.
+    pub local_resource_errors: AtomicU64,
+    /// Accepts that failed for lack of file descriptors.
+    pub accept_errors: AtomicU64,
+    /// `Upgrade` requests for a protocol the site does not allow (the
+    /// header was dropped and the request served as plain HTTP).
+    pub upgrades_refused: AtomicU64,
+    /// Inspections of large bodies run on the blocking pool.
+    pub offloaded_inspections: AtomicU64,
     pub upstreams: Mutex<Vec<UpstreamGauge>>,
 }
 
@@ -105,6 +115,10 @@ impl Default for Metrics {
             worker_connections: (0..crate::worker::count()).map(|_| AtomicU64::new(0)).collect(),
             reloads_ok: AtomicU64::new(0),
             reloads_failed: AtomicU64::new(0),
+            local_resource_errors: AtomicU64::new(0),
+            accept_errors: AtomicU64::new(0),
+            upgrades_refused: AtomicU64::new(0),
+            offloaded_inspections: AtomicU64::new(0),
             upstreams: Mutex::default(),
         }
     }
@@ -207,6 +221,26 @@ impl Metrics {
             self.reloads_ok.load(Relaxed)
         );
         let _ = writeln!(out, "haetae_config_reloads_total{{result=\"failed\"}} {}", self.reloads_failed.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP haetae_local_resource_errors_total Upstream connections not made for lack of local file descriptors or memory.\n# TYPE haetae_local_resource_errors_total counter\nhaetae_local_resource_errors_total {}",
+            self.local_resource_errors.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP haetae_accept_errors_total Connections not accepted for lack of file descriptors.\n# TYPE haetae_accept_errors_total counter\nhaetae_accept_errors_total {}",
+            self.accept_errors.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP haetae_upgrades_refused_total Upgrade requests for a protocol the site does not allow.\n# TYPE haetae_upgrades_refused_total counter\nhaetae_upgrades_refused_total {}",
+            self.upgrades_refused.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP haetae_offloaded_inspections_total Large bodies inspected off the event loop.\n# TYPE haetae_offloaded_inspections_total counter\nhaetae_offloaded_inspections_total {}",
+            self.offloaded_inspections.load(Relaxed)
+        );
         for (name, kind, v) in extra {
             let _ = writeln!(out, "# TYPE {name} {kind}\n{name} {v}");
         }

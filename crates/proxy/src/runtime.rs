@@ -20,6 +20,9 @@ pub struct SiteRt {
     pub name: String,
     pub mode: Mode,
     pub fail_open: bool,
+    pub on_timeout: haetae_config::OnTimeout,
+    /// Protocols `Upgrade` may switch to (lower-case; never `h2c`).
+    pub upgrades: Vec<String>,
     pub engine: Engine,
     /// Run the native engine (`native_engine`).
     pub native: bool,
@@ -41,6 +44,11 @@ pub struct SiteRt {
 }
 
 impl SiteRt {
+    /// What [`crate::decide::decide`] reads of the site.
+    pub fn policy(&self) -> crate::decide::Policy {
+        crate::decide::Policy { mode: self.mode, fail_open: self.fail_open, on_timeout: self.on_timeout }
+    }
+
     pub fn method_allowed(&self, m: &Method) -> bool {
         if self.allowed_methods.is_empty() {
             // TRACE/TRACK echo requests back (cross-site tracing) and
@@ -115,6 +123,8 @@ impl Runtime {
                 name: name.clone(),
                 mode: s.mode,
                 fail_open: s.fail_open,
+                on_timeout: s.on_timeout,
+                upgrades: s.upgrades.iter().map(|u| u.get_ref().clone()).collect(),
                 engine,
                 native: s.native_engine,
                 rules: s.rules.clone(),
@@ -138,7 +148,7 @@ impl Runtime {
             sites.push(Arc::new(site));
         }
         let tls = if cfg.server.tls_listen.is_empty() { None } else { Some(tls::server_config(&cfg)?) };
-        let limits = ParseLimits::default();
+        let limits = cfg.limits.parse_limits();
         if let Ok(mut g) = metrics.upstreams.lock() {
             *g = gauges;
         }

@@ -18,15 +18,15 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use bytes::Bytes;
-use haetae_config::{BodyOverflow, Mode};
 use haetae_events::{Disposition, Event, Match, new_event_id, time};
-use haetae_model::{Confidence, Finding, RequestBuilder, Verdict};
+use haetae_model::{Confidence, Finding, Limit, RequestBuilder, Source, Verdict};
 use haetae_seclang::eval::{Disruption, Interruption, RuleMatch, Suspended};
 use http::{HeaderMap, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 
 use crate::body::{CollectError, ReqBody, RespBody, collect_prefix};
 use crate::client_ip::client_ip;
+use crate::decide::{Answer, Inspection, Rules, decide};
 use crate::forward;
 use crate::pages;
 use crate::runtime::{Runtime, SiteRt};
@@ -39,14 +39,16 @@ pub struct ConnInfo {
     /// The peer's address (IPv4-mapped IPv6 as IPv4) as forwarding headers
     /// write it: formatted once per connection, not per request.
     pub peer_text: http::HeaderValue,
+    /// Raised when the client declared a chunk larger than the body limit.
+    pub alarm: Arc<crate::chunk_guard::Alarm>,
 }
 
 impl ConnInfo {
-    pub fn new(peer: SocketAddr, tls: bool) -> Self {
+    pub fn new(peer: SocketAddr, tls: bool, alarm: Arc<crate::chunk_guard::Alarm>) -> Self {
         let text = crate::client_ip::canonical(peer.ip()).to_string();
         // An address's text is always a valid header value.
         let peer_text = http::HeaderValue::from_str(&text).unwrap_or_else(|_| http::HeaderValue::from_static("unknown"));
-        Self { peer, tls, peer_text }
+        Self { peer, tls, peer_text, alarm }
     }
 }
 
@@ -126,6 +128,92 @@ fn host_of(req: &Request<Incoming>) -> Result<String, &'static str> {
     Ok(host.trim_end_matches('.').to_ascii_lowercase())
 }
 
+/// Why a body past the inspection limit is refused.
+const OVERFLOW: &str =
+    "body larger than limits.inspect_body_bytes (a form, JSON, XML or text body is inspected whole; see site.body_overflow)";
+
+/// Bodies at least this large are inspected on the blocking pool, not on
+/// the worker's event loop: a megabyte of hostile padding costs the
+/// engine milliseconds, and every other connection of the worker would
+/// wait that long.
+const OFFLOAD_FROM: usize = 64 * 1024;
+
+/// Framing a proxy must not guess at (RFC 9112 6): refused before anything
+/// is read, with the status and why. The connection is closed after the
+/// refusal, so nothing that follows on it is read as a request.
+fn framing(req: &Request<Incoming>) -> Result<(), (StatusCode, String)> {
+    let h = req.headers();
+    let bad = |why: &str| Err((StatusCode::BAD_REQUEST, why.to_owned()));
+    if h.contains_key(header::TRANSFER_ENCODING) && h.contains_key(header::CONTENT_LENGTH) {
+        return bad("both Content-Length and Transfer-Encoding (request smuggling)");
+    }
+    if h.get_all(header::CONTENT_LENGTH).iter().count() > 1 {
+        return bad("several Content-Length headers");
+    }
+    if h.contains_key(header::TRANSFER_ENCODING) {
+        let mut chunked = 0;
+        let mut codings = 0;
+        for v in h.get_all(header::TRANSFER_ENCODING) {
+            let Ok(v) = v.to_str() else { return bad("Transfer-Encoding is not ASCII") };
+            for c in v.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                codings += 1;
+                if c.eq_ignore_ascii_case("chunked") {
+                    chunked += 1;
+                } else {
+                    // The upstream would have to undo a coding the proxy
+                    // never inspected under.
+                    return Err((StatusCode::NOT_IMPLEMENTED, format!("transfer coding `{c}` is not supported")));
+                }
+            }
+        }
+        if codings == 0 {
+            return bad("empty Transfer-Encoding");
+        }
+        if chunked > 1 {
+            return bad("chunked applied more than once");
+        }
+    }
+    // Origin-form (`/path`), absolute-form (`http://host/path`), or `*` for
+    // OPTIONS; `GET abc` is none of them (it was forwarded as `GET /`).
+    let t = req.uri().path_and_query().map(|p| p.as_str());
+    match t {
+        Some(t) if t.starts_with('/') => {}
+        Some("*") if req.method() == http::Method::OPTIONS => {}
+        _ if req.method() == http::Method::CONNECT => {}
+        _ => return bad("request target is not a path"),
+    }
+    Ok(())
+}
+
+/// The first protocol an `Upgrade` header asks for, lower-cased, without
+/// a version (`websocket`, `h2c`).
+fn upgrade_protocol(h: &HeaderMap) -> Option<String> {
+    let v = h.get(header::UPGRADE)?.to_str().ok()?;
+    let first = v.split(',').next()?.trim();
+    let name = first.split('/').next().unwrap_or(first).trim();
+    (!name.is_empty()).then(|| name.to_ascii_lowercase())
+}
+
+/// The status and the event's reason for a request past one of the model's
+/// bounds.
+fn over_limit(l: Limit, source: Source, limits: &haetae_model::ParseLimits) -> (StatusCode, String) {
+    let status = match (l, source) {
+        (Limit::Cookies, _) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        (Limit::Params, Source::Query) => StatusCode::URI_TOO_LONG,
+        (Limit::Params | Limit::Parts, _) => StatusCode::PAYLOAD_TOO_LARGE,
+        (Limit::Depth | Limit::NameBytes, _) => StatusCode::BAD_REQUEST,
+    };
+    let why = format!(
+        "{} {} in {}: limits.{} = {} (what lay past it would not be inspected)",
+        l.what(),
+        l.value(limits),
+        source.collection(),
+        l.key(),
+        l.value(limits)
+    );
+    (status, why)
+}
+
 async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Request<Incoming>, started: Instant) -> Response<RespBody> {
     let cfg = &rt.config;
     let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
@@ -162,39 +250,37 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     let Some(site) = rt.site_for(&meta.host).cloned() else {
         return refuse(shared, None, &meta, StatusCode::MISDIRECTED_REQUEST, "no site is configured for this host");
     };
-    // 3. Framing: a request carrying both Content-Length and
-    // Transfer-Encoding is the shape of request smuggling.
-    let h = req.headers();
-    if h.contains_key(header::TRANSFER_ENCODING) && h.contains_key(header::CONTENT_LENGTH) {
-        return refuse(
-            shared,
-            Some(&site),
-            &meta,
-            StatusCode::BAD_REQUEST,
-            "both Content-Length and Transfer-Encoding (request smuggling)",
-        );
-    }
-    if h.get_all(header::CONTENT_LENGTH).iter().count() > 1 {
-        return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, "several Content-Length headers");
+    // 3. Framing, method, declared size.
+    if let Err((status, why)) = framing(&req) {
+        return refuse(shared, Some(&site), &meta, status, &why);
     }
     if !site.method_allowed(req.method()) {
         return refuse(shared, Some(&site), &meta, StatusCode::METHOD_NOT_ALLOWED, "method not allowed for this site");
     }
+    let h = req.headers();
     let declared = h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let inspect_limit = cfg.limits.inspect_body_bytes.0;
     if let Some(n) = declared {
         if n > cfg.limits.max_body_bytes.0 {
             return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
         }
-        if n > inspect_limit && site.body_overflow == BodyOverflow::Reject {
-            return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than the inspection limit");
+        if n > inspect_limit && site.body_overflow.refuses(h.get(header::CONTENT_TYPE).map(|v| v.as_bytes())) {
+            return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, OVERFLOW);
         }
     }
 
     // 4. The inspected prefix of the body.
     let (mut parts, body) = req.into_parts();
     let upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
-    let is_upgrade = upgrade.is_some() && forward::is_upgrade_request(&parts.headers);
+    // Only an upgrade the site allows is passed on (and spliced after a
+    // 101); any other `Upgrade` is dropped and the request goes on as
+    // plain HTTP. `h2c` never: after the switch nothing is inspected.
+    let upgrade_to = if forward::is_upgrade_request(&parts.headers) { upgrade_protocol(&parts.headers) } else { None };
+    let allowed_upgrade = upgrade_to.filter(|p| site.upgrades.iter().any(|u| u == p));
+    if allowed_upgrade.is_none() && parts.headers.contains_key(header::UPGRADE) {
+        shared.metrics.upgrades_refused.fetch_add(1, Relaxed);
+    }
+    let upgrade = if allowed_upgrade.is_some() { upgrade } else { None };
     // A request without a body (most GETs) needs no timer, and its
     // inspection starts as it arrived (one clock read fewer; the
     // difference is the routing above, well under the histogram's
@@ -203,12 +289,19 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     let read = if bodiless {
         Ok(Ok(crate::body::Prefix { bytes: Bytes::new(), rest: None }))
     } else {
-        tokio::time::timeout(cfg.timeouts.client_body.0, collect_prefix(body, inspect_limit as usize, cfg.limits.max_body_bytes.0)).await
+        tokio::time::timeout(
+            cfg.timeouts.client_body.0,
+            collect_prefix(body, inspect_limit as usize, cfg.limits.max_body_bytes.0, &conn.alarm),
+        )
+        .await
     };
     let prefix = match read {
         Ok(Ok(p)) => p,
         Ok(Err(CollectError::TooLarge)) => {
             return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
+        }
+        Ok(Err(CollectError::ChunkTooLarge)) => {
+            return refuse(shared, Some(&site), &meta, StatusCode::BAD_REQUEST, "a chunk declared larger than max_body_bytes");
         }
         Ok(Err(CollectError::Client(e))) => {
             let why = format!("unreadable request body: {e}");
@@ -218,69 +311,128 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
             return refuse(shared, Some(&site), &meta, StatusCode::REQUEST_TIMEOUT, "request body not received in time");
         }
     };
-    if prefix.rest.is_some() && site.body_overflow == BodyOverflow::Reject {
-        return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than the inspection limit");
+    if prefix.rest.is_some() && site.body_overflow.refuses(parts.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes())) {
+        return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, OVERFLOW);
     }
 
     // 5. Inspection.
     let inspect_start = if bodiless { started } else { Instant::now() };
     let deadline = inspect_start + cfg.timeouts.inspection.0;
-    let outcome = inspect(rt, &site, &parts, &prefix.bytes, prefix.rest.is_some(), meta.client_ip, inspect_limit as usize, deadline);
-    let (outcome, pending) = match outcome {
-        Ok((v, i, p)) => (Ok((v, i)), p),
-        Err(e) => (Err(e), None),
+    let truncated = prefix.rest.is_some();
+    let outcome = if prefix.bytes.len() >= OFFLOAD_FROM {
+        let (rt2, site2, body2) = (rt.clone(), site.clone(), prefix.bytes.clone());
+        let ip = meta.client_ip;
+        // Bounded: a flood of large bodies queues here (its wait counts
+        // against its own deadline) instead of taking every core.
+        let permit = shared.offload.clone().acquire_owned().await;
+        shared.metrics.offloaded_inspections.fetch_add(1, Relaxed);
+        let joined = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let r = inspect(&rt2, &site2, &parts, &body2, truncated, ip, inspect_limit as usize, deadline);
+            (r, parts)
+        })
+        .await;
+        match joined {
+            Ok((r, p)) => {
+                parts = p;
+                r
+            }
+            Err(e) => {
+                // The task itself failed: the request's parts are gone
+                // with it, so it cannot be forwarded whatever fail_open says.
+                tracing::error!(site = %site.name, "inspection task failed: {e}");
+                site.metrics.inspection_failures.fetch_add(1, Relaxed);
+                let id = new_event_id();
+                record(
+                    shared,
+                    &site,
+                    &meta,
+                    &id,
+                    503,
+                    Disposition::FailedClosed,
+                    0,
+                    site.engine.threshold(),
+                    failure("inspection task failed"),
+                );
+                let body = site.pages.error(503, &id, &site.name);
+                return finish(shared, Some(&site), &meta, html(StatusCode::SERVICE_UNAVAILABLE, body), Some(id), None, None);
+            }
+        }
+    } else {
+        inspect(rt, &site, &parts, &prefix.bytes, truncated, meta.client_ip, inspect_limit as usize, deadline)
     };
     site.metrics.inspection.observe(inspect_start.elapsed());
+    let threshold = site.engine.threshold();
+    let (inspection, verdict, rules, pending) = match outcome {
+        Ok((v, r, p)) => {
+            let said = match &r {
+                None => Rules::Quiet,
+                Some(r) if r.enforce => Rules::Interrupt(r.interruption.status),
+                Some(_) => Rules::WouldInterrupt,
+            };
+            (Inspection::Done { native_over: v.score >= threshold, rules: said }, Some(v), r, p)
+        }
+        Err(Fail::OverLimit(l, source)) => {
+            let (status, why) = over_limit(l, source, &rt.limits);
+            return refuse(shared, Some(&site), &meta, status, &why);
+        }
+        Err(Fail::Timeout) => (Inspection::Timeout, None, None, None),
+        Err(Fail::Engine(why)) => {
+            tracing::error!(site = %site.name, "inspection failed: {why}");
+            (Inspection::Failed, None, None, None)
+        }
+    };
 
     // 6. The decision.
-    let threshold = site.engine.threshold();
-    let mut event_id = None;
-    match outcome {
-        Ok((v, rules)) if v.score >= threshold || rules.is_some() => {
-            site.metrics.detected.fetch_add(1, Relaxed);
-            // Rules under `SecRuleEngine DetectionOnly` only log.
-            let enforce = v.score >= threshold || rules.as_ref().is_some_and(|r| r.enforce);
-            let deny = rules.as_ref().filter(|r| r.enforce).map_or(403, |r| r.interruption.status);
-            let (disp, status) = match site.mode {
-                Mode::Prevention if enforce => (Disposition::Blocked, deny),
-                Mode::Prevention | Mode::Detection => (Disposition::Logged, 0),
-                Mode::Learning => (Disposition::Learned, 0),
-            };
+    let d = decide(site.policy(), inspection);
+    if matches!(inspection, Inspection::Done { .. }) && d.record.is_some() {
+        site.metrics.detected.fetch_add(1, Relaxed);
+    }
+    if matches!(inspection, Inspection::Timeout | Inspection::Failed) {
+        site.metrics.inspection_failures.fetch_add(1, Relaxed);
+    }
+    let matches = match (&verdict, inspection) {
+        (Some(v), _) => Event::matches_from(&v.findings, cfg.events.excerpt_chars),
+        (None, Inspection::Timeout) => failure(&format!(
+            "inspection exceeded its time budget (timeouts.inspection = {:?}); on_timeout = {}",
+            cfg.timeouts.inspection.0,
+            if site.on_timeout == haetae_config::OnTimeout::Block { "block" } else { "pass" }
+        )),
+        (None, _) => failure("inspection engine failed"),
+    };
+    let score = verdict.as_ref().map_or(0, |v| v.score);
+    let mut noted: Option<Event> = None;
+    match (d.answer, d.record) {
+        (_, None) => {}
+        (Answer::Block(status), Some(disp)) => {
             let id = new_event_id();
-            let excerpt = cfg.events.excerpt_chars;
-            record(shared, &site, &meta, &id, status, disp, v.score, threshold, Event::matches_from(&v.findings, excerpt));
-            if disp == Disposition::Blocked {
-                site.metrics.blocked.fetch_add(1, Relaxed);
-                let body = site.pages.block(&id, &site.name);
-                let mut resp = html(StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN), body);
-                match rules.filter(|r| r.enforce).map(|r| r.interruption.action) {
-                    Some(Disruption::Redirect(to)) => {
-                        if let Ok(v) = http::HeaderValue::from_str(&to) {
-                            resp.headers_mut().insert(header::LOCATION, v);
-                        }
+            record(shared, &site, &meta, &id, status, disp, score, threshold, matches);
+            site.metrics.blocked.fetch_add(1, Relaxed);
+            let body = site.pages.block(&id, &site.name);
+            let mut resp = html(StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN), body);
+            match rules.filter(|r| r.enforce).map(|r| r.interruption.action) {
+                Some(Disruption::Redirect(to)) => {
+                    if let Ok(v) = http::HeaderValue::from_str(&to) {
+                        resp.headers_mut().insert(header::LOCATION, v);
                     }
-                    Some(Disruption::Drop) => {
-                        resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
-                    }
-                    _ => {}
                 }
-                return finish(shared, Some(&site), &meta, resp, Some(id), None);
+                Some(Disruption::Drop) => {
+                    resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+                }
+                _ => {}
             }
-            event_id = Some(id);
+            return finish(shared, Some(&site), &meta, resp, Some(id), None, None);
         }
-        Ok(_) => {}
-        Err(why) => {
-            site.metrics.inspection_failures.fetch_add(1, Relaxed);
+        (Answer::Unavailable, Some(disp)) => {
             let id = new_event_id();
-            let m = failure(&why);
-            if site.fail_open {
-                record(shared, &site, &meta, &id, 0, Disposition::FailedOpen, 0, threshold, m);
-                event_id = Some(id);
-            } else {
-                record(shared, &site, &meta, &id, 503, Disposition::FailedClosed, 0, threshold, m);
-                let body = site.pages.error(503, &id, &site.name);
-                return finish(shared, Some(&site), &meta, html(StatusCode::SERVICE_UNAVAILABLE, body), Some(id), None);
-            }
+            record(shared, &site, &meta, &id, 503, disp, score, threshold, matches);
+            let body = site.pages.error(503, &id, &site.name);
+            return finish(shared, Some(&site), &meta, html(StatusCode::SERVICE_UNAVAILABLE, body), Some(id), None, None);
+        }
+        (Answer::Pass, Some(disp)) => {
+            // Recorded once the response is known, with the status the
+            // client got.
+            noted = Some(event(&site, &meta, &new_event_id(), 0, disp, score, threshold, matches));
         }
     }
 
@@ -288,33 +440,45 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
     let inspected_body = pending.as_ref().map(|_| prefix.bytes.clone());
     let body = match prefix.rest {
         None => ReqBody::Full(Some(prefix.bytes)),
-        Some(rest) => ReqBody::Chained { prefix: Some(prefix.bytes), rest, budget: cfg.limits.max_body_bytes.0 },
+        Some(rest) => ReqBody::chained(prefix.bytes, rest, cfg.limits.max_body_bytes.0, cfg.timeouts.body_idle.0),
     };
-    let fwd = forward::forward(rt, &site, parts, body, &meta, conn, if is_upgrade { upgrade } else { None }).await;
+    let fwd = forward::forward(rt, &site, parts, body, &meta, conn, upgrade.zip(allowed_upgrade)).await;
+    let event_id = noted.as_ref().map(|e| e.id.clone());
     match fwd {
         Ok((resp, upstream, guard)) => {
             let resp = match pending {
                 Some(p) => match response_rules(shared, rt, &site, &meta, p, resp, inspected_body.unwrap_or_default()) {
                     AfterRules::Pass(resp) => resp,
-                    AfterRules::Blocked(page, id) => return finish(shared, Some(&site), &meta, page, Some(id), None),
+                    AfterRules::Blocked(page, id) => return finish(shared, Some(&site), &meta, page, Some(id), None, noted),
                 },
                 None => resp,
             };
-            finish(shared, Some(&site), &meta, resp, event_id, Some((upstream, guard)))
+            finish(shared, Some(&site), &meta, resp, event_id, Some((upstream, guard)), noted)
         }
         Err(fail) => {
-            let id = event_id.unwrap_or_else(new_event_id);
             let status = fail.status();
-            if status == StatusCode::GATEWAY_TIMEOUT {
-                site.metrics.upstream_timeouts.fetch_add(1, Relaxed);
-            } else {
-                site.metrics.upstream_errors.fetch_add(1, Relaxed);
-            }
+            match &fail {
+                forward::Failure::Timeout => site.metrics.upstream_timeouts.fetch_add(1, Relaxed),
+                // Out of file descriptors or memory here: not the upstream's fault.
+                forward::Failure::Local(_) => shared.metrics.local_resource_errors.fetch_add(1, Relaxed),
+                _ => site.metrics.upstream_errors.fetch_add(1, Relaxed),
+            };
+            let id = event_id.clone().unwrap_or_else(new_event_id);
             tracing::warn!(site = %site.name, event = %id, "upstream failure: {}", fail.detail());
             let body = site.pages.error(status.as_u16(), &id, &site.name);
-            finish(shared, Some(&site), &meta, html(status, body), Some(id), None)
+            finish(shared, Some(&site), &meta, html(status, body), Some(id), None, noted)
         }
     }
+}
+
+/// Why inspection gave no verdict.
+enum Fail {
+    /// The request holds more than the model does: refused, never judged
+    /// on a part of it.
+    OverLimit(Limit, Source),
+    Timeout,
+    /// The engine failed (a panic).
+    Engine(String),
 }
 
 /// The verdict, what the SecLang rules said, and the transaction waiting
@@ -322,9 +486,9 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
 type Inspected = (Verdict, Option<RulesSay>, Option<Box<Pending>>);
 
 /// Builds the model and runs the native engine and the site's SecLang
-/// rules, turning a timeout or a panic into an error string (the caller
-/// applies `fail_open`). SecLang matches join the verdict's findings; an
-/// interruption (`deny`, `drop`, `redirect`) is returned beside it.
+/// rules, turning a timeout or a panic into a [`Fail`] (the caller
+/// decides). SecLang matches join the verdict's findings; an interruption
+/// (`deny`, `drop`, `redirect`) is returned beside it.
 #[allow(clippy::too_many_arguments)]
 fn inspect(
     rt: &Runtime,
@@ -335,8 +499,8 @@ fn inspect(
     ip: IpAddr,
     limit: usize,
     deadline: Instant,
-) -> Result<Inspected, String> {
-    let run = || -> Result<Inspected, haetae_engine::Timeout> {
+) -> Result<Inspected, Fail> {
+    let run = || -> Result<Inspected, Fail> {
         let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         let spare = SPARE_MODEL.take().unwrap_or_default();
         let mut b = RequestBuilder::reuse(spare, parts.method.as_str(), target, &rt.limits).client_ip(ip);
@@ -346,18 +510,22 @@ fn inspect(
         let inspected = &body[..body.len().min(limit)];
         b.body(inspected, truncated || body.len() > limit);
         let model = b.build();
+        if let Some((l, s)) = model.exceeded() {
+            give_back(model);
+            return Err(Fail::OverLimit(l, s));
+        }
         let verdict = if site.native { site.engine.inspect_until(&model, Some(deadline)) } else { Ok(Verdict::allow()) };
         let Some(rules) = &site.rules else {
             give_back(model);
-            return Ok((verdict?, None, None));
+            return Ok((verdict.map_err(|_| Fail::Timeout)?, None, None));
         };
-        let mut verdict = verdict?;
+        let mut verdict = verdict.map_err(|_| Fail::Timeout)?;
         let mut t = rules.transaction(&model, inspected);
         t.protocol(version_str(parts.version));
         t.deadline(Some(deadline));
         t.request();
         if t.timed_out() {
-            return Err(haetae_engine::Timeout);
+            return Err(Fail::Timeout);
         }
         if site.seclang_response && t.interruption().is_none() && t.would_interrupt().is_none() {
             // Phases 3-4 come with the response: keep the transaction.
@@ -372,9 +540,8 @@ fn inspect(
         Ok((verdict, RulesSay::of(outcome.interruption, outcome.would_interrupt), None))
     };
     match std::panic::catch_unwind(AssertUnwindSafe(run)) {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(t)) => Err(t.to_string()),
-        Err(_) => Err("inspection engine panicked".into()),
+        Ok(r) => r,
+        Err(_) => Err(Fail::Engine("inspection engine panicked".into())),
     }
 }
 
@@ -413,9 +580,8 @@ pub struct Pending {
 }
 
 /// Runs the site's SecLang phases 3-4 over the upstream's response (its
-/// buffered body, when the rules read bodies). An interruption in
-/// prevention mode replaces the response with the block page. Any other outcome passes the response on
-/// (detection and learning modes record the event).
+/// buffered body, when the rules read bodies), and decides with the same
+/// function as the request side.
 fn response_rules(
     shared: &Shared,
     rt: &Runtime,
@@ -436,41 +602,55 @@ fn response_rules(
         t.response(haetae_seclang::eval::Response { status, protocol: meta.version, headers: &headers, body: &body });
         (t.timed_out(), t.finish())
     };
-    let (timed_out, outcome) = match std::panic::catch_unwind(AssertUnwindSafe(run)) {
-        Ok(o) => o,
-        Err(_) => (true, haetae_seclang::eval::Outcome::default()),
-    };
-    if timed_out {
-        // As for the request: `fail_open` decides.
-        site.metrics.inspection_failures.fetch_add(1, Relaxed);
-        let id = new_event_id();
-        let threshold = site.engine.threshold();
-        let m = failure("SecLang response phases failed or exceeded the inspection budget");
-        if site.fail_open {
-            record(shared, site, meta, &id, 0, Disposition::FailedOpen, 0, threshold, m);
-            return AfterRules::Pass(resp);
+    let (inspection, outcome) = match std::panic::catch_unwind(AssertUnwindSafe(run)) {
+        Ok((true, o)) => (Inspection::Timeout, o),
+        Ok((false, o)) => {
+            let said = match RulesSay::of(o.interruption.clone(), o.would_interrupt.clone()) {
+                None => Rules::Quiet,
+                Some(r) if r.enforce => Rules::Interrupt(r.interruption.status),
+                Some(_) => Rules::WouldInterrupt,
+            };
+            (Inspection::Done { native_over: false, rules: said }, o)
         }
-        record(shared, site, meta, &id, 503, Disposition::FailedClosed, 0, threshold, m);
-        let page = site.pages.error(503, &id, &site.name);
-        return AfterRules::Blocked(html(StatusCode::SERVICE_UNAVAILABLE, page), id);
-    }
-    let Some(say) = RulesSay::of(outcome.interruption, outcome.would_interrupt) else { return AfterRules::Pass(resp) };
-    let i = say.interruption;
-    site.metrics.detected.fetch_add(1, Relaxed);
-    let id = new_event_id();
-    let matches =
-        Event::matches_from(&outcome.matched.into_iter().map(seclang_finding).collect::<Vec<_>>(), rt.config.events.excerpt_chars);
+        Err(_) => (Inspection::Failed, haetae_seclang::eval::Outcome::default()),
+    };
+    let d = decide(site.policy(), inspection);
+    let Some(disp) = d.record else { return AfterRules::Pass(resp) };
     let threshold = site.engine.threshold();
-    if site.mode != Mode::Prevention || !say.enforce {
-        let disp = if site.mode == Mode::Detection { Disposition::Logged } else { Disposition::Learned };
-        record(shared, site, meta, &id, 0, disp, 0, threshold, matches);
-        return AfterRules::Pass(resp);
+    let matches = match inspection {
+        Inspection::Done { .. } => {
+            site.metrics.detected.fetch_add(1, Relaxed);
+            Event::matches_from(&outcome.matched.into_iter().map(seclang_finding).collect::<Vec<_>>(), rt.config.events.excerpt_chars)
+        }
+        Inspection::Timeout => {
+            site.metrics.inspection_failures.fetch_add(1, Relaxed);
+            failure("SecLang response phases exceeded the inspection budget")
+        }
+        Inspection::Failed => {
+            site.metrics.inspection_failures.fetch_add(1, Relaxed);
+            failure("SecLang response phases failed")
+        }
+    };
+    let id = new_event_id();
+    match d.answer {
+        Answer::Pass => {
+            record(shared, site, meta, &id, status, disp, 0, threshold, matches);
+            AfterRules::Pass(resp)
+        }
+        Answer::Block(s) => {
+            record(shared, site, meta, &id, s, disp, 0, threshold, matches);
+            site.metrics.blocked.fetch_add(1, Relaxed);
+            drop(resp);
+            let page = site.pages.block(&id, &site.name);
+            AfterRules::Blocked(html(StatusCode::from_u16(s).unwrap_or(StatusCode::FORBIDDEN), page), id)
+        }
+        Answer::Unavailable => {
+            record(shared, site, meta, &id, 503, disp, 0, threshold, matches);
+            drop(resp);
+            let page = site.pages.error(503, &id, &site.name);
+            AfterRules::Blocked(html(StatusCode::SERVICE_UNAVAILABLE, page), id)
+        }
     }
-    record(shared, site, meta, &id, i.status, Disposition::Blocked, 0, threshold, matches);
-    site.metrics.blocked.fetch_add(1, Relaxed);
-    drop(resp);
-    let page = site.pages.block(&id, &site.name);
-    AfterRules::Blocked(html(StatusCode::from_u16(i.status).unwrap_or(StatusCode::FORBIDDEN), page), id)
 }
 
 /// What a site's SecLang rules decided: an interruption, enforced
@@ -519,18 +699,8 @@ fn html(status: StatusCode, body: Bytes) -> Response<RespBody> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record(
-    shared: &Shared,
-    site: &SiteRt,
-    meta: &Meta,
-    id: &str,
-    status: u16,
-    action: Disposition,
-    score: u32,
-    threshold: u32,
-    matches: Vec<Match>,
-) {
-    shared.events.load().record(Event {
+fn event(site: &SiteRt, meta: &Meta, id: &str, status: u16, action: Disposition, score: u32, threshold: u32, matches: Vec<Match>) -> Event {
+    Event {
         id: id.to_owned(),
         time: time::rfc3339_now(),
         site: site.name.clone(),
@@ -544,7 +714,22 @@ fn record(
         score,
         threshold,
         matches,
-    });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    shared: &Shared,
+    site: &SiteRt,
+    meta: &Meta,
+    id: &str,
+    status: u16,
+    action: Disposition,
+    score: u32,
+    threshold: u32,
+    matches: Vec<Match>,
+) {
+    shared.events.load().record(event(site, meta, id, status, action, score, threshold, matches));
 }
 
 /// Refuses a request with a protocol error: neutral page, event, metrics.
@@ -568,11 +753,11 @@ pub fn refuse(shared: &Shared, site: Option<&Arc<SiteRt>>, meta: &Meta, status: 
     // A client refused for its framing or size cannot be trusted to frame
     // its next request either (and an unread body may follow): close.
     r.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
-    finish(shared, site, meta, r, Some(id), None)
+    finish(shared, site, meta, r, Some(id), None, None)
 }
 
-/// Counts the response and arranges the access-log line for when its body
-/// has been sent.
+/// Counts the response, records the event that waited for its status, and
+/// arranges the access-log line for when its body has been sent.
 pub fn finish(
     shared: &Shared,
     site: Option<&Arc<SiteRt>>,
@@ -580,8 +765,13 @@ pub fn finish(
     resp: Response<RespBody>,
     event_id: Option<String>,
     upstream: Option<(SocketAddr, crate::upstream::InflightGuard)>,
+    noted: Option<Event>,
 ) -> Response<RespBody> {
     let status = resp.status().as_u16();
+    if let Some(mut ev) = noted {
+        ev.status = status;
+        shared.events.load().record(ev);
+    }
     let m = site.map_or(&shared.metrics.unrouted, |s| &s.metrics);
     m.status(status);
     m.latency.observe(meta.started.elapsed());
@@ -589,6 +779,9 @@ pub fn finish(
         Some((a, g)) => (Some(a), Some(g)),
         None => (None, None),
     };
+    // A body from the upstream counts its own failure (an upstream that
+    // dies mid-response) against the site.
+    let resp = if addr.is_some() { resp.map(|b| b.with_errors_to(m.clone())) } else { resp };
     // Borrowed first: most setups log no access lines.
     let Some(access) = shared.access.load().as_ref().map(Arc::clone) else {
         if guard.is_none() {

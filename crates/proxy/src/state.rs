@@ -32,6 +32,13 @@ pub struct Shared {
     pub access: ArcSwapOption<AccessLog>,
     pub metrics: Metrics,
     pub config_path: Option<PathBuf>,
+    /// Inspections of large bodies running on the blocking pool at once
+    /// (one per CPU).
+    pub offload: Arc<tokio::sync::Semaphore>,
+    /// Bumped when the process runs out of file descriptors: every client
+    /// connection then closes once its request in flight is done (idle
+    /// keep-alive ones at once), to make room.
+    pub shed: tokio::sync::watch::Sender<u64>,
 }
 
 impl Shared {
@@ -46,6 +53,8 @@ impl Shared {
             access: ArcSwapOption::from(access.map(Arc::new)),
             metrics,
             config_path,
+            shed: tokio::sync::watch::channel(0).0,
+            offload: Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))),
         }))
     }
 

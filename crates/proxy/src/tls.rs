@@ -22,14 +22,24 @@ impl ResolvesServerCert for SniResolver {
     }
 }
 
-fn load(cert: &std::path::Path, key: &std::path::Path) -> Result<Arc<CertifiedKey>, String> {
+/// Loads a certificate chain and its key, and checks that the key is the
+/// certificate's: a mismatched pair loads fine and then fails every
+/// handshake, silently. `at` is the key's place in the config.
+fn load(cert: &std::path::Path, key: &std::path::Path, at: &str) -> Result<Arc<CertifiedKey>, String> {
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("{}: {e}", cert.display()))?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+        .map_err(|e| format!("{at}: {}: {e}", cert.display()))?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{at}: {}: {e}", key.display()))?;
     let provider = rustls::crypto::ring::default_provider();
-    let signing = provider.key_provider.load_private_key(key).map_err(|e| format!("private key: {e}"))?;
-    Ok(Arc::new(CertifiedKey::new(certs, signing)))
+    let signing = provider.key_provider.load_private_key(key_der).map_err(|e| format!("{at}: private key {}: {e}", key.display()))?;
+    let ck = CertifiedKey::new(certs, signing);
+    match ck.keys_match() {
+        Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(Arc::new(ck)),
+        Err(rustls::Error::InconsistentKeys(_)) => {
+            Err(format!("{at}: the private key {} does not belong to the certificate {}", key.display(), cert.display()))
+        }
+        Err(e) => Err(format!("{at}: certificate {}: {e}", cert.display())),
+    }
 }
 
 /// Builds the server TLS config: SNI → site certificate; unknown names get
@@ -40,7 +50,7 @@ pub fn server_config(cfg: &Config) -> Result<Arc<rustls::ServerConfig>, String> 
     let mut first = None;
     for s in &cfg.sites {
         let Some(t) = &s.tls else { continue };
-        let ck = load(t.cert.get_ref(), t.key.get_ref())?;
+        let ck = load(t.cert.get_ref(), t.key.get_ref(), &t.key_at)?;
         first.get_or_insert_with(|| ck.clone());
         for h in &s.hosts {
             if h.get_ref() == "*" {

@@ -25,6 +25,9 @@ const MAX_IDLE: usize = 1024;
 pub enum SendError {
     /// No connection could be made (nothing was sent).
     Connect(String),
+    /// No connection could be made for lack of local resources (file
+    /// descriptors, memory): says nothing about the server.
+    Local(String),
     /// A reused keep-alive connection ended before any response came:
     /// the server closed it while the request was on its way. Safe to
     /// send again when the request is idempotent.
@@ -37,9 +40,25 @@ impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SendError::Connect(e) => write!(f, "connect: {e}"),
+            SendError::Local(e) => write!(f, "local resources: {e}"),
             SendError::Stale(e) | SendError::Http(e) => write!(f, "{e}"),
         }
     }
+}
+
+/// A response that carries both `Content-Length` and `Transfer-Encoding`
+/// (or several differing lengths): its framing is ambiguous, so the
+/// connection it came on cannot be trusted for another exchange.
+pub fn framing_is_ambiguous(h: &http::HeaderMap) -> bool {
+    let mut lengths = h.get_all(http::header::CONTENT_LENGTH).iter();
+    let first = lengths.next();
+    (first.is_some() && h.contains_key(http::header::TRANSFER_ENCODING)) || lengths.any(|v| Some(v) != first)
+}
+
+/// Errors of `connect(2)` that come from this process or host running out
+/// of something, not from the server.
+fn is_local_exhaustion(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::EADDRNOTAVAIL))
 }
 
 /// How long to wait for a new connection, and how long an idle one is
@@ -131,7 +150,9 @@ where
         while let Some(mut s) = self.checkout(t.idle, now) {
             match s.try_send_request(req).await {
                 Ok(resp) => {
-                    self.push(s, t.idle, now);
+                    if !framing_is_ambiguous(resp.headers()) {
+                        self.push(s, t.idle, now);
+                    }
                     return Ok(resp);
                 }
                 Err(mut e) => match e.take_message() {
@@ -148,10 +169,25 @@ where
         Box::pin(async move {
             let mut s = self.connect(t.connect).await?;
             let resp = s.send_request(req).await.map_err(SendError::Http)?;
-            self.push(s, t.idle, now);
+            if !framing_is_ambiguous(resp.headers()) {
+                self.push(s, t.idle, now);
+            }
             Ok(resp)
         })
         .await
+    }
+
+    /// Closes every idle connection (out of file descriptors: they are the
+    /// ones nobody is using).
+    pub fn drop_idle(&self) -> usize {
+        let mut n = 0;
+        for slot in self.idle.iter() {
+            if let Ok(mut idle) = slot.lock() {
+                n += idle.stack.len();
+                idle.stack.clear();
+            }
+        }
+        n
     }
 
     fn checkout(&self, max_idle: Duration, now: Instant) -> Option<SendRequest<B>> {
@@ -169,6 +205,7 @@ where
     async fn connect(&self, timeout: Duration) -> Result<SendRequest<B>, SendError> {
         let stream = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(self.addr)).await {
             Err(_) => return Err(SendError::Connect("timed out".into())),
+            Ok(Err(e)) if is_local_exhaustion(&e) => return Err(SendError::Local(e.to_string())),
             Ok(Err(e)) => return Err(SendError::Connect(e.to_string())),
             Ok(Ok(s)) => s,
         };

@@ -126,21 +126,29 @@ fn learning_mode_records_without_blocking() {
     assert_eq!(h.events()[0]["action"], "learned");
 }
 
+/// A timeout is the client's doing (it chose what to send), so by default
+/// it blocks even with `fail_open = true`; `on_timeout = "pass"` passes,
+/// and detection mode never blocks. Each is an event with the status the
+/// client got.
 #[test]
-fn inspection_timeout_fails_open_or_closed_as_configured() {
+fn inspection_timeout_blocks_unless_configured_to_pass() {
     let (_o, up) = origin();
-    let server = "";
-    let body = format!("[timeouts]\ninspection = \"0ms\"\n{SITE}");
-    let h = Haetae::run(server, &body, &format!("127.0.0.1:{up}"));
-    assert_eq!(get(h.port, "/search?q=x", &[]).status, 200, "fail_open = true passes");
-    assert_eq!(h.events()[0]["action"], "failed_open");
-    drop(h);
-    let body =
-        format!("[timeouts]\ninspection = \"0ms\"\n{}", SITE.replace("mode = \"prevention\"", "mode = \"prevention\"\nfail_open = false"));
-    let h = Haetae::run(server, &body, &format!("127.0.0.1:{up}"));
-    let r = get(h.port, "/search?q=x", &[]);
-    assert_eq!(r.status, 503, "fail_open = false answers 503");
-    assert_eq!(h.events()[0]["action"], "failed_closed");
+    let up = format!("127.0.0.1:{up}");
+    for (extra, status, action) in [
+        ("fail_open = true", 503, "failed_closed"),
+        ("on_timeout = \"pass\"", 200, "failed_open"),
+        ("on_timeout = \"block\"\nmode = \"detection\"", 200, "failed_open"),
+    ] {
+        let site = SITE.replace("mode = \"prevention\"\n", "").replace("hosts = [\"*\"]", &format!("hosts = [\"*\"]\n{extra}"));
+        let site = if site.contains("mode =") { site } else { site.replace("hosts = [\"*\"]", "hosts = [\"*\"]\nmode = \"prevention\"") };
+        let h = Haetae::run("", &format!("[timeouts]\ninspection = \"0ms\"\n{site}"), &up);
+        let r = get(h.port, "/search?q=x", &[]);
+        assert_eq!(r.status, status, "{extra}");
+        let ev = h.events();
+        assert_eq!(ev[0]["action"], action, "{extra}: {ev}");
+        assert_eq!(ev[0]["status"], status, "{extra}: the event has the status the client got");
+        assert!(ev[0]["matches"][0]["reason"].as_str().unwrap().contains("time budget"), "{ev}");
+    }
 }
 
 #[test]

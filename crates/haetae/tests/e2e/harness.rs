@@ -8,8 +8,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_haetae")
+/// The binary under test; `HAETAE_BIN` runs the suite against another
+/// build (e.g. an older one, to see a regression test fail before its fix).
+pub fn bin() -> String {
+    std::env::var("HAETAE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_haetae").to_owned())
 }
 
 /// A port nobody listens on right now, and never handed out before in this
@@ -86,17 +88,42 @@ impl Drop for Proc {
 }
 
 pub fn spawn(args: &[&str], wait_for: &[u16]) -> Proc {
+    spawn_limited(args, wait_for, &[])
+}
+
+/// As [`spawn`], with resource limits (`RLIMIT_*`, soft value; the hard
+/// limit is left) set for the child, and `SIGXFSZ` ignored so a file
+/// limit fails writes instead of killing the process — the way a full
+/// disk does.
+pub fn spawn_limited(args: &[&str], wait_for: &[u16], limits: &[(libc::__rlimit_resource_t, u64)]) -> Proc {
+    use std::os::unix::process::CommandExt;
     let dir = TempDir::new("log");
     let log = dir.path("stderr.log");
     let f = std::fs::File::create(&log).expect("log file");
-    let child = Command::new(bin())
-        .args(args)
-        .env("HAETAE_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(f.try_clone().expect("dup"))
-        .stderr(f)
-        .spawn()
-        .expect("start haetae");
+    let mut cmd = Command::new(bin());
+    cmd.args(args).env("HAETAE_LOG", "info").stdin(Stdio::null()).stdout(f.try_clone().expect("dup")).stderr(f);
+    let limits = limits.to_vec();
+    if !limits.is_empty() {
+        // SAFETY: only async-signal-safe calls (getrlimit, setrlimit,
+        // signal) between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                for (res, soft) in &limits {
+                    let mut cur = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                    if libc::getrlimit(*res, &mut cur) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    cur.rlim_cur = *soft;
+                    if libc::setrlimit(*res, &cur) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    }
+    let child = cmd.spawn().expect("start haetae");
     let mut p = Proc { child, log, _dir: Some(dir) };
     for port in wait_for {
         if !wait_port(*port, Duration::from_secs(15)) {
@@ -136,14 +163,25 @@ impl Haetae {
     /// Runs `haetae run` with `body` (the config after its [server] table;
     /// `{UP}` is replaced by `upstream`).
     pub fn run(server_extra: &str, body: &str, upstream: &str) -> Self {
+        Self::run_limited(server_extra, body, upstream, &[])
+    }
+
+    /// As [`Haetae::run`], under resource limits (see [`spawn_limited`]).
+    pub fn run_limited(server_extra: &str, body: &str, upstream: &str, limits: &[(libc::__rlimit_resource_t, u64)]) -> Self {
         let port = free_port();
         let admin = free_port();
         let dir = TempDir::new("cfg");
         let cfg = config_text(port, admin, server_extra, body, upstream, &dir.0);
         let path = dir.path("haetae.toml");
         std::fs::write(&path, cfg).expect("write config");
-        let proc = spawn(&["run", "--config", path.to_str().expect("utf-8 path")], &[port, admin]);
+        let proc = spawn_limited(&["run", "--config", path.to_str().expect("utf-8 path")], &[port, admin], limits);
         Self { proc, port, admin, dir }
+    }
+
+    /// A metric's value (the first line starting with `name`).
+    pub fn metric(&self, name: &str) -> f64 {
+        let m = self.metrics();
+        m.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or(0.0)
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -285,4 +323,85 @@ pub fn shared_dir() -> Option<PathBuf> {
             return None;
         }
     }
+}
+
+/// A scripted upstream on loopback: for each request it reads (head, and a
+/// Content-Length body), it writes `reply(n)` for the n-th request seen
+/// (counted across connections), and closes when `reply` says so.
+pub fn scripted(reply: impl Fn(usize) -> (Vec<u8>, bool) + Send + Sync + 'static) -> (u16, std::sync::Arc<AtomicU32>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let seen = std::sync::Arc::new(AtomicU32::new(0));
+    let count = seen.clone();
+    let reply = std::sync::Arc::new(reply);
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let (count, reply) = (count.clone(), reply.clone());
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+                let mut buf = Vec::new();
+                loop {
+                    let Some(end) = read_head(&mut s, &mut buf) else { return };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let len: usize =
+                        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+                    while buf.len() < end + len {
+                        let mut chunk = [0u8; 8192];
+                        match s.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buf.drain(..end + len);
+                    let n = count.fetch_add(1, Ordering::SeqCst) as usize;
+                    let (bytes, close) = reply(n);
+                    if s.write_all(&bytes).is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+fn read_head(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
+    loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(p + 4);
+        }
+        let mut chunk = [0u8; 8192];
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Reads one response from a keep-alive connection (Content-Length or
+/// chunked framing), or what arrived before the peer closed.
+pub fn read_response(s: &mut TcpStream) -> Option<Resp> {
+    let mut buf = Vec::new();
+    let end = read_head(s, &mut buf)?;
+    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+    if let Some(len) = head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()) {
+        while buf.len() < end + len {
+            let mut chunk = [0u8; 8192];
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buf.truncate(end + len);
+    } else if head.contains("transfer-encoding: chunked") {
+        while !buf[end..].windows(5).any(|w| w == b"0\r\n\r\n") {
+            let mut chunk = [0u8; 8192];
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+    Some(parse(&buf))
 }

@@ -9,6 +9,7 @@ mod cli;
 mod eval;
 mod failover;
 mod h2_tls_ws;
+mod hardening;
 mod protocol;
 mod reload;
 mod rules;

@@ -312,17 +312,17 @@ fn seclang_response_rules_inspect_upstream_responses() {
 }
 
 /// SecLang rules run inside the site's inspection budget: past it,
-/// `fail_open` decides, as for the native engine.
+/// `on_timeout` decides, as for the native engine.
 #[test]
 fn seclang_rules_respect_the_inspection_budget() {
     let (_o, up) = origin();
     let dir = TempDir::new("seclang-budget");
     std::fs::write(dir.path("r.conf"), "SecRule ARGS \"@contains x\" \"id:8001,phase:2,deny\"\n").unwrap();
-    for (fail_open, status, action) in [(true, 200, "failed_open"), (false, 503, "failed_closed")] {
+    for (on_timeout, status, action) in [("pass", 200, "failed_open"), ("block", 503, "failed_closed")] {
         let site = SITE.replace(
             "mode = \"prevention\"",
             &format!(
-                "mode = \"prevention\"\nfail_open = {fail_open}\nnative_engine = false\nseclang = [\"{}\"]",
+                "mode = \"prevention\"\non_timeout = \"{on_timeout}\"\nnative_engine = false\nseclang = [\"{}\"]",
                 dir.path("r.conf").display()
             ),
         );

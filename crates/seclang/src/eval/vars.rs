@@ -253,7 +253,10 @@ impl VarSpec {
 }
 
 fn body_error(a: &Anomaly) -> bool {
-    matches!(a, Anomaly::MultipartMalformed(_) | Anomaly::JsonMalformed | Anomaly::XmlMalformed | Anomaly::TooDeep(_))
+    matches!(
+        a,
+        Anomaly::MultipartMalformed(_) | Anomaly::JsonMalformed | Anomaly::XmlMalformed | Anomaly::Exceeded(haetae_model::Limit::Depth, _)
+    )
 }
 
 impl Transaction<'_> {
