@@ -67,12 +67,11 @@ pub async fn serve(shared: Arc<Shared>, listener: TcpListener, mut shutdown: wat
     // API is what the operator needs most (metrics, events).
     let mut reserve = crate::listener::Reserve::open();
     loop {
+        // Taken back as soon as a descriptor is free again.
+        reserve.refill();
         let (stream, _) = tokio::select! {
             a = listener.accept() => match a {
-                Ok(x) => {
-                    reserve.refill();
-                    x
-                }
+                Ok(x) => x,
                 Err(e) if crate::listener::out_of_fds(&e) && reserve.release() => continue,
                 Err(_) => {
                     tokio::time::sleep(std::time::Duration::from_millis(10)).await;

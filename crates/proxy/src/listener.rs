@@ -129,10 +129,17 @@ pub async fn accept_loop(
                 let rt = shared.rt.load();
                 (rt.config.timeouts.client_header.0, rt.config.timeouts.client_send.0)
             };
+            // A connection that has sent nothing yet is the first to go
+            // when descriptors run out.
+            let mut shed = shared.shed.subscribe();
             if tls {
                 let Some(cfg) = shared.rt.load().tls.clone() else { return };
                 let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
-                match tokio::time::timeout(timeout, Box::pin(acceptor.accept(stream))).await {
+                let handshake = tokio::select! {
+                    r = tokio::time::timeout(timeout, Box::pin(acceptor.accept(stream))) => r,
+                    _ = shed.changed() => return,
+                };
+                match handshake {
                     Ok(Ok(s)) => {
                         let proto = if s.get_ref().1.alpn_protocol() == Some(b"h2") { Proto::H2 } else { Proto::H1 };
                         let s = crate::stall::SendTimeout::new(s, send_limit);
@@ -150,7 +157,11 @@ pub async fn accept_loop(
                 // `P` too: the first bytes that arrived settle it when
                 // they differ from the preface.
                 let mut first = [0u8; 4];
-                match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
+                let peeked = tokio::select! {
+                    r = tokio::time::timeout(timeout, stream.peek(&mut first)) => r,
+                    _ = shed.changed() => return,
+                };
+                match peeked {
                     Ok(Ok(n)) if n > 0 => {
                         let proto = if b"PRI "[..n] == first[..n] { Proto::Detect } else { Proto::H1 };
                         let stream = crate::stall::SendTimeout::new(stream, send_limit);
