@@ -403,6 +403,10 @@ async fn respond(
         return Ok(Response::from_parts(parts, RespBody::empty()));
     }
     let (mut parts, body) = resp.into_parts();
+    // The client's connection speaks Haetae's HTTP, not the upstream's
+    // (an HTTP/1.0 upstream would otherwise turn the client's keep-alive
+    // connection into a 1.0 one).
+    parts.version = http::Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers);
     response::cloak(site, &mut parts.headers);
     if status.is_server_error() && site.response.mask_errors {
