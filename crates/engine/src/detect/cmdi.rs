@@ -433,7 +433,11 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
         return None;
     }
     // Most values have nothing to unquote: skip the copy.
-    let quoting = memchr::memchr3(b'$', b'`', b'\\', raw).is_some() || memchr::memchr3(b'\'', b'"', b'(', raw).is_some();
+    // A `(` alone is undone only inside `<()`/`>()` (the `$()` case has a
+    // `$`): without `<` or `>` a value of parentheses needs no copy.
+    let quoting = memchr::memchr3(b'$', b'`', b'\\', raw).is_some()
+        || memchr::memchr2(b'\'', b'"', raw).is_some()
+        || memchr::memchr2(b'<', b'>', raw).is_some() && memchr::memchr(b'(', raw).is_some();
     let (owned, obfuscated) = if quoting { undo_quoting(raw) } else { (Vec::new(), false) };
     let s = if quoting { &owned[..] } else { raw };
     // Before unquoting, which would make `n` of a literal `\n`.
