@@ -221,26 +221,18 @@ impl Metrics {
             self.reloads_ok.load(Relaxed)
         );
         let _ = writeln!(out, "haetae_config_reloads_total{{result=\"failed\"}} {}", self.reloads_failed.load(Relaxed));
-        let _ = writeln!(
-            out,
-            "# HELP haetae_local_resource_errors_total Upstream connections not made for lack of local file descriptors or memory.\n# TYPE haetae_local_resource_errors_total counter\nhaetae_local_resource_errors_total {}",
-            self.local_resource_errors.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP haetae_accept_errors_total Connections not accepted for lack of file descriptors.\n# TYPE haetae_accept_errors_total counter\nhaetae_accept_errors_total {}",
-            self.accept_errors.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP haetae_upgrades_refused_total Upgrade requests for a protocol the site does not allow.\n# TYPE haetae_upgrades_refused_total counter\nhaetae_upgrades_refused_total {}",
-            self.upgrades_refused.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP haetae_offloaded_inspections_total Large bodies inspected off the event loop.\n# TYPE haetae_offloaded_inspections_total counter\nhaetae_offloaded_inspections_total {}",
-            self.offloaded_inspections.load(Relaxed)
-        );
+        for (name, help, v) in [
+            (
+                "haetae_local_resource_errors_total",
+                "Upstream connections not made for lack of local file descriptors or memory.",
+                &self.local_resource_errors,
+            ),
+            ("haetae_accept_errors_total", "Connections not accepted for lack of file descriptors.", &self.accept_errors),
+            ("haetae_upgrades_refused_total", "Upgrade requests for a protocol the site does not allow.", &self.upgrades_refused),
+            ("haetae_offloaded_inspections_total", "Large bodies inspected off the event loop.", &self.offloaded_inspections),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", v.load(Relaxed));
+        }
         for (name, kind, v) in extra {
             let _ = writeln!(out, "# TYPE {name} {kind}\n{name} {v}");
         }
