@@ -5,6 +5,7 @@
 //!
 //! The reference, key by key, is `docs/CONFIG.md`.
 
+pub mod document;
 pub mod model;
 pub mod units;
 mod validate;
@@ -12,6 +13,7 @@ mod validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use document::Document;
 pub use model::*;
 pub use units::{ByteSize, Dur};
 pub use validate::DETECTORS;
@@ -71,22 +73,31 @@ pub fn parse(src: &str, file: &Path) -> Result<Config, ConfigError> {
         }
     };
     let base = file.parent().map(Path::to_owned).unwrap_or_default();
-    let diags = validate::validate(&mut cfg, src, &base, file);
+    let diags = validate::validate(&mut cfg, src, &base);
     if diags.is_empty() {
-        cfg.source = Some(file.to_owned());
+        cfg.origin = Origin { file: Some(file.to_owned()), text: Some(src.into()) };
         Ok(cfg)
     } else {
         Err(ConfigError { file: file.to_owned(), diagnostics: diags })
     }
 }
 
-/// Reads and parses a config file.
+/// Reads and parses a config file. Relative paths inside it are resolved
+/// against the file's folder made absolute first, so the same file read
+/// from another working folder (a reload) means the same paths.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let src = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: path.to_owned(),
         diagnostics: vec![Diagnostic { line: 1, col: 1, message: format!("cannot read the file: {e}") }],
     })?;
-    parse(&src, path)
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    parse(&src, &path)
+}
+
+/// The config as TOML text (every setting, defaults included; comments
+/// and layout are not kept — [`Document`] edits a file in place).
+pub fn to_toml(cfg: &Config) -> Result<String, String> {
+    toml::to_string(cfg).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -5,13 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use haetae_engine::{Exception, Sensitivity};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::units::{ByteSize, Dur};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -26,12 +25,48 @@ pub struct Config {
     pub access_log: AccessLog,
     #[serde(default, rename = "site")]
     pub sites: Vec<Site>,
-    /// The file this came from (set after loading).
+    /// The file this came from and its text (set after loading): places
+    /// in it (`file:line:col`) for errors found later, when the runtime is
+    /// built from the config.
     #[serde(skip)]
-    pub source: Option<PathBuf>,
+    pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Where a config was read from. Two configs with the same settings are
+/// equal whatever file they came from.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub file: Option<PathBuf>,
+    pub text: Option<std::sync::Arc<str>>,
+}
+
+impl PartialEq for Origin {
+    fn eq(&self, _: &Origin) -> bool {
+        true
+    }
+}
+
+impl Config {
+    /// The file this config came from, if any.
+    pub fn source(&self) -> Option<&std::path::Path> {
+        self.origin.file.as_deref()
+    }
+
+    /// A [`crate::ConfigError`] at the place `span` points to (line 1 when
+    /// the text is not known, as for a config built in code).
+    pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> crate::ConfigError {
+        let (line, col) = match &self.origin.text {
+            Some(t) if span.end > 0 => crate::line_col(t, span.start),
+            _ => (1, 1),
+        };
+        crate::ConfigError {
+            file: self.origin.file.clone().unwrap_or_else(|| PathBuf::from("(config)")),
+            diagnostics: vec![crate::Diagnostic { line, col, message: message.into() }],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Server {
     /// Plain HTTP listeners (HTTP/1.1, and HTTP/2 with prior knowledge).
@@ -42,6 +77,7 @@ pub struct Server {
     pub tls_listen: Vec<Spanned<SocketAddr>>,
     /// Admin listener: `/metrics`, `/healthz`, `/events`. Keep it on loopback.
     #[serde(default = "default_admin")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin: Option<SocketAddr>,
     /// Worker threads; 0 means one per core.
     #[serde(default)]
@@ -94,7 +130,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Longest request target; longer gets 414.
@@ -153,19 +189,6 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
-    /// The bounds the request parsers work within.
-    pub fn parse_limits(&self) -> haetae_model::ParseLimits {
-        haetae_model::ParseLimits {
-            max_params: self.max_params,
-            max_name_len: self.max_name_bytes,
-            max_depth: self.max_depth,
-            max_parts: self.max_parts,
-            file_head_bytes: usize::try_from(self.file_head_bytes.0).unwrap_or(usize::MAX),
-            max_cookies: self.max_cookies,
-        }
-    }
-}
 fn d_params() -> usize {
     1024
 }
@@ -200,7 +223,7 @@ fn d_inspect() -> ByteSize {
     ByteSize(1 << 20)
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Timeouts {
     /// Time to receive a request's headers (slow-loris defence).
@@ -280,10 +303,11 @@ fn d_drain() -> Dur {
     Dur(Duration::from_secs(30))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Events {
     /// JSON-lines file of security events (none when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
     /// Events kept in memory for the admin API.
     #[serde(default = "d_ring")]
@@ -305,7 +329,7 @@ fn d_excerpt() -> usize {
     64
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AccessLogFormat {
     #[default]
@@ -313,16 +337,17 @@ pub enum AccessLogFormat {
     Combined,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AccessLog {
     /// Access log file (none when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
     #[serde(default)]
     pub format: AccessLogFormat,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Block requests the engine judges attacks.
@@ -348,7 +373,7 @@ fn d_upgrades() -> Vec<Spanned<String>> {
     vec![Spanned::new(0..0, "websocket".to_owned())]
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum OnTimeout {
     /// Answer 503 (prevention mode only).
@@ -358,7 +383,7 @@ pub enum OnTimeout {
     Pass,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyOverflow {
     /// Bodies the application parses into parameters (forms, JSON, XML,
@@ -375,32 +400,7 @@ pub enum BodyOverflow {
     Reject,
 }
 
-impl BodyOverflow {
-    /// Whether a body of this `Content-Type` larger than the inspection
-    /// limit is refused.
-    pub fn refuses(self, content_type: Option<&[u8]>) -> bool {
-        match self {
-            BodyOverflow::Reject => true,
-            BodyOverflow::InspectPrefix => false,
-            BodyOverflow::Auto => {
-                let Some(ct) = content_type else { return true };
-                let (mt, _) = haetae_model::body::media_type(ct);
-                let mt = mt.to_ascii_lowercase();
-                let binary = ["image/", "audio/", "video/", "font/", "model/"].iter().any(|p| mt.starts_with(p.as_bytes()))
-                    || mt == b"multipart/form-data"
-                    || (mt.starts_with(b"application/")
-                        && !mt.ends_with(b"json")
-                        && !mt.ends_with(b"xml")
-                        && !mt.ends_with(b"javascript")
-                        && mt != b"application/x-www-form-urlencoded"
-                        && mt != b"application/graphql");
-                !binary
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum CpuAffinity {
     #[default]
@@ -408,7 +408,7 @@ pub enum CpuAffinity {
     Off,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Balance {
     #[default]
@@ -417,7 +417,7 @@ pub enum Balance {
     IpHash,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     pub name: Spanned<String>,
@@ -445,13 +445,16 @@ pub struct Site {
     #[serde(default)]
     pub sensitivity: Sensitivity,
     /// Score at or above which a request is blocked (overrides sensitivity).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<u32>,
     #[serde(default)]
     pub body_overflow: BodyOverflow,
     /// HTML template for the block page; `{{event_id}}`, `{{site}}`,
     /// `{{time}}` and `{{status}}` are replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub block_page: Option<Spanned<PathBuf>>,
     /// HTML template for 502/503/504 pages (same placeholders).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_page: Option<Spanned<PathBuf>>,
     /// Remove `Server`, `X-Powered-By` and similar headers from responses.
     #[serde(default = "yes")]
@@ -462,6 +465,10 @@ pub struct Site {
     /// Detector families switched off for this site.
     #[serde(default)]
     pub disabled_detectors: Vec<String>,
+    /// Single shapes of a detector switched off (`haetae rules --native`
+    /// lists their ids), the rest of the family still on.
+    #[serde(default)]
+    pub disabled_shapes: Vec<String>,
     /// Also inspect values that are entirely base64, decoded.
     #[serde(default = "yes")]
     pub decode_base64: bool,
@@ -476,33 +483,28 @@ pub struct Site {
     /// alone).
     #[serde(default = "yes")]
     pub native_engine: bool,
-    /// `seclang`, loaded and compiled (set by validation).
-    #[serde(skip)]
-    pub rules: Option<std::sync::Arc<haetae_seclang::eval::RuleSet>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<SiteTls>,
     pub upstream: Upstream,
     #[serde(default)]
     pub response: ResponseInspection,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SiteTls {
     pub cert: Spanned<PathBuf>,
     pub key: Spanned<PathBuf>,
-    /// `file:line:col` of `key` (set by validation), for errors found when
-    /// the pair is loaded.
-    #[serde(skip)]
-    pub key_at: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Upstream {
     pub servers: Vec<Spanned<String>>,
     #[serde(default)]
     pub balance: Balance,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub health: Option<HealthCheck>,
     /// Passive check: consecutive connection failures before a server is
     /// taken out until the next successful health check (or `retry_after`).
@@ -524,7 +526,7 @@ fn d_retry_after() -> Dur {
     Dur(Duration::from_secs(10))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheck {
     #[serde(default = "d_hc_path")]
@@ -560,7 +562,7 @@ fn d_hc_passes() -> u32 {
 /// The response path. Bodies are streamed unless a filter needs them;
 /// then at most `max_buffer` bytes are held, and larger bodies stream
 /// through unfiltered.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseInspection {
     #[serde(default = "d_resp_buf")]
@@ -580,4 +582,38 @@ impl Default for ResponseInspection {
 }
 fn d_resp_buf() -> ByteSize {
     ByteSize(256 * 1024)
+}
+
+/// How eager a site's engine is to block (the engine's own type is built
+/// from this one).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Sensitivity {
+    /// Block only on findings the engine is sure of (threshold 8).
+    Low,
+    /// Threshold 5.
+    #[default]
+    Medium,
+    /// Block on any likely attack (threshold 3).
+    High,
+}
+
+/// An exception: findings it covers are dropped before scoring. Every
+/// field that is set must match; empty lists mean any.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    /// Path prefix (after normalization); `"/x*"` is a plain prefix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// A key (`content`) or a collection and key (`ARGS:content`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detectors: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<u32>,
+    /// Shape ids (`haetae rules --native` lists them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shapes: Vec<String>,
 }

@@ -51,8 +51,11 @@ fn duplicate_hosts_and_missing_files() {
     assert!(parse(&two, Path::new("h.toml")).is_ok());
     let e = errs(&format!("{MIN}{}", MIN.replace("shop\"", "shop2\"")));
     assert!(e.contains("host `shop.example` is already served by site `shop`"), "{e}");
-    let e = errs(&MIN.replace("[site.upstream]", "block_page = \"/nonexistent/block.html\"\n[site.upstream]"));
-    assert!(e.contains("cannot read `/nonexistent/block.html`"), "{e}");
+    // Files the config points to are read when the runtime is built from
+    // it (the proxy's tests check those errors), not here.
+    assert!(
+        parse(&MIN.replace("[site.upstream]", "block_page = \"/nonexistent/block.html\"\n[site.upstream]"), Path::new("h.toml")).is_ok()
+    );
     assert!(errs("").contains("no [[site]]"));
 }
 

@@ -1,12 +1,14 @@
 //! Checks that need more than the TOML grammar: unique names and hosts,
-//! resolvable upstreams, readable certificate files, CIDRs that parse.
+//! resolvable upstreams, CIDRs that parse, names that exist. What needs the
+//! files a config points to (certificates and keys, block pages, SecLang
+//! rules) is checked when the runtime is built from it, with the same
+//! `file:line:col` errors: the config itself stays data a program can read,
+//! change and write back without touching those files.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use toml::Spanned;
 
 use crate::model::Config;
@@ -55,7 +57,7 @@ fn resolve_path(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() { p.to_owned() } else { base.join(p) }
 }
 
-pub fn validate(cfg: &mut Config, src: &str, base: &Path, file: &Path) -> Vec<Diagnostic> {
+pub fn validate(cfg: &mut Config, src: &str, base: &Path) -> Vec<Diagnostic> {
     let mut c = Ctx { src, diags: Vec::new() };
     if cfg.sites.is_empty() {
         c.diags.push(Diagnostic {
@@ -178,41 +180,27 @@ pub fn validate(cfg: &mut Config, src: &str, base: &Path, file: &Path) -> Vec<Di
                     c.key("detectors", format!("unknown detector `{d}` in exception (known: {})", DETECTORS.join(", ")));
                 }
             }
-            if e.path.is_none() && e.param.is_none() && e.detectors.is_empty() && e.rules.is_empty() {
-                c.key("exceptions", "an exception needs at least one of path, param, detectors, rules");
+            if e.path.is_none() && e.param.is_none() && e.detectors.is_empty() && e.rules.is_empty() && e.shapes.is_empty() {
+                c.key("exceptions", "an exception needs at least one of path, param, detectors, rules, shapes");
             }
         }
-        if !site.seclang.is_empty() {
-            let paths: Vec<PathBuf> = site.seclang.iter().map(|p| resolve_path(base, p.get_ref())).collect();
-            match haetae_seclang::files::load(&paths).and_then(|l| haetae_seclang::files::compile(&l)) {
-                Ok(rules) => site.rules = Some(std::sync::Arc::new(rules)),
-                Err(e) => c.at(&site.seclang[0], format!("seclang: {e}")),
+        for d in &site.disabled_shapes {
+            if d.trim().is_empty() || d.contains(char::is_whitespace) {
+                c.key("disabled_shapes", format!("`{d}` is not a shape id (see `haetae rules --native`)"));
             }
-        } else if !site.native_engine {
+        }
+        if site.seclang.is_empty() && !site.native_engine {
             c.at(&site.name, format!("site `{name}` has native_engine = false and no seclang files: nothing would inspect its traffic"));
         }
+        for p in &mut site.seclang {
+            *p.get_mut() = resolve_path(base, p.get_ref());
+        }
         for page in [&mut site.block_page, &mut site.error_page].into_iter().flatten() {
-            let p = resolve_path(base, page.get_ref());
-            if let Err(e) = std::fs::read_to_string(&p) {
-                c.at(page, format!("cannot read `{}`: {e}", p.display()));
-            }
-            *page.get_mut() = p;
+            *page.get_mut() = resolve_path(base, page.get_ref());
         }
         if let Some(tls) = &mut site.tls {
-            let cert = resolve_path(base, tls.cert.get_ref());
-            let key = resolve_path(base, tls.key.get_ref());
-            match CertificateDer::pem_file_iter(&cert).map(|i| i.collect::<Result<Vec<_>, _>>()) {
-                Ok(Ok(v)) if !v.is_empty() => {}
-                Ok(Ok(_)) => c.at(&tls.cert, format!("`{}` holds no certificate", cert.display())),
-                Ok(Err(e)) | Err(e) => c.at(&tls.cert, format!("cannot read certificate `{}`: {e}", cert.display())),
-            }
-            if let Err(e) = PrivateKeyDer::from_pem_file(&key) {
-                c.at(&tls.key, format!("cannot read private key `{}`: {e}", key.display()));
-            }
-            *tls.cert.get_mut() = cert;
-            *tls.key.get_mut() = key;
-            let (line, col) = line_col(src, tls.key.span().start);
-            tls.key_at = format!("{}:{line}:{col}", file.display());
+            *tls.cert.get_mut() = resolve_path(base, tls.cert.get_ref());
+            *tls.key.get_mut() = resolve_path(base, tls.key.get_ref());
             if cfg.server.tls_listen.is_empty() {
                 c.at(&site.name, format!("site `{name}` has tls but server.tls_listen is empty"));
             }

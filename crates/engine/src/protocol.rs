@@ -9,22 +9,30 @@ use crate::make_finding;
 
 pub fn check(req: &Request, out: &mut Vec<Finding>) {
     for a in &req.anomalies {
-        let (id, c, why, loc): (u32, Confidence, String, &str) = match a {
-            Anomaly::InvalidPercentEncoding(s) => (1001, Low, "invalid percent-encoding".into(), s.collection()),
-            Anomaly::Exceeded(Limit::Params, s) => (1002, Medium, "too many parameters".into(), s.collection()),
-            Anomaly::Exceeded(Limit::Depth, s) => (1003, Medium, "nesting too deep".into(), s.collection()),
-            Anomaly::Exceeded(Limit::Cookies, _) => (1008, Medium, "too many cookies".into(), "REQUEST_COOKIES"),
-            Anomaly::Exceeded(Limit::Parts, _) => (1009, Medium, "too many multipart parts".into(), "REQUEST_BODY"),
-            Anomaly::Exceeded(Limit::NameBytes, s) => (1010, Medium, "name too long".into(), s.collection()),
+        let (id, shape, c, why, loc): (u32, &'static str, Confidence, String, &str) = match a {
+            Anomaly::InvalidPercentEncoding(s) => {
+                (1001, "protocol.invalid-percent-encoding", Low, "invalid percent-encoding".into(), s.collection())
+            }
+            Anomaly::Exceeded(Limit::Params, s) => (1002, "protocol.too-many-params", Medium, "too many parameters".into(), s.collection()),
+            Anomaly::Exceeded(Limit::Depth, s) => (1003, "protocol.too-deep", Medium, "nesting too deep".into(), s.collection()),
+            Anomaly::Exceeded(Limit::Cookies, _) => {
+                (1008, "protocol.too-many-cookies", Medium, "too many cookies".into(), "REQUEST_COOKIES")
+            }
+            Anomaly::Exceeded(Limit::Parts, _) => {
+                (1009, "protocol.too-many-parts", Medium, "too many multipart parts".into(), "REQUEST_BODY")
+            }
+            Anomaly::Exceeded(Limit::NameBytes, s) => (1010, "protocol.name-too-long", Medium, "name too long".into(), s.collection()),
             Anomaly::BodyTruncated => continue,
-            Anomaly::MultipartMalformed(why) => (1004, Medium, format!("malformed multipart body: {why}"), "REQUEST_BODY"),
-            Anomaly::JsonMalformed => (1005, Low, "malformed JSON body".into(), "REQUEST_BODY"),
-            Anomaly::XmlMalformed => (1006, Low, "malformed XML body".into(), "REQUEST_BODY"),
+            Anomaly::MultipartMalformed(why) => {
+                (1004, "protocol.multipart-malformed", Medium, format!("malformed multipart body: {why}"), "REQUEST_BODY")
+            }
+            Anomaly::JsonMalformed => (1005, "protocol.json-malformed", Low, "malformed JSON body".into(), "REQUEST_BODY"),
+            Anomaly::XmlMalformed => (1006, "protocol.xml-malformed", Low, "malformed XML body".into(), "REQUEST_BODY"),
             Anomaly::DuplicateHeader(h) => {
                 let c = if h == "content-length" || h == "transfer-encoding" || h == "host" { High } else { Medium };
-                (1007, c, format!("duplicated {h} header"), "REQUEST_HEADERS")
+                (1007, "protocol.duplicate-header", c, format!("duplicated {h} header"), "REQUEST_HEADERS")
             }
         };
-        out.push(make_finding("protocol", loc, b"", Hit::new(id, c, format!("protocol: {why}"), 0)));
+        out.push(make_finding("protocol", loc, b"", Hit::new(id, c, format!("protocol: {why}"), 0).shape(shape)));
     }
 }

@@ -2,28 +2,30 @@
 
 use std::borrow::Cow;
 
-use haetae_model::{Request, Source};
+use haetae_model::{Reading, Request, Source};
 
 use crate::detect::{Kind, Target};
 use crate::normalize::{Evasion, normalize};
 
-/// Where a target sits, formatted (`ARGS:q`, `JSON_NAMES:a.b (base64)`)
+/// Where a target sits, borrowed; made into a [`haetae_model::Location`]
 /// only when a finding needs it: most values produce none.
 pub struct Location<'a> {
     /// `ARGS`, `REQUEST_COOKIES_NAMES`, `REQUEST_PATH`…
     pub collection: Cow<'static, str>,
     /// The key inside the collection, if any.
     pub key: Option<Cow<'a, str>>,
-    /// ` (base64)`, ` (value)` or empty.
-    pub suffix: &'static str,
+    pub reading: Reading,
+}
+
+impl Location<'_> {
+    pub fn to_model(&self) -> haetae_model::Location {
+        haetae_model::Location::new(self.collection.clone(), self.key.as_ref().map(|k| k.to_string()), self.reading)
+    }
 }
 
 impl std::fmt::Display for Location<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.key {
-            Some(k) => write!(f, "{}:{}{}", self.collection, k, self.suffix),
-            None => write!(f, "{}{}", self.collection, self.suffix),
-        }
+        self.to_model().fmt(f)
     }
 }
 
@@ -225,7 +227,7 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
     if !any_detector {
         return;
     }
-    let loc = |collection: Cow<'static, str>, key: Option<&'r [u8]>| Location { collection, key: key.map(lossy), suffix: "" };
+    let loc = |collection: Cow<'static, str>, key: Option<&'r [u8]>| Location { collection, key: key.map(lossy), reading: Reading::Raw };
     let mut emit = |source: Source, kind: Kind, key: &'r [u8], raw: &'r [u8], location: Location<'r>| {
         if raw.is_empty() {
             return;
@@ -239,7 +241,7 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
             })
         {
             let (norm, evasion) = normalize(&decoded);
-            let location = Location { collection: location.collection.clone(), key: location.key.clone(), suffix: " (base64)" };
+            let location = Location { collection: location.collection.clone(), key: location.key.clone(), reading: Reading::Base64 };
             f(Owned { source, kind, key: lossy(key), location, raw: Cow::Owned(decoded), norm, evasion });
         }
         if kind != Kind::Path && kind != Kind::Header && inert(raw) {
@@ -267,7 +269,7 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
                 && eq + 1 < p.name.len()
                 && p.value.is_empty()
             {
-                let location = Location { suffix: " (value)", ..loc(names, key) };
+                let location = Location { reading: Reading::NameAsValue, ..loc(names, key) };
                 emit(p.source, Kind::Value, &p.name[..eq], &p.name[eq + 1..], location);
             }
         }

@@ -54,7 +54,7 @@ fn judge_name(name: &[u8], loc: &str, out: &mut Vec<Finding>) -> bool {
             "upload",
             loc,
             name.as_bytes(),
-            Hit::new(2311, c, format!("upload: executable or script file type .{ext}"), 0),
+            Hit::new(2311, c, format!("upload: executable or script file type .{ext}"), 0).shape("upload.executable-type"),
         ));
         return c == High;
     }
@@ -79,7 +79,7 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
             || find(&head, b"<?=").is_some()
             || find(&head, b"<script").is_some() && !name.ends_with(".txt")
         {
-            out.push(make_finding("upload", &loc, name.as_bytes(), Hit::new(2312, High, "upload: script content in file", 0)));
+            out.push(make_finding("upload", loc.as_str(), name.as_bytes(), Hit::new(2312, High, "upload: script content in file", 0)));
         }
     }
 }

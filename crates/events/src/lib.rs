@@ -1,25 +1,27 @@
 //! Security events and the access log.
 //!
 //! The proxy builds an [`Event`] for every request a detector or a protocol
-//! check flagged, hands it to [`EventSink::record`] (which keeps it in the
-//! ring and queues it for the file) and goes on; the file is written by a
-//! background thread so a slow disk never stalls a request.
+//! check flagged and hands it to [`Events::record`], which passes it to
+//! every [`Sink`]: the in-memory ring the admin API reads, the JSON-lines
+//! file, and whatever else is configured (the database and syslog sinks of
+//! later issues are more sinks). A sink never blocks the request: one that
+//! writes somewhere slow queues (bounded) and counts what it drops.
 
 pub mod mask;
+pub mod sink;
 pub mod time;
 pub mod writer;
 
-use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+pub use sink::{FileSink, Ring, Sink, SinkStats};
 pub use writer::LineWriter;
 
 /// What the proxy did with a flagged request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {
     /// Prevention mode: answered 403.
@@ -30,17 +32,21 @@ pub enum Disposition {
     Learned,
     /// Refused by a protocol limit or check before inspection (4xx).
     Rejected,
-    /// Inspection failed or ran out of time; passed (`fail_open = true`).
+    /// Inspection failed or ran out of time; passed.
     FailedOpen,
     /// Inspection failed or ran out of time; answered 503.
     FailedClosed,
 }
 
 /// One match inside an event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Match {
-    pub detector: &'static str,
+    pub detector: String,
     pub rule_id: u32,
+    /// The shape's stable id (`haetae rules --native` lists them).
+    #[serde(default)]
+    pub shape: String,
+    /// Where it matched, as shown (`ARGS:q (base64)`).
     pub location: String,
     pub reason: String,
     pub confidence: haetae_model::Confidence,
@@ -49,8 +55,9 @@ pub struct Match {
     pub excerpt: String,
 }
 
-/// A security event.
-#[derive(Debug, Clone, Serialize)]
+/// A security event. Owns its data: it outlives the request, crosses
+/// threads to its sinks, and is read back from files and stores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
     pub time: String,
@@ -61,7 +68,7 @@ pub struct Event {
     pub url: String,
     pub status: u16,
     pub action: Disposition,
-    pub mode: &'static str,
+    pub mode: String,
     pub score: u32,
     pub threshold: u32,
     pub matches: Vec<Match>,
@@ -82,12 +89,13 @@ impl Event {
             url: String::new(),
             status,
             action: Disposition::Rejected,
-            mode: "-",
+            mode: "-".into(),
             score: 0,
             threshold: 0,
             matches: vec![Match {
-                detector: "protocol",
+                detector: "protocol".into(),
                 rule_id: 1000,
+                shape: "protocol.refused".into(),
                 location: String::new(),
                 reason,
                 confidence: haetae_model::Confidence::High,
@@ -101,14 +109,18 @@ impl Event {
     pub fn matches_from(findings: &[haetae_model::Finding], excerpt_chars: usize) -> Vec<Match> {
         findings
             .iter()
-            .map(|f| Match {
-                detector: f.detector,
-                rule_id: f.rule_id,
-                location: f.location.clone(),
-                reason: f.reason.clone(),
-                confidence: f.confidence,
-                score: f.score,
-                excerpt: mask::excerpt(&f.location, &f.excerpt, excerpt_chars),
+            .map(|f| {
+                let location = f.location.to_string();
+                Match {
+                    detector: f.detector.to_owned(),
+                    rule_id: f.rule_id,
+                    shape: f.shape.to_owned(),
+                    excerpt: mask::excerpt(&location, &f.excerpt, excerpt_chars),
+                    location,
+                    reason: f.reason.clone(),
+                    confidence: f.confidence,
+                    score: f.score,
+                }
             })
             .collect()
     }
@@ -124,62 +136,47 @@ pub fn new_event_id() -> String {
     format!("{:016x}", (ms << 20) | n)
 }
 
-/// Where events go: a bounded in-memory ring (for the admin API) and,
-/// optionally, a JSON-lines file.
-pub struct EventSink {
-    ring: Mutex<VecDeque<Arc<Event>>>,
-    cap: usize,
-    file: Option<LineWriter>,
-    pub recorded: AtomicU64,
+/// The fan-out: the ring (always), then every other sink in order.
+pub struct Events {
+    ring: Arc<Ring>,
+    sinks: Vec<Arc<dyn Sink>>,
 }
 
-impl EventSink {
-    pub fn new(ring_size: usize, file: Option<PathBuf>) -> std::io::Result<Self> {
-        let file = file.map(|p| LineWriter::open(p, "events")).transpose()?;
-        Ok(Self {
-            ring: Mutex::new(VecDeque::with_capacity(ring_size.min(4096))),
-            cap: ring_size.max(1),
-            file,
-            recorded: AtomicU64::new(0),
-        })
+impl Events {
+    /// Events into `ring` and `sinks`.
+    pub fn new(ring: Arc<Ring>, sinks: Vec<Arc<dyn Sink>>) -> Self {
+        Self { ring, sinks }
     }
 
     pub fn record(&self, ev: Event) {
         let ev = Arc::new(ev);
-        if let Some(f) = &self.file {
-            match serde_json::to_string(&*ev) {
-                Ok(line) => f.write_line(line),
-                Err(e) => tracing::error!("event {} could not be serialized: {e}", ev.id),
-            }
-        }
         tracing::info!(target: "haetae::event", id = %ev.id, site = %ev.site, action = ?ev.action, score = ev.score, "{} {} {}", ev.method, ev.host, ev.url);
-        if let Ok(mut r) = self.ring.lock() {
-            if r.len() >= self.cap {
-                r.pop_front();
-            }
-            r.push_back(ev);
+        self.ring.record(&ev);
+        for s in &self.sinks {
+            s.record(&ev);
         }
-        self.recorded.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The newest `limit` events, newest first.
-    pub fn recent(&self, limit: usize) -> Vec<Arc<Event>> {
-        self.ring.lock().map(|r| r.iter().rev().take(limit).cloned().collect()).unwrap_or_default()
+    pub fn ring(&self) -> &Arc<Ring> {
+        &self.ring
     }
 
-    /// Looks an event up by id (in the ring only).
-    pub fn get(&self, id: &str) -> Option<Arc<Event>> {
-        self.ring.lock().ok()?.iter().rev().find(|e| e.id == id).cloned()
+    /// The sinks besides the ring.
+    pub fn sinks(&self) -> &[Arc<dyn Sink>] {
+        &self.sinks
     }
 
-    pub fn file_writer(&self) -> Option<&LineWriter> {
-        self.file.as_ref()
-    }
-
-    /// Waits until everything queued so far is on disk.
+    /// Waits until every sink has written what it was given.
     pub fn flush(&self) {
-        if let Some(f) = &self.file {
-            f.flush();
+        for s in &self.sinks {
+            s.flush();
+        }
+    }
+
+    /// Reopens file sinks (log rotation).
+    pub fn reopen(&self) {
+        for s in &self.sinks {
+            s.reopen();
         }
     }
 }
@@ -226,7 +223,7 @@ impl AccessRecord {
 mod tests {
     use super::*;
 
-    fn ev(id: &str) -> Event {
+    pub(crate) fn ev(id: &str) -> Event {
         Event {
             id: id.into(),
             time: time::rfc3339_now(),
@@ -237,7 +234,7 @@ mod tests {
             url: "/".into(),
             status: 403,
             action: Disposition::Blocked,
-            mode: "prevention",
+            mode: "prevention".into(),
             score: 8,
             threshold: 5,
             matches: vec![],
@@ -245,31 +242,21 @@ mod tests {
     }
 
     #[test]
-    fn ring_keeps_the_newest() {
-        let s = EventSink::new(2, None).unwrap();
-        for i in 0..3 {
-            s.record(ev(&i.to_string()));
-        }
-        let ids: Vec<_> = s.recent(10).iter().map(|e| e.id.clone()).collect();
-        assert_eq!(ids, ["2", "1"]);
-        assert!(s.get("0").is_none());
-        assert!(s.get("2").is_some());
-    }
-
-    #[test]
-    fn events_reach_the_file_as_json_lines() {
+    fn events_reach_every_sink_and_read_back() {
         let dir = std::env::temp_dir().join(format!("haetae-ev-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("ev.jsonl");
-        let s = EventSink::new(10, Some(path.clone())).unwrap();
-        s.record(ev("a"));
-        s.record(ev("b"));
-        s.flush();
+        let file: Arc<dyn Sink> = Arc::new(FileSink::open(path.clone()).unwrap());
+        let events = Events::new(Arc::new(Ring::new(10)), vec![file]);
+        events.record(ev("a"));
+        events.record(ev("b"));
+        events.flush();
         let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[1]["id"], "b");
-        assert_eq!(lines[0]["action"], "blocked");
+        let back: Vec<Event> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1], Event { time: back[1].time.clone(), ..ev("b") }, "an event reads back as it was written");
+        assert_eq!(events.ring().recent(10).len(), 2);
+        assert_eq!(events.sinks()[0].stats().written, 2);
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -33,15 +33,20 @@ pub enum Command {
     /// Measure detection: CRS regression attacks and a benign corpus,
     /// in-process or through a running Haetae.
     Eval(EvalArgs),
-    /// Check ModSecurity rule files (SecLang): parse them, follow
-    /// `Include`, report `file:line: problem` or what was loaded.
     /// Run the CRS regression suite (go-ftw YAML) against SecLang rules
     /// evaluated in-process; ends with `N passed, M failed, K skipped`.
     Ftw(FtwArgs),
+    /// Check ModSecurity rule files (SecLang): parse them, follow
+    /// `Include`, report `file:line: problem` or what was loaded; or, with
+    /// `--native`, list the shapes Haetae's own detectors report (the ids
+    /// `disabled_shapes` and exceptions take).
     Rules {
         /// Rule files (e.g. crs-setup.conf rules/*.conf).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "native")]
         files: Vec<PathBuf>,
+        /// List the native engine's shapes instead.
+        #[arg(long, conflicts_with = "files")]
+        native: bool,
     },
     /// Serve the demo site alone (an upstream for tests and benchmarks).
     Origin {

@@ -53,7 +53,9 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            let path = std::fs::canonicalize(&config).unwrap_or(config);
+            // The same absolute path `load` resolved relative paths
+            // against: a reload (from any working folder) means the same files.
+            let path = std::path::absolute(&config).unwrap_or(config);
             run(cfg, Some(path))
         }
         cli::Command::Proxy(p) => {
@@ -71,7 +73,8 @@ fn main() -> ExitCode {
             demo::run(&d)
         }
         cli::Command::Eval(e) => eval::run(&e),
-        cli::Command::Rules { files } => rules::check(&files),
+        cli::Command::Rules { native: true, .. } => rules::native(),
+        cli::Command::Rules { files, .. } => rules::check(&files),
         cli::Command::Ftw(a) => ftw::run(&a),
         cli::Command::Origin { listen } => {
             init_logging();

@@ -45,3 +45,23 @@ pub fn check(files: &[PathBuf]) -> ExitCode {
     );
     ExitCode::SUCCESS
 }
+
+/// `haetae rules --native`: every shape of the native detectors, by family.
+pub fn native() -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let mut family = "";
+    // A closed pipe (`| head`) ends the listing quietly.
+    let mut write = || -> std::io::Result<()> {
+        for s in haetae_engine::detect::shapes::SHAPES {
+            if s.family != family {
+                family = s.family;
+                writeln!(out, "{family}")?;
+            }
+            writeln!(out, "  {:<58} {}", s.id, s.about)?;
+        }
+        writeln!(out, "{} shapes", haetae_engine::detect::shapes::SHAPES.len())
+    };
+    let _ = write();
+    ExitCode::SUCCESS
+}

@@ -19,6 +19,6 @@ pub mod verdict;
 pub mod xml;
 
 pub use limits::{Limit, ParseLimits};
-pub use location::{Location, Source};
+pub use location::{Location, Reading, Source};
 pub use request::{Anomaly, FilePart, Param, Request, RequestBuilder};
 pub use verdict::{Action, Confidence, Finding, Verdict};

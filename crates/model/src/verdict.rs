@@ -1,8 +1,8 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How sure a detector is. Scores come from confidence, so a site's
 /// threshold decides how much doubt it tolerates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// Odd, but common in benign traffic too (e.g. a protocol anomaly).
@@ -30,8 +30,11 @@ pub struct Finding {
     pub detector: &'static str,
     /// Stable rule id inside Haetae's numbering (for exceptions and logs).
     pub rule_id: u32,
-    /// Where it matched, e.g. `ARGS:q`.
-    pub location: String,
+    /// The shape's stable id (`cmdi.pipe-into-shell`; `seclang.rule` for
+    /// SecLang rules, whose `rule_id` says which).
+    pub shape: &'static str,
+    /// Where it matched (shown as `ARGS:q`).
+    pub location: crate::Location,
     /// The decoded text that matched, cut short (the proxy masks it further
     /// before logging).
     pub excerpt: String,

@@ -30,27 +30,32 @@ async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<F
     Ok(match (req.method(), path) {
         (&Method::GET, "/metrics") => {
             let ev = shared.events.load();
-            let mut extra: Vec<(&str, &str, u64)> = vec![("haetae_events_recorded_total", "counter", ev.recorded.load(Relaxed))];
-            if let Some(w) = ev.file_writer() {
-                extra.push(("haetae_events_dropped_total", "counter", w.stats.dropped.load(Relaxed)));
-                extra.push(("haetae_events_write_errors_total", "counter", w.stats.errors.load(Relaxed)));
+            let mut extra: Vec<(&str, &str, u64)> = vec![("haetae_events_recorded_total", "counter", shared.events_recorded.load(Relaxed))];
+            // The file sink's counts keep their names from before sinks.
+            if let Some(f) = ev.sinks().iter().find(|s| s.name() == "file") {
+                let st = f.stats();
+                extra.push(("haetae_events_dropped_total", "counter", st.dropped));
+                extra.push(("haetae_events_write_errors_total", "counter", st.errors));
             }
             let access = shared.access.load_full();
             if let Some(a) = &access {
                 extra.push(("haetae_access_log_dropped_total", "counter", a.writer.stats.dropped.load(Relaxed)));
                 extra.push(("haetae_access_log_write_errors_total", "counter", a.writer.stats.errors.load(Relaxed)));
             }
-            reply(StatusCode::OK, "text/plain; version=0.0.4", shared.metrics.render(&extra))
+            let mut text = shared.metrics.render(&extra);
+            crate::metrics::render_sinks(&mut text, ev.sinks());
+            crate::metrics::render_panics(&mut text);
+            reply(StatusCode::OK, "text/plain; version=0.0.4", text)
         }
         (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", format!("ok pid={}\n", std::process::id())),
         (&Method::GET, "/events") => {
             let limit =
                 query.split('&').find_map(|kv| kv.strip_prefix("limit=")).and_then(|v| v.parse::<usize>().ok()).unwrap_or(100).min(10_000);
-            let evs = shared.events.load().recent(limit);
+            let evs = shared.ring().recent(limit);
             let list: Vec<&haetae_events::Event> = evs.iter().map(|e| e.as_ref()).collect();
             reply(StatusCode::OK, "application/json", serde_json::to_vec(&list).unwrap_or_default())
         }
-        (&Method::GET, p) if p.starts_with("/events/") => match shared.events.load().get(&p["/events/".len()..]) {
+        (&Method::GET, p) if p.starts_with("/events/") => match shared.ring().get(&p["/events/".len()..]) {
             Some(e) => reply(StatusCode::OK, "application/json", serde_json::to_vec(&*e).unwrap_or_default()),
             None => reply(StatusCode::NOT_FOUND, "text/plain", "no such event in memory\n"),
         },

@@ -242,7 +242,7 @@ async fn wait_for_stop(stop: Option<watch::Receiver<bool>>, fds: &[(SocketAddr, 
 pub fn preflight(cfg: &Config) -> Vec<String> {
     let mut problems = Vec::new();
     if let Err(e) = runtime::Runtime::build(cfg.clone(), None, &metrics::Metrics::default()) {
-        problems.push(e);
+        problems.push(e.to_string());
     }
     let running = cfg.server.admin.is_some_and(haetae_answers);
     let addrs = cfg.server.listen.iter().chain(&cfg.server.tls_listen).map(|a| *a.get_ref()).chain(cfg.server.admin);

@@ -337,5 +337,5 @@ fn connection_error(shared: &Shared, peer: SocketAddr, e: &(dyn std::error::Erro
     shared.metrics.unrouted.status(status);
     let mut ev = Event::rejected(status, format!("malformed HTTP: {h}"));
     ev.client_ip = crate::client_ip::canonical(peer.ip()).to_string();
-    shared.events.load().record(ev);
+    shared.record(ev);
 }

@@ -240,6 +240,34 @@ impl Metrics {
     }
 }
 
+/// Per sink: events written, dropped, failed writes.
+pub fn render_sinks(out: &mut String, sinks: &[std::sync::Arc<dyn haetae_events::Sink>]) {
+    for (name, what, help) in [
+        ("haetae_event_sink_written_total", 0, "Events a sink wrote."),
+        ("haetae_event_sink_dropped_total", 1, "Events a sink dropped (queue full or write failed)."),
+        ("haetae_event_sink_errors_total", 2, "Failed writes of a sink."),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for s in sinks {
+            let st = s.stats();
+            let v = [st.written, st.dropped, st.errors][what];
+            let _ = writeln!(out, "{name}{{sink=\"{}\"}} {v}", esc(s.name()));
+        }
+    }
+}
+
+/// Panics of each detector (each one cost its finding on one value, not
+/// the request's inspection).
+pub fn render_panics(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "# HELP haetae_detector_panics_total Detector panics (caught; the other detectors went on).\n# TYPE haetae_detector_panics_total counter"
+    );
+    for (d, n) in haetae_engine::panics::counts() {
+        let _ = writeln!(out, "haetae_detector_panics_total{{detector=\"{d}\"}} {n}");
+    }
+}
+
 fn esc(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }

@@ -10,7 +10,7 @@ use crate::metrics::{Metrics, SiteMetrics, UpstreamGauge};
 use crate::pages::Pages;
 use crate::tls;
 use crate::upstream::{Pool, ServerState};
-use haetae_config::{BodyOverflow, Config, Mode, ResponseInspection};
+use haetae_config::{BodyOverflow, Config, ConfigError, Mode, ResponseInspection};
 use haetae_engine::{Engine, EngineConfig};
 use haetae_model::ParseLimits;
 use http::Method;
@@ -71,7 +71,10 @@ pub struct Runtime {
 impl Runtime {
     /// Compiles `cfg`. Server health state is carried over from `prev` for
     /// servers that stay, so a reload does not resurrect a dead server.
-    pub fn build(cfg: Config, prev: Option<&Runtime>, metrics: &Metrics) -> Result<Self, String> {
+    /// Everything the config points to is read and compiled here: block
+    /// and error pages, SecLang rule files, certificates with their keys.
+    /// An error names its place in the config file (`file:line:col`).
+    pub fn build(cfg: Config, prev: Option<&Runtime>, metrics: &Metrics) -> Result<Self, ConfigError> {
         let mut old_states: HashMap<(String, SocketAddr), Arc<ServerState>> = HashMap::new();
         if let Some(p) = prev {
             for s in &p.sites {
@@ -107,17 +110,25 @@ impl Runtime {
                 s.upstream.retry_after.0,
                 s.upstream.health.is_some(),
             ));
-            let read = |p: &Option<toml::Spanned<std::path::PathBuf>>| -> Result<Option<String>, String> {
-                p.as_ref().map(|p| std::fs::read_to_string(p.get_ref()).map_err(|e| format!("{}: {e}", p.get_ref().display()))).transpose()
+            let read = |p: &Option<toml::Spanned<std::path::PathBuf>>| -> Result<Option<String>, ConfigError> {
+                p.as_ref()
+                    .map(|p| {
+                        std::fs::read_to_string(p.get_ref())
+                            .map_err(|e| cfg.error_at(p.span(), format!("cannot read `{}`: {e}", p.get_ref().display())))
+                    })
+                    .transpose()
             };
             let pages = Pages::new(read(&s.block_page)?, read(&s.error_page)?);
-            let engine = Engine::new(EngineConfig {
-                sensitivity: s.sensitivity,
-                threshold: s.threshold,
-                exceptions: s.exceptions.clone(),
-                disabled: s.disabled_detectors.clone(),
-                decode_base64: s.decode_base64,
-            });
+            let rules = if s.seclang.is_empty() {
+                None
+            } else {
+                let paths: Vec<std::path::PathBuf> = s.seclang.iter().map(|p| p.get_ref().clone()).collect();
+                let compiled = haetae_seclang::files::load(&paths)
+                    .and_then(|l| haetae_seclang::files::compile(&l))
+                    .map_err(|e| cfg.error_at(s.seclang[0].span(), format!("seclang: {e}")))?;
+                Some(Arc::new(compiled))
+            };
+            let engine = Engine::new(engine_config(s));
             let allowed_methods = s.allowed_methods.iter().filter_map(|m| Method::from_bytes(m.as_bytes()).ok()).collect();
             let site = SiteRt {
                 name: name.clone(),
@@ -127,9 +138,9 @@ impl Runtime {
                 upgrades: s.upgrades.iter().map(|u| u.get_ref().clone()).collect(),
                 engine,
                 native: s.native_engine,
-                rules: s.rules.clone(),
-                seclang_response: s.rules.as_ref().is_some_and(|r| r.has_response_rules()),
-                seclang_reads_body: s.rules.as_ref().is_some_and(|r| r.has_response_rules() && r.response_body_access),
+                seclang_response: rules.as_ref().is_some_and(|r| r.has_response_rules()),
+                seclang_reads_body: rules.as_ref().is_some_and(|r| r.has_response_rules() && r.response_body_access),
+                rules,
                 pages,
                 pool,
                 metrics: metrics.site(&name),
@@ -148,7 +159,7 @@ impl Runtime {
             sites.push(Arc::new(site));
         }
         let tls = if cfg.server.tls_listen.is_empty() { None } else { Some(tls::server_config(&cfg)?) };
-        let limits = cfg.limits.parse_limits();
+        let limits = parse_limits(&cfg.limits);
         if let Ok(mut g) = metrics.upstreams.lock() {
             *g = gauges;
         }
@@ -169,6 +180,70 @@ impl Runtime {
                 crate::health::spawn(Arc::downgrade(&s.pool), hc.clone(), host, s.name.clone());
             }
         }
+    }
+}
+
+/// The engine's settings from a site's (the config holds its own types).
+fn engine_config(s: &haetae_config::Site) -> EngineConfig {
+    use haetae_config::Sensitivity as S;
+    EngineConfig {
+        sensitivity: match s.sensitivity {
+            S::Low => haetae_engine::Sensitivity::Low,
+            S::Medium => haetae_engine::Sensitivity::Medium,
+            S::High => haetae_engine::Sensitivity::High,
+        },
+        threshold: s.threshold,
+        exceptions: s
+            .exceptions
+            .iter()
+            .map(|e| haetae_engine::Exception {
+                path: e.path.clone(),
+                param: e.param.clone(),
+                detectors: e.detectors.clone(),
+                rules: e.rules.clone(),
+                shapes: e.shapes.clone(),
+            })
+            .collect(),
+        disabled: s.disabled_detectors.clone(),
+        disabled_shapes: s.disabled_shapes.clone(),
+        decode_base64: s.decode_base64,
+    }
+}
+
+/// Whether a body of this `Content-Type` larger than the inspection limit
+/// is refused under `policy`: with `auto`, bodies an application reads as
+/// parameters (form, JSON, XML, text, none declared) are; uploads
+/// (multipart, binary media types) stream on after their inspected part.
+pub fn refuses_overflow(policy: BodyOverflow, content_type: Option<&[u8]>) -> bool {
+    match policy {
+        BodyOverflow::Reject => true,
+        BodyOverflow::InspectPrefix => false,
+        BodyOverflow::Auto => {
+            let Some(ct) = content_type else { return true };
+            let (mt, _) = haetae_model::body::media_type(ct);
+            let mt = mt.to_ascii_lowercase();
+            let binary = ["image/", "audio/", "video/", "font/", "model/"].iter().any(|p| mt.starts_with(p.as_bytes()))
+                || mt == b"multipart/form-data"
+                || (mt.starts_with(b"application/")
+                    && !mt.ends_with(b"json")
+                    && !mt.ends_with(b"xml")
+                    && !mt.ends_with(b"javascript")
+                    && mt != b"application/x-www-form-urlencoded"
+                    && mt != b"application/graphql");
+            !binary
+        }
+    }
+}
+
+/// The bounds the request parsers work within, from `[limits]`.
+pub fn parse_limits(l: &haetae_config::Limits) -> ParseLimits {
+    ParseLimits {
+        max_params: l.max_params,
+        max_name_len: l.max_name_bytes,
+        max_depth: l.max_depth,
+        max_parts: l.max_parts,
+        file_head_bytes: usize::try_from(l.file_head_bytes.0).unwrap_or(usize::MAX),
+        max_cookies: l.max_cookies,
     }
 }
 

@@ -264,7 +264,7 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
         if n > cfg.limits.max_body_bytes.0 {
             return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
         }
-        if n > inspect_limit && site.body_overflow.refuses(h.get(header::CONTENT_TYPE).map(|v| v.as_bytes())) {
+        if n > inspect_limit && crate::runtime::refuses_overflow(site.body_overflow, h.get(header::CONTENT_TYPE).map(|v| v.as_bytes())) {
             return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, OVERFLOW);
         }
     }
@@ -311,7 +311,9 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
             return refuse(shared, Some(&site), &meta, StatusCode::REQUEST_TIMEOUT, "request body not received in time");
         }
     };
-    if prefix.rest.is_some() && site.body_overflow.refuses(parts.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes())) {
+    if prefix.rest.is_some()
+        && crate::runtime::refuses_overflow(site.body_overflow, parts.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()))
+    {
         return refuse(shared, Some(&site), &meta, StatusCode::PAYLOAD_TOO_LARGE, OVERFLOW);
     }
 
@@ -362,6 +364,10 @@ async fn route(shared: &Arc<Shared>, rt: &Arc<Runtime>, conn: &ConnInfo, req: Re
         inspect(rt, &site, &parts, &prefix.bytes, truncated, meta.client_ip, inspect_limit as usize, deadline)
     };
     site.metrics.inspection.observe(inspect_start.elapsed());
+    // A detector that panicked lost its finding on one value; say so once.
+    for (detector, at) in haetae_engine::panics::take_first() {
+        tracing::error!(site = %site.name, "detector {detector} panicked (at {at}); the other detectors went on; haetae_detector_panics_total counts them");
+    }
     let threshold = site.engine.threshold();
     let (inspection, verdict, rules, pending) = match outcome {
         Ok((v, r, p)) => {
@@ -564,7 +570,8 @@ fn seclang_finding(m: RuleMatch) -> Finding {
     Finding {
         detector: "seclang",
         rule_id: u32::try_from(m.id).unwrap_or(u32::MAX),
-        location: m.var,
+        shape: "seclang.rule",
+        location: haetae_model::Location::parse(&m.var),
         excerpt: m.value,
         reason: if m.msg.is_empty() { format!("SecLang rule {}", m.id) } else { m.msg },
         confidence: if m.severity.is_some_and(|s| s <= 2) { Confidence::High } else { Confidence::Medium },
@@ -673,7 +680,8 @@ impl RulesSay {
 /// The event match for an inspection that failed (panic or time budget).
 fn failure(why: &str) -> Vec<Match> {
     vec![Match {
-        detector: "engine",
+        detector: "engine".into(),
+        shape: "engine.failure".into(),
         rule_id: 0,
         location: String::new(),
         reason: why.to_owned(),
@@ -710,7 +718,7 @@ fn event(site: &SiteRt, meta: &Meta, id: &str, status: u16, action: Disposition,
         url: meta.uri().to_owned(),
         status,
         action,
-        mode: site.mode.as_str(),
+        mode: site.mode.as_str().into(),
         score,
         threshold,
         matches,
@@ -729,7 +737,7 @@ fn record(
     threshold: u32,
     matches: Vec<Match>,
 ) {
-    shared.events.load().record(event(site, meta, id, status, action, score, threshold, matches));
+    shared.record(event(site, meta, id, status, action, score, threshold, matches));
 }
 
 /// Refuses a request with a protocol error: neutral page, event, metrics.
@@ -738,13 +746,13 @@ pub fn refuse(shared: &Shared, site: Option<&Arc<SiteRt>>, meta: &Meta, status: 
     let id = ev.id.clone();
     if let Some(s) = site {
         ev.site = s.name.clone();
-        ev.mode = s.mode.as_str();
+        ev.mode = s.mode.as_str().into();
     }
     ev.client_ip = meta.client_ip.to_string();
     ev.method = meta.method.to_string();
     ev.host = meta.host.clone();
     ev.url = meta.uri().to_owned();
-    shared.events.load().record(ev);
+    shared.record(ev);
     let body = match site {
         Some(s) => s.pages.error(status.as_u16(), &id, &s.name),
         None => pages::plain(status.as_u16()),
@@ -770,7 +778,7 @@ pub fn finish(
     let status = resp.status().as_u16();
     if let Some(mut ev) = noted {
         ev.status = status;
-        shared.events.load().record(ev);
+        shared.record(ev);
     }
     let m = site.map_or(&shared.metrics.unrouted, |s| &s.metrics);
     m.status(status);

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use haetae_config::{AccessLogFormat, Config};
-use haetae_events::{AccessRecord, EventSink, LineWriter};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use haetae_events::{AccessRecord, Event, Events, FileSink, LineWriter, Ring, Sink};
 
 use crate::metrics::Metrics;
 use crate::runtime::Runtime;
@@ -28,7 +30,12 @@ impl AccessLog {
 
 pub struct Shared {
     pub rt: ArcSwap<Runtime>,
-    pub events: ArcSwap<EventSink>,
+    /// The event fan-out of the current config; the ring in it lives as
+    /// long as the process (a reload neither empties it nor resets the
+    /// count of recorded events).
+    pub events: ArcSwap<Events>,
+    ring: Arc<Ring>,
+    pub events_recorded: AtomicU64,
     pub access: ArcSwapOption<AccessLog>,
     pub metrics: Metrics,
     pub config_path: Option<PathBuf>,
@@ -44,12 +51,15 @@ pub struct Shared {
 impl Shared {
     pub fn new(cfg: Config, config_path: Option<PathBuf>) -> Result<Arc<Self>, String> {
         let metrics = Metrics::default();
-        let events = open_events(&cfg)?;
+        let ring = Arc::new(Ring::new(cfg.events.ring_size));
+        let events = open_events(&cfg, ring.clone(), None)?;
         let access = open_access(&cfg)?;
-        let rt = Runtime::build(cfg, None, &metrics)?;
+        let rt = Runtime::build(cfg, None, &metrics).map_err(|e| e.to_string())?;
         Ok(Arc::new(Self {
             rt: ArcSwap::from_pointee(rt),
             events: ArcSwap::from_pointee(events),
+            ring,
+            events_recorded: AtomicU64::new(0),
             access: ArcSwapOption::from(access.map(Arc::new)),
             metrics,
             config_path,
@@ -58,25 +68,32 @@ impl Shared {
         }))
     }
 
-    /// Swaps in a new config. The log files are reopened (which also
-    /// serves log rotation), and replaced if their settings changed.
+    /// Records a security event in every sink.
+    pub fn record(&self, ev: Event) {
+        self.events_recorded.fetch_add(1, Relaxed);
+        self.events.load().record(ev);
+    }
+
+    pub fn ring(&self) -> &Arc<Ring> {
+        &self.ring
+    }
+
+    /// Swaps in a new config. Log files are reopened (which also serves
+    /// log rotation), and replaced if their path changed.
     pub fn apply(&self, cfg: Config) -> Result<(), String> {
         let old = self.rt.load_full();
-        let events_changed = old.config.events.file != cfg.events.file || old.config.events.ring_size != cfg.events.ring_size;
         let access_changed = old.config.access_log.file != cfg.access_log.file || old.config.access_log.format != cfg.access_log.format;
-        let new_events = if events_changed { Some(open_events(&cfg)?) } else { None };
+        let same_file = old.config.events.file == cfg.events.file;
+        let new_events = open_events(&cfg, self.ring.clone(), same_file.then(|| self.events.load_full()))?;
         let new_access = if access_changed { Some(open_access(&cfg)?) } else { None };
-        let rt = Runtime::build(cfg, Some(&old), &self.metrics)?;
+        let rt = Runtime::build(cfg, Some(&old), &self.metrics).map_err(|e| e.to_string())?;
         rt.spawn_health_checks();
+        self.ring.resize(rt.config.events.ring_size);
         self.rt.store(Arc::new(rt));
-        match new_events {
-            Some(e) => self.events.store(Arc::new(e)),
-            None => {
-                if let Some(w) = self.events.load().file_writer() {
-                    w.reopen();
-                }
-            }
+        if same_file {
+            new_events.reopen();
         }
+        self.events.store(Arc::new(new_events));
         match new_access {
             Some(a) => self.access.store(a.map(Arc::new)),
             None => {
@@ -89,9 +106,18 @@ impl Shared {
     }
 }
 
-fn open_events(cfg: &Config) -> Result<EventSink, String> {
-    EventSink::new(cfg.events.ring_size, cfg.events.file.clone())
-        .map_err(|e| format!("events file {}: {e}", cfg.events.file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()))
+/// The fan-out for `cfg`: the ring, then the events file (the previous
+/// fan-out's sinks are kept when the file is the same).
+fn open_events(cfg: &Config, ring: Arc<Ring>, keep: Option<Arc<Events>>) -> Result<Events, String> {
+    if let Some(old) = keep {
+        return Ok(Events::new(ring, old.sinks().to_vec()));
+    }
+    let mut sinks: Vec<Arc<dyn Sink>> = Vec::new();
+    if let Some(p) = &cfg.events.file {
+        let f = FileSink::open(p.clone()).map_err(|e| format!("events file {}: {e}", p.display()))?;
+        sinks.push(Arc::new(f));
+    }
+    Ok(Events::new(ring, sinks))
 }
 
 fn open_access(cfg: &Config) -> Result<Option<AccessLog>, String> {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use haetae_config::Config;
+use haetae_config::{Config, ConfigError};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
@@ -25,32 +25,40 @@ impl ResolvesServerCert for SniResolver {
 /// Loads a certificate chain and its key, and checks that the key is the
 /// certificate's: a mismatched pair loads fine and then fails every
 /// handshake, silently. `at` is the key's place in the config.
-fn load(cert: &std::path::Path, key: &std::path::Path, at: &str) -> Result<Arc<CertifiedKey>, String> {
-    let certs = CertificateDer::pem_file_iter(cert)
-        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("{at}: {}: {e}", cert.display()))?;
-    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{at}: {}: {e}", key.display()))?;
+fn load(cfg: &Config, t: &haetae_config::SiteTls) -> Result<Arc<CertifiedKey>, ConfigError> {
+    let (cert, key) = (t.cert.get_ref(), t.key.get_ref());
+    let certs = match CertificateDer::pem_file_iter(cert).and_then(|i| i.collect::<Result<Vec<_>, _>>()) {
+        Ok(c) if !c.is_empty() => c,
+        Ok(_) => return Err(cfg.error_at(t.cert.span(), format!("`{}` holds no certificate", cert.display()))),
+        Err(e) => return Err(cfg.error_at(t.cert.span(), format!("cannot read certificate `{}`: {e}", cert.display()))),
+    };
+    let key_der = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| cfg.error_at(t.key.span(), format!("cannot read private key `{}`: {e}", key.display())))?;
     let provider = rustls::crypto::ring::default_provider();
-    let signing = provider.key_provider.load_private_key(key_der).map_err(|e| format!("{at}: private key {}: {e}", key.display()))?;
+    let signing = provider
+        .key_provider
+        .load_private_key(key_der)
+        .map_err(|e| cfg.error_at(t.key.span(), format!("private key `{}`: {e}", key.display())))?;
     let ck = CertifiedKey::new(certs, signing);
     match ck.keys_match() {
         Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => Ok(Arc::new(ck)),
-        Err(rustls::Error::InconsistentKeys(_)) => {
-            Err(format!("{at}: the private key {} does not belong to the certificate {}", key.display(), cert.display()))
-        }
-        Err(e) => Err(format!("{at}: certificate {}: {e}", cert.display())),
+        Err(rustls::Error::InconsistentKeys(_)) => Err(cfg.error_at(
+            t.key.span(),
+            format!("the private key `{}` does not belong to the certificate `{}`", key.display(), cert.display()),
+        )),
+        Err(e) => Err(cfg.error_at(t.cert.span(), format!("certificate `{}`: {e}", cert.display()))),
     }
 }
 
 /// Builds the server TLS config: SNI → site certificate; unknown names get
 /// the `"*"` site's certificate, else the first site's. ALPN offers h2.
-pub fn server_config(cfg: &Config) -> Result<Arc<rustls::ServerConfig>, String> {
+pub fn server_config(cfg: &Config) -> Result<Arc<rustls::ServerConfig>, ConfigError> {
     let mut by_name = HashMap::new();
     let mut default = None;
     let mut first = None;
     for s in &cfg.sites {
         let Some(t) = &s.tls else { continue };
-        let ck = load(t.cert.get_ref(), t.key.get_ref(), &t.key_at)?;
+        let ck = load(cfg, t)?;
         first.get_or_insert_with(|| ck.clone());
         for h in &s.hosts {
             if h.get_ref() == "*" {
@@ -63,7 +71,7 @@ pub fn server_config(cfg: &Config) -> Result<Arc<rustls::ServerConfig>, String> 
     let resolver = SniResolver { by_name, default: default.or(first) };
     let mut sc = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| cfg.error_at(0..0, format!("TLS: {e}")))?
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(resolver));
     sc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

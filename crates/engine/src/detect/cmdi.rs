@@ -379,7 +379,8 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     // be an unterminated substitution to a shell, so nothing in it runs.
     if h.confidence > Low && inside_fence(t.norm, h.at) {
         h.confidence = Low;
-        h.reason.push_str(" (inside a Markdown code block)");
+        h = h.settle("cmdi");
+        h.reason.to_mut().push_str(" (inside a Markdown code block)");
     }
     Some(h)
 }
@@ -422,10 +423,10 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
     if matches!(t.kind, Kind::Value | Kind::Cookie | Kind::Header)
         && let Some(name) = super::shell::lone_program(raw)
     {
-        return Some(Hit::new(2202, High, format!("command injection: the value is the command `{name}`"), 0));
+        return Some(Hit::new(2202, High, format!("command injection: the value is the command `{name}`"), 0).shape("cmdi.lone-command"));
     }
     if let Some(why) = bash_expansion_only(raw) {
-        return Some(Hit::new(2202, High, format!("command injection: the value is a Bash {why}"), 0));
+        return Some(Hit::new(2202, High, format!("command injection: the value is a Bash {why}"), 0).shape("cmdi.bash-expansion"));
     }
     let separators = raw.iter().any(|&b| matches!(b, b';' | b'|' | b'&' | b'`' | b'$' | b'\n' | b'\r' | b'<' | b'>' | b'('));
     // A command line with arguments has a space (or `${IFS}`, `{a,b}`).
@@ -446,7 +447,7 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
     }
     // The command-line grammar first: it also reads values that start
     // with a command (`ls -l /etc`), with no separator in front.
-    let line = super::shell::judge(s, obfuscated).map(|(c, why, at)| Hit::new(2202, c, why, at));
+    let line = super::shell::judge(s, obfuscated).map(|(c, why, at, shape)| Hit::new(2202, c, why, at).shape(shape));
     if line.as_ref().is_some_and(|h| h.confidence == High) || !separators {
         return line;
     }
@@ -457,19 +458,17 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
     if v.len() > 4 && v[0] == b'`' && v[v.len() - 1] == b'`' && memchr::memchr_iter(b'`', v).count().is_multiple_of(2) {
         let groups = || v[1..v.len() - 1].split(|&b| b == b'`').step_by(2);
         if groups().count() > 1 && groups().all(|g| super::shell::program(word_at(g, 0).0).is_some()) {
-            return Some(Hit::new(2201, High, "command injection: the value is a chain of backtick substitutions".to_string(), 0));
+            return Some(Hit::new(2201, High, "command injection: the value is a chain of backtick substitutions", 0));
         }
     }
     // `` `id` ``: the whole value one backtick substitution of a command.
     if s.len() > 2 && s[0] == b'`' && s[s.len() - 1] == b'`' && memchr::memchr_iter(b'`', s).count() == 2 {
         let (w, _, _) = word_at(s, 1);
         if classify(w).is_some() {
-            return Some(Hit::new(
-                2201,
-                High,
-                format!("command injection: `{}` substituted as the whole value", String::from_utf8_lossy(w)),
-                0,
-            ));
+            return Some(
+                Hit::new(2201, High, format!("command injection: `{}` substituted as the whole value", String::from_utf8_lossy(w)), 0)
+                    .shape("cmdi.backtick-substitution"),
+            );
         }
     }
     let mut i = 0;
@@ -574,7 +573,8 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
                     } else {
                         Medium
                     };
-                    let h = Hit::new(2201, conf, format!("command injection: `{}` after a shell separator", String::from_utf8_lossy(w)), i);
+                    let h = Hit::new(2201, conf, format!("command injection: `{}` after a shell separator", String::from_utf8_lossy(w)), i)
+                        .shape("cmdi.separator-command");
                     if conf == High {
                         return Some(h);
                     }

@@ -304,16 +304,25 @@ static SERIALIZED: super::Needles = super::Needles::new(&[b"rO0AB", b"KztAA", b"
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
-    let mut best: Option<(Confidence, String, usize, u32)> = None;
-    fn consider(best: &mut Option<(Confidence, String, usize, u32)>, c: Confidence, why: String, at: usize, id: u32) {
+    type Best = Option<(Confidence, std::borrow::Cow<'static, str>, usize, u32, Option<&'static str>)>;
+    let mut best: Best = None;
+    // `shape` for reasons built from the input; a fixed reason names its own.
+    fn consider(
+        best: &mut Best,
+        c: Confidence,
+        why: impl Into<std::borrow::Cow<'static, str>>,
+        at: usize,
+        id: u32,
+        shape: Option<&'static str>,
+    ) {
         if best.as_ref().is_none_or(|b| c > b.0) {
-            *best = Some((c, why, at, id));
+            *best = Some((c, why.into(), at, id, shape));
         }
     }
     if t.kind == Kind::Name {
         // Spring4Shell and friends: class.module.classLoader...
         if s.starts_with(b"class.") || find(s, b".classloader.").is_some() || s.starts_with(b"class[") {
-            consider(&mut best, High, "Java: class loader manipulation in parameter name".into(), 0, 2305);
+            consider(&mut best, High, "Java: class loader manipulation in parameter name", 0, 2305, None);
         }
     }
     // `/item/${jndi:ldap://x/a}`, `/page/{{7*7}}`, `/x/<?php …`,
@@ -331,7 +340,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             if memchr::memchr(b'(', seg).is_some()
                 && let Some(f) = super::php::leading_call(seg)
             {
-                return Some(Hit::new(2302, High, format!("code: a path segment is a call to {f}()"), off));
+                return Some(Hit::new(2302, High, format!("code: a path segment is a call to {f}()"), off).shape("code.path-segment-call"));
             }
             off += seg.len() + 1;
         }
@@ -341,53 +350,53 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if let Some(at) = find(s, b"invokefunction")
         && find(s, b"think").is_some()
     {
-        consider(&mut best, High, "code: ThinkPHP invokefunction route".into(), at, 2302);
+        consider(&mut best, High, "code: ThinkPHP invokefunction route", at, 2302, None);
     }
     // `function=call_user_func_array`: a PHP function passed by name to a
     // parameter the application calls.
     if t.kind == Kind::Value && PHP_FUNCS_HIGH.contains(&s.trim_ascii()) {
         let k = t.key.to_ascii_lowercase();
         if ["func", "callback", "method", "handler", "vars["].iter().any(|w| k.contains(w)) {
-            consider(&mut best, High, "code: PHP function name passed as a callback".into(), 0, 2302);
+            consider(&mut best, High, "code: PHP function name passed as a callback", 0, 2302, None);
         }
     }
     let has = |b: u8| memchr::memchr(b, s).is_some();
     if has(b'$') && has(b'{') {
         let r = resolve_lookups(s);
         if let Some(at) = find(&r, b"${jndi:") {
-            consider(&mut best, High, "JNDI lookup (Log4Shell)".into(), at.min(s.len().saturating_sub(1)), 2501);
+            consider(&mut best, High, "JNDI lookup (Log4Shell)", at.min(s.len().saturating_sub(1)), 2501, None);
         }
     }
     if (has(b'<') || has(b'[') || has(b'{'))
         && let Some(at) = super::php::open_tag(s)
     {
-        consider(&mut best, High, "PHP opening tag".into(), at, 2301);
+        consider(&mut best, High, "PHP opening tag", at, 2301, None);
     }
     if has(b'$') {
         if let Some(at) = super::php::superglobal(s) {
-            consider(&mut best, High, "PHP superglobal".into(), at, 2307);
+            consider(&mut best, High, "PHP superglobal", at, 2307, None);
         }
         if let Some(at) = super::php::variable_variable(s) {
-            consider(&mut best, High, "PHP variable variable".into(), at, 2308);
+            consider(&mut best, High, "PHP variable variable", at, 2308, None);
         }
         if has(b'(')
             && let Some(at) = super::php::variable_call(s)
         {
-            consider(&mut best, High, "PHP: variable called as a function".into(), at, 2308);
+            consider(&mut best, High, "PHP: variable called as a function", at, 2308, None);
         }
     }
     if has(b'=')
         && t.kind == Kind::Value
         && let Some(at) = super::php::ini_directive(s)
     {
-        consider(&mut best, High, "PHP configuration directive (PHP-CGI argument injection)".into(), at, 2310);
+        consider(&mut best, High, "PHP configuration directive (PHP-CGI argument injection)", at, 2310, None);
     }
     if has(b'(') {
         if let Some(at) = super::php::concatenated_name(s) {
-            consider(&mut best, High, "PHP: string pieces joined into a function name".into(), at, 2309);
+            consider(&mut best, High, "PHP: string pieces joined into a function name", at, 2309, None);
         }
         if let Some(at) = super::php::dynamic_call(s) {
-            consider(&mut best, High, "PHP: string or expression called as a function".into(), at, 2309);
+            consider(&mut best, High, "PHP: string or expression called as a function", at, 2309, None);
         }
         if let Some(f) = super::php::leading_call(s) {
             let why = if !super::php::is_family_prefix(f) {
@@ -395,7 +404,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             } else {
                 format!("code: the value is a call to a PHP {f}… function")
             };
-            consider(&mut best, High, why, 0, 2302);
+            consider(&mut best, High, why, 0, 2302, Some("code.leading-call"));
         }
     }
     if has(b'(') {
@@ -419,7 +428,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             }
             let c = if commented { High } else { c };
             if code_args(&s[args..]) {
-                consider(&mut best, c, format!("code: call to {}()", String::from_utf8_lossy(name)), at, 2302);
+                consider(&mut best, c, format!("code: call to {}()", String::from_utf8_lossy(name)), at, 2302, Some("code.function-call"));
                 if c == High {
                     break;
                 }
@@ -447,27 +456,34 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             if let Some(at) = find(s, w) {
                 // `compress.zlib://…` as the whole value: an include target.
                 let c = if at == 0 { High } else { c };
-                consider(&mut best, c, format!("PHP stream wrapper {}", String::from_utf8_lossy(w)), at, 2303);
+                consider(
+                    &mut best,
+                    c,
+                    format!("PHP stream wrapper {}", String::from_utf8_lossy(w)),
+                    at,
+                    2303,
+                    Some("code.php-stream-wrapper"),
+                );
             }
         }
         if let Some(at) = php_serialized(s) {
-            consider(&mut best, High, "PHP serialized object".into(), at, 2304);
+            consider(&mut best, High, "PHP serialized object", at, 2304, None);
         }
     }
     // Java / .NET serialized objects (raw magic, hex, base64).
     // The base64 magic shifts with its offset in the encoded stream.
     if let Some((_, at)) = SERIALIZED.iter(t.raw).next() {
-        consider(&mut best, High, "Java serialized object".into(), at.min(s.len().saturating_sub(1)), 2306);
+        consider(&mut best, High, "Java serialized object", at.min(s.len().saturating_sub(1)), 2306, None);
     }
     if has(b'!')
         && let Some((p, at)) = YAML_TAGS.iter(s).next()
     {
-        consider(&mut best, High, format!("code: YAML tag that constructs {}", YAML_TAG_WHY[p]), at, 2306);
+        consider(&mut best, High, format!("code: YAML tag that constructs {}", YAML_TAG_WHY[p]), at, 2306, Some("code.yaml-object-tag"));
     }
     if has(b'\n')
         && let Some(at) = pickle_global_call(s)
     {
-        consider(&mut best, High, "code: Python pickle calling a command function".into(), at, 2306);
+        consider(&mut best, High, "code: Python pickle calling a command function", at, 2306, None);
     }
     // Server-side template injection.
     // Both the first expression and the first statement are read.
@@ -483,7 +499,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             })
         });
         if twig_call {
-            consider(&mut best, High, "template injection: Twig filter calling a PHP function".into(), p, 2401);
+            consider(&mut best, High, "template injection: Twig filter calling a PHP function", p, 2401, None);
         }
         if [
             &b"__class__"[..],
@@ -509,43 +525,43 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         .iter()
         .any(|k| find(inner, k).is_some())
         {
-            consider(&mut best, High, "template injection: object traversal in template".into(), p, 2401);
+            consider(&mut best, High, "template injection: object traversal in template", p, 2401, None);
         } else if arithmetic_probe(&inner[2..])
             // `{{= 7*7}}`, `{{- 7*7}}`: doT/EJS-style output markers.
             || matches!(inner.get(2), Some(b'=' | b'-' | b'#')) && arithmetic_probe(&inner[3..])
         {
-            consider(&mut best, High, "template injection: arithmetic probe".into(), p, 2402);
+            consider(&mut best, High, "template injection: arithmetic probe", p, 2402, None);
         } else if let Some(tag) = inner.strip_prefix(b"{%")
             && [&b"if "[..], b"for ", b"set ", b"import ", b"include ", b"macro ", b"raw", b"debug"]
                 .iter()
                 .any(|k| tag.trim_ascii_start().starts_with(k))
             && (find(tag, b"%}").is_some())
         {
-            consider(&mut best, High, "template injection: template statement".into(), p, 2404);
+            consider(&mut best, High, "template injection: template statement", p, 2404, None);
         }
     }
     if (has(b'$') || has(b'#'))
         && let Some(at) = el_reflection(s)
     {
-        consider(&mut best, High, "code: Java reflection or servlet state in an EL expression".into(), at, 2403);
+        consider(&mut best, High, "code: Java reflection or servlet state in an EL expression", at, 2403, None);
     }
     if has(b'{')
         && let Some(at) = template_polyglot(s)
     {
-        consider(&mut best, High, "template injection: openers of several template languages at once".into(), at, 2402);
+        consider(&mut best, High, "template injection: openers of several template languages at once", at, 2402, None);
     }
     if let Some((p, at)) = EXPRESSIONS.iter(s).next() {
-        consider(&mut best, High, format!("code: {}", EXPRESSION_WHY[p]), at, 2403);
+        consider(&mut best, High, format!("code: {}", EXPRESSION_WHY[p]), at, 2403, Some("code.expression-language"));
     }
     if has(b'#')
         && let Some(at) = ssi_directive(s)
     {
-        consider(&mut best, High, "code: server-side include directive".into(), at, 2405);
+        consider(&mut best, High, "code: server-side include directive", at, 2405, None);
     }
     if has(b'(')
         && let Some(at) = python_call(s)
     {
-        consider(&mut best, High, "code: Python call that runs a command or imports by name".into(), at, 2403);
+        consider(&mut best, High, "code: Python call that runs a command or imports by name", at, 2403, None);
     }
     // ERB/JSP/ASP statements: `<% if true %>`, `<%= 7*7 %>`.
     if has(b'%')
@@ -572,7 +588,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         .iter()
         .any(|k| body.starts_with(k))
         {
-            consider(&mut best, High, "template injection: server-side script block".into(), p, 2404);
+            consider(&mut best, High, "template injection: server-side script block", p, 2404, None);
         }
     }
     if (has(b'{') || has(b'%'))
@@ -580,11 +596,15 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     {
         let skip = if s[p..].starts_with(b"<%=") { 3 } else { 2 };
         if arithmetic_probe(&s[p + skip..]) {
-            consider(&mut best, High, "template injection: arithmetic probe".into(), p, 2402);
+            consider(&mut best, High, "template injection: arithmetic probe", p, 2402, None);
         }
     }
-    let (c, why, at, id) = best?;
-    Some(Hit::new(id, c, why, at))
+    let (c, why, at, id, shape) = best?;
+    let h = Hit::new(id, c, why, at);
+    Some(match shape {
+        Some(s) => h.shape(s),
+        None => h,
+    })
 }
 
 /// `7*7}}`, ` 7 * '7' %>`: a template evaluating arithmetic.

@@ -45,11 +45,14 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
                     || t.source != haetae_model::Source::Multipart)
             {
                 let why = if MAIL.contains(&name) { "mail header injection" } else { "CRLF header injection" };
-                return Some(Hit::new(2901, High, format!("{why}: line break then `{}`", String::from_utf8_lossy(name)), at));
+                return Some(
+                    Hit::new(2901, High, format!("{why}: line break then `{}`", String::from_utf8_lossy(name)), at)
+                        .shape("crlf.header-injection"),
+                );
             }
         }
         if let Some((c, why)) = mail_command(line) {
-            return Some(Hit::new(2902, c, format!("mail protocol injection: line break then {why}"), at));
+            return Some(Hit::new(2902, c, format!("mail protocol injection: line break then {why}"), at).why(why));
         }
         i = j.max(at + 1);
     }

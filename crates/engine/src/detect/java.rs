@@ -126,7 +126,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         }
         if pat < INTERNALS.len() {
             let name = INTERNALS[pat].trim_matches(['.', '(']);
-            return Some(Hit::new(2621, High, format!("Java: {name} (exploitation internals)"), at));
+            return Some(Hit::new(2621, High, format!("Java: {name} (exploitation internals)"), at).shape("java.exploitation-internals"));
         }
         // A short root (`java.`) needs a package and a name after it; a
         // long one (`org.apache.commons`) is specific on its own.
@@ -135,7 +135,10 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         let whole_word = rest.first().is_none_or(|&b| !is_ident(b));
         if (root.ends_with('.') && dotted_parts(rest) >= 2) || (!root.ends_with('.') && whole_word) {
             let end = at + root.len() + rest.iter().take_while(|&&b| is_ident(b) || b == b'.').count();
-            return Some(Hit::new(2622, High, format!("Java: class reference {}", String::from_utf8_lossy(&s[at..end.min(at + 60)])), at));
+            return Some(
+                Hit::new(2622, High, format!("Java: class reference {}", String::from_utf8_lossy(&s[at..end.min(at + 60)])), at)
+                    .shape("java.class-reference"),
+            );
         }
     }
     if let Some(r) = super::find(s, b"runtime.exec(").or_else(|| super::find(s, b"runtime().exec(")) {

@@ -152,13 +152,13 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if s.len() < 4 {
         return None;
     }
-    let mut best: Option<(Confidence, String, usize, u32)> = None;
+    let mut best: Option<(Confidence, &'static str, usize, u32)> = None;
     if let Some(at) = prototype(s) {
-        best = Some((High, "prototype pollution".into(), at, 2711));
+        best = Some((High, "prototype pollution", at, 2711));
     }
     // A path is read for code only when it has a quote or a call.
     if t.kind == Kind::Path && !s.iter().any(|&b| matches!(b, b'"' | b'\'' | b'(')) {
-        return best.map(|(c, why, at, id)| Hit::new(id, c, format!("JS: {why}"), at));
+        return best.map(|(c, why, at, id)| Hit::new(id, c, format!("JS: {why}"), at).why(why));
     }
     if best.is_none() {
         let ok = |p: usize, at: usize| {
@@ -171,7 +171,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             // Code samples in posts log to the console; only an injected
             // value with nothing else in it is a probe.
             let c = if CODE_WHY[p] == "console call" && s.len() > 40 { Medium } else { High };
-            best = Some((c, CODE_WHY[p].into(), at, 2712));
+            best = Some((c, CODE_WHY[p], at, 2712));
         }
     }
     // `@{ [ system "id" ] }`: Perl's interpolation of code, blanks allowed.
@@ -179,18 +179,18 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         && let Some(p) = find(s, b"@{")
         && s[p + 2..].trim_ascii_start().starts_with(b"[")
     {
-        best = Some((High, "Perl code interpolation".into(), p, 2712));
+        best = Some((High, "Perl code interpolation", p, 2712));
     }
     if best.is_none()
         && let Some(at) = endless_loop(s)
     {
-        best = Some((Medium, "endless loop".into(), at, 2713));
+        best = Some((Medium, "endless loop", at, 2713));
         if s.len() < 40 {
-            best = Some((High, "endless loop as the whole value".into(), at, 2713));
+            best = Some((High, "endless loop as the whole value", at, 2713));
         }
     }
     let (c, why, at, id) = best?;
-    Some(Hit::new(id, c, format!("JS: {why}"), at))
+    Some(Hit::new(id, c, format!("JS: {why}"), at).why(why))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod ldap;
 pub mod nosql;
 pub mod php;
 pub mod scanner;
+pub mod shapes;
 pub mod shell;
 pub mod sqli;
 pub mod sqli_frag;
@@ -94,9 +95,15 @@ impl<'a> Target<'a> {
 pub struct Hit {
     pub rule_id: u32,
     pub confidence: Confidence,
-    pub reason: String,
+    /// A fixed text names its shape in [`shapes::SHAPES`]; a text built
+    /// from the input needs [`Hit::shape`] or [`Hit::why`].
+    pub reason: std::borrow::Cow<'static, str>,
     /// Byte offset in `norm` where the evidence starts (for the excerpt).
     pub at: usize,
+    /// The shape's id, when given explicitly.
+    pub shape: Option<&'static str>,
+    /// The fixed text the shape is found by, when the reason wraps it.
+    pub why: Option<&'static str>,
 }
 
 impl Hit {
@@ -107,8 +114,35 @@ impl Hit {
         self
     }
 
-    pub fn new(rule_id: u32, confidence: Confidence, reason: impl Into<String>, at: usize) -> Self {
-        Self { rule_id, confidence, reason: reason.into(), at }
+    pub fn new(rule_id: u32, confidence: Confidence, reason: impl Into<std::borrow::Cow<'static, str>>, at: usize) -> Self {
+        Self { rule_id, confidence, reason: reason.into(), at, shape: None, why: None }
+    }
+
+    /// Names the shape (for a reason built from the input).
+    pub fn shape(mut self, id: &'static str) -> Self {
+        debug_assert!(shapes::get(id).is_some(), "shape {id} is not in shapes::SHAPES");
+        self.shape = Some(id);
+        self
+    }
+
+    /// Fixes the shape's id for a hit of `family` (before its reason is
+    /// changed): the explicit one, else the one its fixed text names.
+    pub(crate) fn settle(mut self, family: &str) -> Self {
+        if self.shape.is_none() {
+            let text = self.why.or(match &self.reason {
+                std::borrow::Cow::Borrowed(s) => Some(*s),
+                std::borrow::Cow::Owned(_) => None,
+            });
+            self.shape = text.and_then(|t| shapes::by_reason(family, t)).map(|s| s.id);
+        }
+        self
+    }
+
+    /// The fixed text inside a wrapped reason (`format!("SQL: {why}")`)
+    /// that names the shape.
+    pub fn why(mut self, why: &'static str) -> Self {
+        self.why = Some(why);
+        self
     }
 }
 

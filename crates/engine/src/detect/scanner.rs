@@ -70,5 +70,5 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         return None;
     }
     let m = matcher().find(t.norm)?;
-    Some(Hit::new(1201, High, format!("scanner: {}", TOOLS[m.pattern().as_usize()]), m.start()))
+    Some(Hit::new(1201, High, format!("scanner: {}", TOOLS[m.pattern().as_usize()]), m.start()).shape("scanner.tool"))
 }

@@ -1095,15 +1095,19 @@ fn assigned_then_run(s: &[u8]) -> Option<usize> {
 
 /// `obfuscated`: the value had quoting tricks only evasion uses, so any
 /// program in command position with arguments is a command.
-pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> {
-    let mut best: Option<(Confidence, String, usize)> = None;
-    fn consider(best: &mut Option<(Confidence, String, usize)>, c: Confidence, why: String, at: usize) {
+/// A command line's verdict: confidence, reason, where, and the shape's id.
+pub type Judged = (Confidence, String, usize, &'static str);
+
+pub fn judge(s: &[u8], obfuscated: bool) -> Option<Judged> {
+    let mut best: Option<Judged> = None;
+    fn consider(best: &mut Option<Judged>, c: Confidence, why: String, at: usize, shape: &'static str) {
         if best.as_ref().is_none_or(|b| c > b.0) {
-            *best = Some((c, why, at));
+            *best = Some((c, why, at, shape));
         }
     }
     if let Some((at, why)) = constructs(s) {
-        return Some((High, format!("command injection: {why}"), at));
+        let shape = super::shapes::by_reason("cmdi", why).map_or_else(|| super::shapes::other("cmdi"), |s| s.id);
+        return Some((High, format!("command injection: {why}"), at, shape));
     }
     let mut seen = 0usize;
     // Without a separator, only the value's start can open a command.
@@ -1121,7 +1125,7 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         }
         // `;$0 -c id`: `$0` is the running shell, told to run a command.
         if !at_value_start && (s[i..].starts_with(b"$0 -c ") || s[i..].starts_with(b"${0} -c ")) {
-            consider(&mut best, High, "command injection: the shell (`$0`) running a command".into(), i);
+            consider(&mut best, High, "command injection: the shell (`$0`) running a command".into(), i, "cmdi.shell-0-running-command");
             break;
         }
         let mut prefixed = false;
@@ -1184,14 +1188,20 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         }
         // Windows `for /f … in (…) do …` and `if [not] exist …`.
         if let Some(c) = windows_control(word, &s[i..]) {
-            consider(&mut best, High, format!("command injection: Windows `{c}` statement"), word_start);
+            consider(&mut best, High, format!("command injection: Windows `{c}` statement"), word_start, "cmdi.windows-statement");
             continue;
         }
         if let Some(c) = powershell(word, &s[i..]) {
             // `;Get-Process`: a cmdlet's Verb-Noun name right after a
             // separator is a command whatever follows it.
             let c = if !at_value_start && start > 0 && matches!(s[start - 1], b';' | b'|' | b'&' | b'\n') { High } else { c };
-            consider(&mut best, c, format!("command injection: PowerShell {}", String::from_utf8_lossy(word)), word_start);
+            consider(
+                &mut best,
+                c,
+                format!("command injection: PowerShell {}", String::from_utf8_lossy(word)),
+                word_start,
+                "cmdi.powershell",
+            );
             continue;
         }
         // `bcdboot/r file`, `cmd/c dir`: a Windows switch glued to the
@@ -1224,7 +1234,7 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         if INTERPRETERS.contains(&name)
             && [&b"-c "[..], b"-e ", b"-r ", b"-c'", b"-c\"", b"-e'", b"-e\""].iter().any(|f| rest.starts_with(f))
         {
-            consider(&mut best, High, format!("command injection: `{name}` running inline code"), word_start);
+            consider(&mut best, High, format!("command injection: `{name}` running inline code"), word_start, "cmdi.inline-code");
             break;
         }
         // `cmd /c whoami`, `cmd.exe /k dir`: Windows' shell told to run
@@ -1233,7 +1243,13 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
             && [&b"/c "[..], b"/k ", b"/r "].iter().any(|f| rest.starts_with(f))
             && rest[3..].trim_ascii_start().first().is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'"' | b'\'' | b'%'))
         {
-            consider(&mut best, High, "command injection: Windows `cmd` running a command".into(), word_start);
+            consider(
+                &mut best,
+                High,
+                "command injection: Windows `cmd` running a command".into(),
+                word_start,
+                "cmdi.windows-cmd-running-command",
+            );
             break;
         }
         // `ex -c:!pwd`, `vim +silent\ !whoami +wq`: an editor told to run
@@ -1245,7 +1261,13 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
                 program(&w[..w.iter().position(|&c| !is_word_byte(c)).unwrap_or(w.len())]).is_some()
             }
         {
-            consider(&mut best, High, format!("command injection: `{name}` running a command through its shell escape"), word_start);
+            consider(
+                &mut best,
+                High,
+                format!("command injection: `{name}` running a command through its shell escape"),
+                word_start,
+                "cmdi.shell-escape",
+            );
             break;
         }
         // `alias x=env`: a shell alias definition.
@@ -1254,7 +1276,7 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
                 || rest.starts_with(b"+")
                 || rest.iter().take(40).take_while(|b| !b.is_ascii_whitespace()).any(|&b| b == b'='))
         {
-            consider(&mut best, High, "command injection: alias definition".into(), word_start);
+            consider(&mut best, High, "command injection: alias definition".into(), word_start, "cmdi.alias-definition");
             break;
         }
         let program_shaped = !english && (strong_args || args.path || args.file || matches!(s.get(i), Some(b';' | b'|' | b'&' | b'`')));
@@ -1317,7 +1339,7 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<(Confidence, String, usize)> 
         } else {
             continue;
         };
-        consider(&mut best, conf, format!("command injection: `{name}` with shell-shaped arguments"), word_start);
+        consider(&mut best, conf, format!("command injection: `{name}` with shell-shaped arguments"), word_start, "cmdi.command-line");
         if best.as_ref().is_some_and(|b| b.0 == High) {
             break;
         }

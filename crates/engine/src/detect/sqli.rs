@@ -536,11 +536,11 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
 fn check_any(t: &Target<'_>) -> Option<Hit> {
     let s = t.norm;
     if let Some((c, why, at)) = super::sqli_frag::names(s) {
-        return Some(Hit::new(4002, c, format!("SQL: {why}"), at));
+        return Some(Hit::new(4002, c, format!("SQL: {why}"), at).why(why));
     }
     if t.kind == Kind::Name && matches!(t.source, Source::Query | Source::Form | Source::Multipart | Source::Cookie) {
         if let Some((c, why, at)) = super::sqli_name::judge(s) {
-            return Some(Hit::new(4003, c, format!("SQL: {why}"), at));
+            return Some(Hit::new(4003, c, format!("SQL: {why}"), at).why(why));
         }
         // What reads as likely SQL in a value is more than likely in a
         // name, which is an identifier in every benign request.
@@ -601,7 +601,7 @@ fn check_value(s: &[u8]) -> Option<Hit> {
     {
         return None;
     }
-    let frag = || super::sqli_frag::judge(s).map(|(c, why, at)| Hit::new(4002, c, format!("SQL: {why}"), at));
+    let frag = || super::sqli_frag::judge(s).map(|(c, why, at)| Hit::new(4002, c, format!("SQL: {why}"), at).why(why));
     // Prose (words, blanks, commas, periods) can only be `union select`,
     // `select … from` or a number and a boolean tail: skip tokenizing the
     // rest.
@@ -641,7 +641,7 @@ fn check_value(s: &[u8]) -> Option<Hit> {
     {
         return Some(h);
     }
-    Some(Hit::new(4001, conf, format!("SQL: {why}"), at))
+    Some(Hit::new(4001, conf, format!("SQL: {why}"), at).why(why))
 }
 
 #[cfg(test)]

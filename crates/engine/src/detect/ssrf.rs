@@ -217,7 +217,7 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
     if let Ok(h) = std::str::from_utf8(&trimmed[..bare_end])
         && (INTERNAL_NAMES.contains(&h) || h.ends_with(".svc.cluster.local") || h.ends_with(".docker.internal"))
     {
-        return Some(Hit::new(2103, High, format!("SSRF: internal host {h}"), 0));
+        return Some(Hit::new(2103, High, format!("SSRF: internal host {h}"), 0).shape("ssrf.internal-host"));
     }
     let colon = memchr::memchr(b':', trimmed)?;
     let scheme = &trimmed[..colon];
@@ -241,7 +241,8 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
         b"file" | b"gopher" | b"dict" | b"netdoc" | b"jar" | b"tftp" | b"ldap" | b"ldaps" | b"sftp" | b"local_file"
             if rest.starts_with(b"/") =>
         {
-            let hit = |c| Some(Hit::new(2101, c, format!("SSRF: {} URL", String::from_utf8_lossy(scheme)), 0));
+            let hit =
+                |c| Some(Hit::new(2101, c, format!("SSRF: {} URL", String::from_utf8_lossy(scheme)), 0).shape("ssrf.dangerous-scheme"));
             if !matches!(scheme, b"ldap" | b"sftp" | b"ldaps") {
                 return hit(High);
             }
@@ -270,7 +271,7 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
     };
     for host in hosts_of(authority) {
         if let Some((id, c, why)) = judge_host(host) {
-            return Some(Hit::new(id, c, why, 0));
+            return Some(Hit::new(id, c, why, 0).shape("ssrf.internal-address"));
         }
     }
     if scheme_hit.is_some() {

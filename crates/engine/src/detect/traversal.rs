@@ -127,14 +127,20 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if t.kind == Kind::Path {
         let (p, escaped) = normalize_path(s);
         if escaped > 0 {
-            return Some(Hit::new(2001, High, format!("path traversal: path climbs {escaped} level(s) above the root"), 0));
+            return Some(
+                Hit::new(2001, High, format!("path traversal: path climbs {escaped} level(s) above the root"), 0)
+                    .shape("traversal.climbs-above-root"),
+            );
         }
         for (pat, strong) in RESTRICTED_PATHS {
             if let Some(at) = find(&p, pat) {
                 let end_ok = pat.ends_with(b"/") || p.get(at + pat.len()).is_none_or(|&b| b == b'/' || b == b'.');
                 if end_ok {
                     let c = if *strong { High } else { Medium };
-                    return Some(Hit::new(1301, c, format!("restricted file: {}", String::from_utf8_lossy(pat)), at));
+                    return Some(
+                        Hit::new(1301, c, format!("restricted file: {}", String::from_utf8_lossy(pat)), at)
+                            .shape("traversal.restricted-file"),
+                    );
                 }
             }
         }
@@ -185,12 +191,15 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if let Some((f, at)) = sensitive
         && pathlike
     {
-        return Some(Hit::new(2002, High, format!("local file inclusion: {}", String::from_utf8_lossy(f)), at));
+        return Some(
+            Hit::new(2002, High, format!("local file inclusion: {}", String::from_utf8_lossy(f)), at)
+                .shape("traversal.local-file-inclusion"),
+        );
     }
     if ups >= 2 {
         let at = find(&unified, b"../").unwrap_or(0);
         let c = if t.evasion.any_strong() || ups >= 3 { High } else { Medium };
-        return Some(Hit::new(2003, c, format!("path traversal: {ups} `../` segments"), at));
+        return Some(Hit::new(2003, c, format!("path traversal: {ups} `../` segments"), at).shape("traversal.parent-segments"));
     }
     if ups == 1 && t.evasion.any_strong() {
         return Some(Hit::new(2003, Medium, "path traversal: encoded `../`", 0));

@@ -676,7 +676,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     let (c, why, at) = best?;
     // Cookies are set by the server: markup in one was put there by hand.
     let c = if t.kind == Kind::Cookie { High } else { c };
-    Some(Hit::new(3001, c, format!("XSS: {why}"), at))
+    Some(Hit::new(3001, c, format!("XSS: {why}"), at).why(why))
 }
 
 #[cfg(test)]

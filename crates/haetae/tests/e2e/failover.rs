@@ -95,7 +95,9 @@ fn closing_upstream() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
 fn request_on_a_connection_the_upstream_closed_is_resent_once_when_idempotent() {
     let (up, accepted) = closing_upstream();
     let site = format!("[[site]]\nname = \"s\"\nhosts = [\"*\"]\n[site.upstream]\nservers = [\"127.0.0.1:{up}\"]\n");
-    let h = Haetae::run("", &site, "");
+    // One worker: idle upstream connections are kept per worker, and the
+    // POST must meet the connection the GETs left.
+    let h = Haetae::run("workers = 1", &site, "");
     for i in 0..4 {
         let r = get(h.port, "/", &[]);
         assert_eq!(r.status, 200, "GET {i}: the stale connection is replaced, the client never sees it");

@@ -206,8 +206,10 @@ impl Haetae {
 }
 
 fn config_text(port: u16, admin: u16, server_extra: &str, body: &str, upstream: &str, dir: &Path) -> String {
+    // Two workers unless the test says otherwise.
+    let workers = if server_extra.contains("workers") { "" } else { "workers = 2\n" };
     format!(
-        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin}\"\nworkers = 2\n{server_extra}\n{}",
+        "[server]\nlisten = [\"127.0.0.1:{port}\"]\nadmin = \"127.0.0.1:{admin}\"\n{workers}{server_extra}\n{}",
         body.replace("{UP}", upstream).replace("{DIR}", &dir.to_string_lossy())
     )
 }

@@ -8,6 +8,7 @@ mod bodies;
 mod cli;
 mod eval;
 mod failover;
+mod foundation;
 mod h2_tls_ws;
 mod hardening;
 mod protocol;
