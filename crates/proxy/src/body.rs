@@ -221,6 +221,26 @@ pub struct RespBody {
     stall: Option<Stall>,
     /// The site whose upstream errors a failed body counts in.
     errors_to: Option<std::sync::Arc<crate::metrics::SiteMetrics>>,
+    /// Body filters (the response body phase), in order; boxed because
+    /// most responses have none.
+    filters: Option<Box<Filters>>,
+}
+
+struct Filters {
+    chain: Vec<Box<dyn crate::phases::BodyFilter>>,
+    /// The end was passed through the chain (its last bytes sent).
+    flushed: bool,
+    /// Trailers held back until the filters' last bytes are out.
+    trailers: Option<Frame<Bytes>>,
+}
+
+impl Filters {
+    fn run(&mut self, mut b: Bytes, end: bool) -> Bytes {
+        for f in &mut self.chain {
+            b = f.filter(b, end);
+        }
+        b
+    }
 }
 
 /// The default for a streamed upstream body until the proxy sets the
@@ -230,7 +250,7 @@ const DEFAULT_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 impl RespBody {
     fn with_inner(inner: RespInner) -> Self {
         let stall = matches!(inner, RespInner::Stream(_) | RespInner::Chained(..)).then(|| Stall::new(DEFAULT_IDLE));
-        Self { inner, sent: 0, on_done: None, _guard: None, stall, errors_to: None }
+        Self { inner, sent: 0, on_done: None, _guard: None, stall, errors_to: None, filters: None }
     }
 
     pub fn full(b: impl Into<Bytes>) -> Self {
@@ -255,6 +275,23 @@ impl RespBody {
             self.stall = Some(Stall::new(idle));
         }
         self
+    }
+
+    /// Runs `chain` over the body. A body held whole is filtered at once
+    /// (and its new length returned); a streamed one piece by piece.
+    pub fn filtered(mut self, chain: Vec<Box<dyn crate::phases::BodyFilter>>) -> (Self, Option<usize>) {
+        if chain.is_empty() {
+            return (self, None);
+        }
+        let mut f = Filters { chain, flushed: false, trailers: None };
+        if let RespInner::Full(b) = &mut self.inner {
+            let out = f.run(b.take().unwrap_or_default(), true);
+            let n = out.len();
+            self.inner = RespInner::Full(Some(out));
+            return (self, Some(n));
+        }
+        self.filters = Some(Box::new(f));
+        (self, None)
     }
 
     /// A body that fails (the upstream died mid-response, or stalled)
@@ -305,6 +342,76 @@ impl Body for RespBody {
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.get_mut();
+        if this.filters.is_none() {
+            let r = this.poll_raw(cx);
+            return this.account(r);
+        }
+        let r = this.poll_filtered(cx);
+        this.account(r)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.filters {
+            Some(f) => f.flushed && f.trailers.is_none(),
+            None => self.raw_end(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        // Filters change the length.
+        if self.filters.is_some() {
+            return SizeHint::default();
+        }
+        self.raw_size_hint()
+    }
+}
+
+impl RespBody {
+    fn poll_filtered(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self;
+        loop {
+            let Some(f) = this.filters.as_mut() else { return Poll::Ready(None) };
+            if f.flushed {
+                return Poll::Ready(f.trailers.take().map(Ok));
+            }
+            match this.poll_raw(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    let Some(f) = this.filters.as_mut() else { return Poll::Ready(None) };
+                    match frame.into_data() {
+                        Ok(d) => {
+                            let out = f.run(d, false);
+                            // A filter may hold a piece back whole: read on.
+                            if !out.is_empty() {
+                                return Poll::Ready(Some(Ok(Frame::data(out))));
+                            }
+                        }
+                        Err(trailers) => {
+                            f.trailers = Some(trailers);
+                            f.flushed = true;
+                            let out = f.run(Bytes::new(), true);
+                            if !out.is_empty() {
+                                return Poll::Ready(Some(Ok(Frame::data(out))));
+                            }
+                        }
+                    }
+                }
+                Poll::Ready(None) => {
+                    let Some(f) = this.filters.as_mut() else { return Poll::Ready(None) };
+                    f.flushed = true;
+                    let out = f.run(Bytes::new(), true);
+                    if !out.is_empty() {
+                        return Poll::Ready(Some(Ok(Frame::data(out))));
+                    }
+                    return Poll::Ready(None);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The body as it comes (before filters).
+    fn poll_raw(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = self;
         let r: Poll<Option<Result<Frame<Bytes>, BoxError>>> = match &mut this.inner {
             RespInner::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
             RespInner::Chained(p, rest) => match p.take() {
@@ -327,28 +434,33 @@ impl Body for RespBody {
             }
             None => r,
         };
+        if let Poll::Ready(Some(Err(e))) = &r {
+            // The client got a head and part of a body: the access log
+            // says so, and the upstream's failure is counted.
+            tracing::warn!("response body from the upstream failed after {} bytes: {e}", this.sent);
+            if let Some(m) = &this.errors_to {
+                m.upstream_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        r
+    }
+
+    /// Counts what goes to the client and settles the logging at the end.
+    fn account(&mut self, r: Poll<Option<Result<Frame<Bytes>, BoxError>>>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match &r {
             Poll::Ready(Some(Ok(f))) => {
                 if let Some(d) = f.data_ref() {
-                    this.sent += d.len() as u64;
+                    self.sent += d.len() as u64;
                 }
             }
-            Poll::Ready(None) => this.finish(true),
-            Poll::Ready(Some(Err(e))) => {
-                // The client got a head and part of a body: the access
-                // log says so, and the upstream's failure is counted.
-                tracing::warn!("response body from the upstream failed after {} bytes: {e}", this.sent);
-                if let Some(m) = &this.errors_to {
-                    m.upstream_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                this.finish(false);
-            }
+            Poll::Ready(None) => self.finish(true),
+            Poll::Ready(Some(Err(_))) => self.finish(false),
             Poll::Pending => {}
         }
         r
     }
 
-    fn is_end_stream(&self) -> bool {
+    fn raw_end(&self) -> bool {
         match &self.inner {
             RespInner::Full(b) => b.as_ref().is_none_or(Bytes::is_empty),
             RespInner::Chained(p, rest) => p.is_none() && rest.is_end_stream(),
@@ -356,7 +468,7 @@ impl Body for RespBody {
         }
     }
 
-    fn size_hint(&self) -> SizeHint {
+    fn raw_size_hint(&self) -> SizeHint {
         match &self.inner {
             RespInner::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             RespInner::Chained(p, rest) => {
@@ -372,4 +484,26 @@ impl Body for RespBody {
             RespInner::Stream(s) => s.size_hint(),
         }
     }
+}
+
+/// Holds a response body whole for a stage that reads it, up to `max`
+/// bytes (by Content-Length, or as it arrives): a larger one streams on
+/// with what was read in front.
+pub async fn hold(headers: &mut http::HeaderMap, mut body: Incoming, max: usize) -> Result<RespBody, hyper::Error> {
+    if let Some(len) = headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
+        && len > max
+    {
+        return Ok(RespBody::stream(body));
+    }
+    let mut buf = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame?;
+        if let Ok(d) = frame.into_data() {
+            buf.extend_from_slice(&d);
+        }
+        if buf.len() > max {
+            return Ok(RespBody::chained(buf.freeze(), body));
+        }
+    }
+    Ok(RespBody::full(buf.freeze()))
 }

@@ -15,7 +15,6 @@ use tokio::time::Sleep;
 
 use crate::body::{ReqBody, RespBody};
 use crate::client_ip::trusted;
-use crate::response;
 use crate::runtime::{Runtime, SiteRt};
 use crate::service::{ConnInfo, Meta};
 use crate::upstream::InflightGuard;
@@ -199,15 +198,24 @@ fn push_node(out: &mut String, peer: std::net::IpAddr, peer_text: &str, proto: &
     out.push_str(proto);
 }
 
+/// How a request goes out: who asked, over which connection, the
+/// upgrade it may make, and whether a stage reads the response body.
+pub struct Via<'a> {
+    pub meta: &'a Meta,
+    pub conn: &'a ConnInfo,
+    /// The client's pending upgrade and the protocol it may switch to.
+    pub upgrade: Option<(OnUpgrade, String)>,
+    pub wants_body: &'a (dyn Fn(&HeaderMap) -> bool + Sync),
+}
+
 pub async fn forward(
     rt: &Arc<Runtime>,
     site: &Arc<SiteRt>,
     mut parts: http::request::Parts,
     body: ReqBody,
-    meta: &Meta,
-    conn: &ConnInfo,
-    client_upgrade: Option<(OnUpgrade, String)>,
+    via: Via<'_>,
 ) -> Result<(Response<RespBody>, SocketAddr, InflightGuard), Failure> {
+    let Via { meta, conn, upgrade: client_upgrade, wants_body } = via;
     let headers = upstream_headers(rt, &mut parts, meta, conn, client_upgrade.is_some());
     let pq = parts.uri.path_and_query().cloned().unwrap_or_else(|| http::uri::PathAndQuery::from_static("/"));
     let replay = body.replayable();
@@ -290,7 +298,7 @@ pub async fn forward(
             Ok(Ok(r)) => r,
         };
         site.pool.succeeded(i);
-        let resp = respond(site, resp, client_upgrade, budget, t.body_idle.0).await?;
+        let resp = respond(site, resp, client_upgrade, budget, t.body_idle.0, wants_body).await?;
         return Ok((resp, addr, guard));
     }
 }
@@ -362,6 +370,7 @@ async fn respond(
     client_upgrade: Option<(OnUpgrade, String)>,
     budget: Pin<&mut Sleep>,
     idle: std::time::Duration,
+    wants_body: &(dyn Fn(&HeaderMap) -> bool + Sync),
 ) -> Result<Response<RespBody>, Failure> {
     let status = resp.status();
     // RFC 9112 6.3: both framings at once is an error, and forwarding the
@@ -385,7 +394,7 @@ async fn respond(
         }
         let upstream = resp.extensions_mut().remove::<OnUpgrade>();
         let (mut parts, _) = resp.into_parts();
-        response::cloak(site, &mut parts.headers);
+        crate::phases::cloak_headers(site, &mut parts.headers);
         if let Some(upstream) = upstream {
             tokio::spawn(async move {
                 match tokio::join!(client, upstream) {
@@ -408,24 +417,16 @@ async fn respond(
     // connection into a 1.0 one).
     parts.version = http::Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers);
-    response::cloak(site, &mut parts.headers);
-    if status.is_server_error() && site.response.mask_errors {
-        // The application's own 5xx page may hold a stack trace or SQL
-        // error: the client gets the neutral page instead.
-        drop(body);
-        let page = site.pages.error(status.as_u16(), "", &site.name);
-        let mut r = Response::new(RespBody::full(page));
-        *r.status_mut() = status;
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        return Ok(r);
-    }
-    let body = if response::wants_body(site, &parts.headers) {
-        let filtered = tokio::select! {
+    // A stage reads the body (SecLang's response rules): held within
+    // `response.max_buffer`, inside the upstream time budget.
+    let encoded = parts.headers.get(header::CONTENT_ENCODING).is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    let body = if !encoded && wants_body(&parts.headers) {
+        let held = tokio::select! {
             biased;
-            r = response::filter(site, &mut parts.headers, body) => r,
+            r = crate::body::hold(&mut parts.headers, body, site.response.max_buffer.0 as usize) => r,
             () = budget => return Err(Failure::Timeout),
         };
-        filtered.map_err(|e| Failure::Upstream(e.to_string()))?
+        held.map_err(|e| Failure::Upstream(e.to_string()))?
     } else if http_body::Body::size_hint(&body).exact().is_some_and(|n| n > 0 && n <= COALESCE) {
         use http_body_util::BodyExt;
         let collected = tokio::select! {

@@ -61,6 +61,8 @@ impl SiteRt {
 
 pub struct Runtime {
     pub config: Arc<Config>,
+    /// The stages of the request path ([`crate::phases::stages`]).
+    pub stages: Vec<Box<dyn crate::phases::Stage>>,
     pub sites: Vec<Arc<SiteRt>>,
     hosts: HashMap<String, usize>,
     default_site: Option<usize>,
@@ -163,7 +165,7 @@ impl Runtime {
         if let Ok(mut g) = metrics.upstreams.lock() {
             *g = gauges;
         }
-        Ok(Self { config: Arc::new(cfg), sites, hosts, default_site, tls, limits })
+        Ok(Self { config: Arc::new(cfg), stages: crate::phases::stages(), sites, hosts, default_site, tls, limits })
     }
 
     /// The site for a Host (or SNI) name: exact match, then the `"*"` site.

@@ -206,15 +206,16 @@ servers = ["127.0.0.1:{dead}"]
 }
 
 #[test]
-fn response_hook_strips_html_comments_within_its_buffer() {
+fn html_comments_are_stripped_from_pages_of_any_size() {
     let (_o, up) = origin();
     let site = SITE.replace("[site.upstream]", "[site.response]\nstrip_html_comments = true\nmax_buffer = \"64KiB\"\n[site.upstream]");
     let h = Haetae::run("", &site, &format!("127.0.0.1:{up}"));
     let small = get(h.port, "/", &[]);
     assert!(!small.body.contains("<!--") && small.body.contains("Haetae demo site"), "{}", small.body);
     assert_eq!(small.header("content-length").and_then(|v| v.parse::<usize>().ok()), Some(small.raw_body.len()));
-    // Larger than the buffer: streamed through untouched.
-    let big = get(h.port, "/_demo/big?kb=200", &[]);
-    assert!(big.body.contains("<!-- note: internal -->"));
-    assert!(big.raw_body.len() > 200 * 1024);
+    // Larger than any buffer: stripped as it streams (it used to pass
+    // untouched past `max_buffer`).
+    let big = get(h.port, "/_demo/big?kb=2000", &[]);
+    assert_eq!(big.status, 200);
+    assert!(!big.body.contains("<!--") && big.body.matches("filler row").count() > 30_000, "{} bytes", big.raw_body.len());
 }
