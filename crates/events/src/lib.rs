@@ -9,6 +9,7 @@
 
 pub mod mask;
 pub mod sink;
+pub mod tally;
 pub mod time;
 pub mod writer;
 
@@ -36,6 +37,22 @@ pub enum Disposition {
     FailedOpen,
     /// Inspection failed or ran out of time; answered 503.
     FailedClosed,
+    /// Scored below the threshold and let through (`record_notes`).
+    Noted,
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Blocked => "blocked",
+            Disposition::Logged => "logged",
+            Disposition::Learned => "learned",
+            Disposition::Rejected => "rejected",
+            Disposition::FailedOpen => "failed_open",
+            Disposition::FailedClosed => "failed_closed",
+            Disposition::Noted => "noted",
+        }
+    }
 }
 
 /// One match inside an event.
@@ -129,10 +146,17 @@ impl Event {
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// A new event id: 16 hex digits, time-ordered, unique within a process
-/// (milliseconds in the high bits, a counter in the low 20).
+/// (milliseconds in the high bits, a counter in the low 20). The counter
+/// starts where the process's start time and id put it, so two nodes
+/// writing to one store rarely make the same id in the same millisecond.
 pub fn new_event_id() -> String {
+    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64);
+        (nanos ^ (u64::from(std::process::id()) << 7)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 44
+    });
     let ms = time::unix_millis();
-    let n = SEQ.fetch_add(1, Ordering::Relaxed) & 0xF_FFFF;
+    let n = SEQ.fetch_add(1, Ordering::Relaxed).wrapping_add(start) & 0xF_FFFF;
     format!("{:016x}", (ms << 20) | n)
 }
 

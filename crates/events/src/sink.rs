@@ -146,6 +146,12 @@ impl Sink for FileSink {
 /// fail (then the whole batch counts as dropped).
 pub trait Deliver: Send + 'static {
     fn deliver(&mut self, batch: &[Arc<Event>]) -> Result<(), String>;
+    /// Called on the sink's thread about every 100 ms, events or not
+    /// (periodic work: checkpoints, counters, retention).
+    fn tick(&mut self) {}
+    /// Called when someone waits for everything to be written (shutdown,
+    /// a test): periodic work that is pending is done now.
+    fn flush(&mut self) {}
 }
 
 enum Msg {
@@ -193,6 +199,7 @@ fn run(rx: Receiver<Msg>, d: &mut impl Deliver, st: &Counters, name: &str) {
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
                 deliver(d, &mut batch, st, name, &mut failing);
+                d.flush();
                 return;
             }
         }
@@ -204,6 +211,10 @@ fn run(rx: Receiver<Msg>, d: &mut impl Deliver, st: &Counters, name: &str) {
             }
         }
         deliver(d, &mut batch, st, name, &mut failing);
+        d.tick();
+        if !waiting.is_empty() {
+            d.flush();
+        }
         for w in waiting.drain(..) {
             let _ = w.send(());
         }

@@ -33,6 +33,75 @@ pub fn rfc3339(ms: u64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z")
 }
 
+/// Days since 1970-01-01 of a civil date (the inverse of `civil`).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix milliseconds of `2026-12-02`, `2026-12-02T13:05:00Z`,
+/// `2026-12-02T13:05:00.250+09:00` (UTC when no offset is given), or of
+/// a plain number of Unix seconds.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<i64>().ok()?.checked_mul(1000);
+    }
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut ms = days_from_civil(y, mo, d) * 86_400_000;
+    if b.len() == 10 {
+        return Some(ms);
+    }
+    if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 19 || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    ms += (h * 3600 + mi * 60 + sec) * 1000;
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let frac = s.get(start..i)?;
+        if frac.is_empty() {
+            return None;
+        }
+        let f3: String = frac.chars().chain("000".chars()).take(3).collect();
+        ms += f3.parse::<i64>().ok()?;
+    }
+    match &s[i..] {
+        "" | "Z" | "z" => Some(ms),
+        off if off.len() == 6 && (off.starts_with('+') || off.starts_with('-')) && off.as_bytes()[3] == b':' => {
+            let oh = num(i + 1..i + 3)?;
+            let om = num(i + 4..i + 6)?;
+            let delta = (oh * 60 + om) * 60_000;
+            Some(if off.starts_with('+') { ms - delta } else { ms + delta })
+        }
+        _ => None,
+    }
+}
+
 pub fn rfc3339_now() -> String {
     rfc3339(unix_millis())
 }
@@ -50,6 +119,21 @@ pub fn clf_now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_parse_back() {
+        for ms in [0u64, 1_764_681_300_250, 951_782_400_000, 4_102_444_800_000] {
+            assert_eq!(parse_time(&rfc3339(ms)), Some(ms as i64), "{}", rfc3339(ms));
+        }
+        assert_eq!(parse_time("2026-12-02"), parse_time("2026-12-02T00:00:00Z"));
+        assert_eq!(parse_time("2026-12-02T09:00:00+09:00"), parse_time("2026-12-02T00:00:00Z"));
+        assert_eq!(parse_time("1700000000"), Some(1_700_000_000_000));
+        for bad in
+            ["", "2026-13-01", "2026-12-02T25:00:00Z", "2026-12-02Tx", "yesterday", "2026-12-02T00:00:00+0900", "99999999999999999999"]
+        {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn formats() {
