@@ -23,6 +23,12 @@ pub struct Config {
     pub events: Events,
     #[serde(default)]
     pub access_log: AccessLog,
+    /// The event store (none when unset: events stay in memory and files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<Store>,
+    /// The authenticated console and API listener (none when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console: Option<Console>,
     #[serde(default, rename = "site")]
     pub sites: Vec<Site>,
     /// The file this came from and its text (set after loading): places
@@ -315,12 +321,109 @@ pub struct Events {
     /// Longest excerpt of matched input kept in an event (then masked).
     #[serde(default = "d_excerpt")]
     pub excerpt_chars: usize,
+    /// Record findings below the blocking threshold as `noted` events
+    /// (a lone NUL byte, 1,200 parameters…): what was scored but let
+    /// through.
+    #[serde(default = "yes")]
+    pub record_notes: bool,
 }
 
 impl Default for Events {
     fn default() -> Self {
-        Self { file: None, ring_size: d_ring(), excerpt_chars: d_excerpt() }
+        Self { file: None, ring_size: d_ring(), excerpt_chars: d_excerpt(), record_notes: true }
     }
+}
+
+/// `[store]`: SQLite (`path`, the default) or PostgreSQL (`url`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Store {
+    /// The SQLite file (created 0600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// `postgres://user:password@host:port/db`, for several nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// This node's name in the hash chains (the host name when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The node's Ed25519 checkpoint key (made on first start; beside the
+    /// SQLite file, or beside the config for PostgreSQL, when unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// A signed checkpoint every this many events…
+    #[serde(default = "d_cp_every")]
+    pub checkpoint_every: u64,
+    /// …or this often, whichever comes first.
+    #[serde(default = "d_cp_interval")]
+    pub checkpoint_interval: Dur,
+    /// Checkpoints are also appended here (JSON lines) to ship off the box.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint_file: Option<PathBuf>,
+    /// Events and counters older than this are deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<Dur>,
+    /// The oldest events are deleted while the SQLite data is larger.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<ByteSize>,
+    /// Events waiting for the writer before new ones are dropped (counted).
+    #[serde(default = "d_store_queue")]
+    pub queue: usize,
+}
+
+fn d_cp_every() -> u64 {
+    1000
+}
+fn d_cp_interval() -> Dur {
+    Dur(Duration::from_secs(60))
+}
+fn d_store_queue() -> usize {
+    65_536
+}
+
+/// `[console]`: the authenticated listener for the console and its API.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Console {
+    pub listen: SocketAddr,
+    /// Addresses (CIDR) allowed to connect; others are refused before a
+    /// byte of HTTP is read. Loopback only when unset.
+    #[serde(default = "d_console_allow")]
+    pub allow: Vec<Spanned<String>>,
+    /// A session ends after this long without a request…
+    #[serde(default = "d_idle")]
+    pub session_idle: Dur,
+    /// …and this long after login in any case.
+    #[serde(default = "d_session_max")]
+    pub session_max: Dur,
+    /// Failed logins (per account and per address) before a lockout.
+    #[serde(default = "d_max_failures")]
+    pub max_failures: u32,
+    /// The first lockout; each further one doubles, up to an hour.
+    #[serde(default = "d_lockout")]
+    pub lockout: Dur,
+    /// Serve `/metrics` and `/healthz` without a login to loopback peers.
+    #[serde(default = "yes")]
+    pub open_metrics: bool,
+    /// `allow`, parsed.
+    #[serde(skip)]
+    pub allowed: Vec<ipnet::IpNet>,
+}
+
+fn d_console_allow() -> Vec<Spanned<String>> {
+    vec![Spanned::new(0..0, "127.0.0.0/8".into()), Spanned::new(0..0, "::1/128".into())]
+}
+fn d_idle() -> Dur {
+    Dur(Duration::from_secs(30 * 60))
+}
+fn d_session_max() -> Dur {
+    Dur(Duration::from_secs(12 * 3600))
+}
+fn d_max_failures() -> u32 {
+    5
+}
+fn d_lockout() -> Dur {
+    Dur(Duration::from_secs(60))
 }
 fn d_ring() -> usize {
     1000

@@ -47,10 +47,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "" | "s" => Some(1_000_000_000),
         "m" | "min" => Some(60_000_000_000),
         "h" => Some(3_600_000_000_000),
+        "d" => Some(86_400_000_000_000),
         _ => None,
     };
     let Some(per) = nanos_per else {
-        return Err(format!("unknown duration unit `{unit}` (use ms, s, m, h)"));
+        return Err(format!("unknown duration unit `{unit}` (use ms, s, m, h, d)"));
     };
     if let Ok(n) = num.parse::<u64>() {
         let nanos = u128::from(n) * per;

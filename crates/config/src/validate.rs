@@ -104,6 +104,47 @@ pub fn validate(cfg: &mut Config, src: &str, base: &Path) -> Vec<Diagnostic> {
     for f in [&mut cfg.events.file, &mut cfg.access_log.file].into_iter().flatten() {
         *f = resolve_path(base, f);
     }
+    if let Some(st) = &mut cfg.store {
+        match (&st.path, &st.url) {
+            (None, None) => c.key("store", "[store] needs `path` (SQLite) or `url` (PostgreSQL)"),
+            (Some(_), Some(_)) => c.key("url", "[store] takes `path` or `url`, not both"),
+            (None, Some(u)) if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) => {
+                c.key("url", "store url must start with postgres://")
+            }
+            _ => {}
+        }
+        if st.checkpoint_every == 0 {
+            c.key("checkpoint_every", "checkpoint_every must be at least 1");
+        }
+        if st.queue == 0 {
+            c.key("queue", "queue must be at least 1");
+        }
+        for f in [&mut st.path, &mut st.key, &mut st.checkpoint_file].into_iter().flatten() {
+            *f = resolve_path(base, f);
+        }
+        if st.key.is_none() {
+            st.key = Some(match &st.path {
+                Some(p) => p.with_extension("key"),
+                None => base.join("haetae-node.key"),
+            });
+        }
+    }
+    if let Some(con) = &mut cfg.console {
+        con.allowed.clear();
+        for a in &con.allow {
+            let v = a.get_ref();
+            match v.parse::<ipnet::IpNet>().or_else(|_| v.parse::<IpAddr>().map(ipnet::IpNet::from)) {
+                Ok(n) => con.allowed.push(n),
+                Err(_) => c.at(a, format!("`{v}` is not an IP address or CIDR range")),
+            }
+        }
+        if con.max_failures == 0 {
+            c.key("max_failures", "max_failures must be at least 1");
+        }
+        if cfg.store.is_none() {
+            c.key("console", "[console] needs a [store]: accounts, sessions' audit and events live there");
+        }
+    }
 
     let mut names: HashMap<String, ()> = HashMap::new();
     let mut hosts: HashMap<String, String> = HashMap::new();

@@ -48,10 +48,123 @@ pub enum Command {
         #[arg(long, conflicts_with = "files")]
         native: bool,
     },
+    /// Administrator accounts and API tokens (in the `[store]`).
+    Admin {
+        #[command(subcommand)]
+        cmd: AdminCmd,
+    },
+    /// Check the hash chains of the stored events and audit trail (or of a
+    /// JSON-lines export): reports the first edited, inserted, deleted or
+    /// truncated record and exits non-zero.
+    VerifyLog {
+        /// The config whose `[store]` to check.
+        #[arg(short, long, required_unless_present = "file")]
+        config: Option<PathBuf>,
+        /// An export written by `haetae events export` instead.
+        #[arg(long, conflicts_with = "config")]
+        file: Option<PathBuf>,
+        /// Shipped checkpoints (JSON lines, `[store] checkpoint_file`) to
+        /// check the store against as well.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// The node's public key (hex) every checkpoint must be signed with;
+        /// by default the key file's, when it can be read.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Stored events.
+    Events {
+        #[command(subcommand)]
+        cmd: EventsCmd,
+    },
     /// Serve the demo site alone (an upstream for tests and benchmarks).
     Origin {
         #[arg(long, default_value = "127.0.0.1:8081")]
         listen: SocketAddr,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdminCmd {
+    /// Add an account: the password is read from stdin; prints the TOTP
+    /// enrolment URI and QR code.
+    Add {
+        #[arg(short, long)]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+        /// admin, operator or viewer.
+        #[arg(long)]
+        role: String,
+        /// Sites in scope (comma-separated); every site when unset.
+        #[arg(long, value_delimiter = ',')]
+        sites: Vec<String>,
+    },
+    /// List accounts and tokens.
+    List {
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Set a new password (read from stdin).
+    Passwd {
+        #[arg(short, long)]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+    },
+    /// Disable an account (its sessions end at their next request).
+    Disable {
+        #[arg(short, long)]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        #[arg(short, long)]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+    },
+    /// Give an account a new TOTP secret (prints the new URI and QR code).
+    ResetTotp {
+        #[arg(short, long)]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+    },
+    /// Make an API token for an account (printed once), or revoke one.
+    Token {
+        #[arg(short, long)]
+        config: PathBuf,
+        #[arg(long, required_unless_present = "revoke")]
+        user: Option<String>,
+        /// What the token is for (shown in `admin list`).
+        #[arg(long, default_value = "api")]
+        name: String,
+        /// Revoke the token with this id instead.
+        #[arg(long)]
+        revoke: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum EventsCmd {
+    /// Write one site's events over a span as verifiable JSON lines
+    /// (incident evidence; `haetae verify-log --file` checks it anywhere).
+    Export {
+        #[arg(short, long)]
+        config: PathBuf,
+        #[arg(long)]
+        site: Option<String>,
+        /// Start (2026-12-01, 2026-12-01T10:00:00Z or Unix seconds).
+        #[arg(long)]
+        from: String,
+        /// End, exclusive; now when unset.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 

@@ -88,7 +88,8 @@ servers = ["{origin}"]
                 print_examples(listen, admin);
             }
         });
-        let opts = haetae_proxy::Options { config_path: None, ready: Some(ready_tx), stop: None };
+        let opts =
+            haetae_proxy::Options { config_path: None, ready: Some(ready_tx), stop: None, extra: vec![Box::new(haetae_console::start)] };
         let r = haetae_proxy::serve(cfg, opts).await;
         let _ = stop_tx.send(true);
         match r {

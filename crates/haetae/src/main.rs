@@ -5,6 +5,7 @@
 #[global_allocator]
 static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+mod admin;
 mod cli;
 mod demo;
 mod eval;
@@ -76,6 +77,11 @@ fn main() -> ExitCode {
         cli::Command::Rules { native: true, .. } => rules::native(),
         cli::Command::Rules { files, .. } => rules::check(&files),
         cli::Command::Ftw(a) => ftw::run(&a),
+        cli::Command::Admin { cmd } => admin::run(&cmd),
+        cli::Command::VerifyLog { config, file, checkpoints, key } => {
+            admin::verify(config.as_deref(), file.as_deref(), checkpoints.as_deref(), key.as_deref())
+        }
+        cli::Command::Events { cmd } => admin::events(&cmd),
         cli::Command::Origin { listen } => {
             init_logging();
             demo::origin(listen)
@@ -91,7 +97,7 @@ fn run(cfg: haetae_config::Config, path: Option<std::path::PathBuf>) -> ExitCode
             return ExitCode::FAILURE;
         }
     };
-    let opts = haetae_proxy::Options { config_path: path, ready: None, stop: None };
+    let opts = haetae_proxy::Options { config_path: path, ready: None, stop: None, extra: vec![Box::new(haetae_console::start)] };
     match rt.block_on(haetae_proxy::serve(cfg, opts)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -24,29 +24,33 @@ fn reply(status: StatusCode, ctype: &'static str, body: impl Into<Bytes>) -> Res
     r
 }
 
+/// The Prometheus text: the proxy's metrics, the event sinks', the
+/// detectors' panics.
+pub fn metrics_text(shared: &Shared) -> String {
+    let ev = shared.events.load();
+    let mut extra: Vec<(&str, &str, u64)> = vec![("haetae_events_recorded_total", "counter", shared.events_recorded.load(Relaxed))];
+    // The file sink's counts keep their names from before sinks.
+    if let Some(f) = ev.sinks().iter().find(|s| s.name() == "file") {
+        let st = f.stats();
+        extra.push(("haetae_events_dropped_total", "counter", st.dropped));
+        extra.push(("haetae_events_write_errors_total", "counter", st.errors));
+    }
+    let access = shared.access.load_full();
+    if let Some(a) = &access {
+        extra.push(("haetae_access_log_dropped_total", "counter", a.writer.stats.dropped.load(Relaxed)));
+        extra.push(("haetae_access_log_write_errors_total", "counter", a.writer.stats.errors.load(Relaxed)));
+    }
+    let mut text = shared.metrics.render(&extra);
+    crate::metrics::render_sinks(&mut text, ev.sinks());
+    crate::metrics::render_panics(&mut text);
+    text
+}
+
 async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path();
     let query = req.uri().query().unwrap_or("");
     Ok(match (req.method(), path) {
-        (&Method::GET, "/metrics") => {
-            let ev = shared.events.load();
-            let mut extra: Vec<(&str, &str, u64)> = vec![("haetae_events_recorded_total", "counter", shared.events_recorded.load(Relaxed))];
-            // The file sink's counts keep their names from before sinks.
-            if let Some(f) = ev.sinks().iter().find(|s| s.name() == "file") {
-                let st = f.stats();
-                extra.push(("haetae_events_dropped_total", "counter", st.dropped));
-                extra.push(("haetae_events_write_errors_total", "counter", st.errors));
-            }
-            let access = shared.access.load_full();
-            if let Some(a) = &access {
-                extra.push(("haetae_access_log_dropped_total", "counter", a.writer.stats.dropped.load(Relaxed)));
-                extra.push(("haetae_access_log_write_errors_total", "counter", a.writer.stats.errors.load(Relaxed)));
-            }
-            let mut text = shared.metrics.render(&extra);
-            crate::metrics::render_sinks(&mut text, ev.sinks());
-            crate::metrics::render_panics(&mut text);
-            reply(StatusCode::OK, "text/plain; version=0.0.4", text)
-        }
+        (&Method::GET, "/metrics") => reply(StatusCode::OK, "text/plain; version=0.0.4", metrics_text(&shared)),
         (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", format!("ok pid={}\n", std::process::id())),
         (&Method::GET, "/events") => {
             let limit =

@@ -20,8 +20,9 @@ pub enum Rules {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inspection {
     /// It ran to the end: whether the native score reached the site's
-    /// threshold, and what the rules said.
-    Done { native_over: bool, rules: Rules },
+    /// threshold, what the rules said, and whether anything was found at
+    /// all (`noted`: findings below the threshold).
+    Done { native_over: bool, rules: Rules, noted: bool },
     /// It ran past its time budget.
     Timeout,
     /// The engine failed (a panic, an internal error).
@@ -34,6 +35,8 @@ pub struct Policy {
     pub mode: Mode,
     pub fail_open: bool,
     pub on_timeout: OnTimeout,
+    /// Record findings below the threshold (`events.record_notes`).
+    pub record_notes: bool,
 }
 
 /// What to answer.
@@ -59,8 +62,14 @@ const PASS: Decision = Decision { answer: Answer::Pass, record: None };
 
 pub fn decide(p: Policy, i: Inspection) -> Decision {
     match i {
-        Inspection::Done { native_over: false, rules: Rules::Quiet } => PASS,
-        Inspection::Done { native_over, rules } => {
+        Inspection::Done { native_over: false, rules: Rules::Quiet, noted } => {
+            if noted && p.record_notes {
+                Decision { answer: Answer::Pass, record: Some(Disposition::Noted) }
+            } else {
+                PASS
+            }
+        }
+        Inspection::Done { native_over, rules, .. } => {
             // Rules under `DetectionOnly` only report, whatever the mode.
             let enforce = native_over || matches!(rules, Rules::Interrupt(_));
             let status = match rules {
@@ -98,14 +107,15 @@ mod tests {
         let rules = [Rules::Quiet, Rules::Interrupt(406), Rules::WouldInterrupt];
         for mode in modes {
             for fail_open in [true, false] {
-                for on_timeout in [OnTimeout::Block, OnTimeout::Pass] {
-                    let p = Policy { mode, fail_open, on_timeout };
+                for (on_timeout, record_notes) in [(OnTimeout::Block, true), (OnTimeout::Pass, false)] {
+                    let p = Policy { mode, fail_open, on_timeout, record_notes };
                     for r in rules {
-                        for native_over in [false, true] {
-                            let d = decide(p, Inspection::Done { native_over, rules: r });
+                        for (native_over, noted) in [(false, false), (false, true), (true, true)] {
+                            let d = decide(p, Inspection::Done { native_over, rules: r, noted });
                             let found = native_over || r != Rules::Quiet;
                             let enforced = native_over || matches!(r, Rules::Interrupt(_));
                             let want = match (found, mode) {
+                                (false, _) if noted && record_notes => Decision { answer: Pass, record: Some(Noted) },
                                 (false, _) => Decision { answer: Pass, record: None },
                                 (true, Mode::Prevention) if enforced => {
                                     let s = if let Rules::Interrupt(s) = r { s } else { 403 };
@@ -136,8 +146,8 @@ mod tests {
     /// `learned` on the response side.
     #[test]
     fn detection_only_rules_in_prevention_mode_are_logged() {
-        let p = Policy { mode: Mode::Prevention, fail_open: true, on_timeout: OnTimeout::Block };
-        let d = decide(p, Inspection::Done { native_over: false, rules: Rules::WouldInterrupt });
+        let p = Policy { mode: Mode::Prevention, fail_open: true, on_timeout: OnTimeout::Block, record_notes: true };
+        let d = decide(p, Inspection::Done { native_over: false, rules: Rules::WouldInterrupt, noted: false });
         assert_eq!(d, Decision { answer: Pass, record: Some(Logged) });
     }
 }

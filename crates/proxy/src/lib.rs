@@ -58,7 +58,12 @@ pub struct Options {
     pub ready: Option<tokio::sync::oneshot::Sender<Vec<SocketAddr>>>,
     /// Ends the server when it turns true (besides SIGTERM/SIGINT).
     pub stop: Option<watch::Receiver<bool>>,
+    /// More listeners started beside the proxy's (the console): given the
+    /// shared state and the stop signal, they return the address bound.
+    pub extra: Vec<Extra>,
 }
+
+pub type Extra = Box<dyn FnOnce(Arc<Shared>, watch::Receiver<bool>) -> Result<Option<SocketAddr>, String> + Send>;
 
 /// Runs until SIGTERM/SIGINT (or `opts.stop`), then drains.
 pub async fn serve(cfg: Config, opts: Options) -> Result<(), String> {
@@ -93,6 +98,11 @@ pub async fn serve(cfg: Config, opts: Options) -> Result<(), String> {
         tracing::info!("admin API on {}", l.local_addr().unwrap_or(addr));
         bound.push(l.local_addr().unwrap_or(addr));
         tokio::spawn(admin::serve(shared.clone(), l, stop_rx.clone()));
+    }
+    for start in opts.extra {
+        if let Some(a) = start(shared.clone(), stop_rx.clone())? {
+            bound.push(a);
+        }
     }
     let grace = c.timeouts.shutdown_grace.0;
     // Worker threads left to the kernel were sometimes stacked on one CPU

@@ -21,6 +21,7 @@ pub struct SiteRt {
     pub mode: Mode,
     pub fail_open: bool,
     pub on_timeout: haetae_config::OnTimeout,
+    pub record_notes: bool,
     /// Protocols `Upgrade` may switch to (lower-case; never `h2c`).
     pub upgrades: Vec<String>,
     pub engine: Engine,
@@ -46,7 +47,7 @@ pub struct SiteRt {
 impl SiteRt {
     /// What [`crate::decide::decide`] reads of the site.
     pub fn policy(&self) -> crate::decide::Policy {
-        crate::decide::Policy { mode: self.mode, fail_open: self.fail_open, on_timeout: self.on_timeout }
+        crate::decide::Policy { mode: self.mode, fail_open: self.fail_open, on_timeout: self.on_timeout, record_notes: self.record_notes }
     }
 
     pub fn method_allowed(&self, m: &Method) -> bool {
@@ -137,6 +138,7 @@ impl Runtime {
                 mode: s.mode,
                 fail_open: s.fail_open,
                 on_timeout: s.on_timeout,
+                record_notes: cfg.events.record_notes,
                 upgrades: s.upgrades.iter().map(|u| u.get_ref().clone()).collect(),
                 engine,
                 native: s.native_engine,

@@ -59,6 +59,8 @@ pub struct Meta {
     pub user_agent: Option<String>,
     pub referer: Option<String>,
     pub tls: bool,
+    /// The request's declared body size (for the per-site counters).
+    pub bytes_in: u64,
 }
 
 impl Meta {
@@ -85,6 +87,7 @@ pub async fn handle(shared: Arc<Shared>, conn: Arc<ConnInfo>, req: Request<Incom
         user_agent: if logging { header_str(req.headers(), header::USER_AGENT) } else { None },
         referer: if logging { header_str(req.headers(), header::REFERER) } else { None },
         tls: conn.tls,
+        bytes_in: req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()).unwrap_or(0),
     };
     let mut ctx = Ctx { shared: &shared, rt: &rt, conn: &conn, meta, site: None, upgrade_to: None, slots: Slots::default() };
     Ok(walk(&mut ctx, req).await)
@@ -192,7 +195,14 @@ async fn walk(ctx: &mut Ctx<'_>, req: Request<Incoming>) -> Response<RespBody> {
     }
     let threshold = site.engine.threshold();
     let (inspection, judged) = match outcome {
-        Ok(j) => (Inspection::Done { native_over: j.verdict.score >= threshold, rules: RulesSay::said(j.rules.as_ref()) }, Some(j)),
+        Ok(j) => (
+            Inspection::Done {
+                native_over: j.verdict.score >= threshold,
+                rules: RulesSay::said(j.rules.as_ref()),
+                noted: !j.verdict.findings.is_empty(),
+            },
+            Some(j),
+        ),
         Err(Fail::OverLimit(l, source)) => {
             let (status, why) = over_limit(l, source, &rt.limits);
             return refused(ctx, status, &why);
@@ -206,7 +216,7 @@ async fn walk(ctx: &mut Ctx<'_>, req: Request<Incoming>) -> Response<RespBody> {
 
     // 4. The decision.
     let d = decide(site.policy(), inspection);
-    if matches!(inspection, Inspection::Done { .. }) && d.record.is_some() {
+    if matches!(inspection, Inspection::Done { .. }) && d.record.is_some_and(|r| r != haetae_events::Disposition::Noted) {
         site.metrics.detected.fetch_add(1, Relaxed);
     }
     if matches!(inspection, Inspection::Timeout | Inspection::Failed) {

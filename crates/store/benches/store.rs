@@ -26,10 +26,10 @@ fn event(i: u64, t0: u64, span_ms: u64, n: u64) -> Event {
         host: format!("{site}.example"),
         site,
         client_ip: format!("10.{}.{}.{}", (i >> 16) % 4, (i >> 8) % 256, i % 256),
-        method: if i % 5 == 0 { "POST" } else { "GET" }.into(),
+        method: if i.is_multiple_of(5) { "POST" } else { "GET" }.into(),
         url: format!("/board/{}/view?id={}&q=%27%20or%201%3D1--", i % 300, i % 10_000),
         status: 403,
-        action: if i % 4 == 0 { Disposition::Logged } else { Disposition::Blocked },
+        action: if i.is_multiple_of(4) { Disposition::Logged } else { Disposition::Blocked },
         mode: "prevention".into(),
         score: 8,
         threshold: 5,
@@ -85,10 +85,19 @@ fn main() {
         ("newest 100", Filter { limit: 100, ..Default::default() }),
         ("one site, last day", Filter { site: Some("site7".into()), from: Some(now - DAY), limit: 100, ..Default::default() }),
         ("one client IP", Filter { ip: Some("10.1.2.3".into()), limit: 100, ..Default::default() }),
-        ("rule + action, a week", Filter { rule: Some(2202), action: Some("logged".into()), from: Some(now - 7 * DAY), limit: 100, ..Default::default() }),
+        (
+            "rule + action, a week",
+            Filter { rule: Some(2202), action: Some("logged".into()), from: Some(now - 7 * DAY), limit: 100, ..Default::default() },
+        ),
         ("path prefix, one site", Filter { site: Some("site3".into()), path: Some("/board/42/".into()), limit: 100, ..Default::default() }),
-        ("free text, one site, a day", Filter { site: Some("site9".into()), from: Some(now - DAY), q: Some("id=77".into()), limit: 100, ..Default::default() }),
-        ("scoped account, 3 sites", Filter { scope: Some(vec!["site1".into(), "site2".into(), "site3".into()]), limit: 100, ..Default::default() }),
+        (
+            "free text, one site, a day",
+            Filter { site: Some("site9".into()), from: Some(now - DAY), q: Some("id=77".into()), limit: 100, ..Default::default() },
+        ),
+        (
+            "scoped account, 3 sites",
+            Filter { scope: Some(vec!["site1".into(), "site2".into(), "site3".into()]), limit: 100, ..Default::default() },
+        ),
     ];
     for (name, f) in &queries {
         let mut t = Vec::new();

@@ -14,4 +14,5 @@ mod hardening;
 mod protocol;
 mod reload;
 mod rules;
+mod store;
 mod workers;

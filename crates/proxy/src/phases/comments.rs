@@ -48,8 +48,16 @@ fn partial_suffix(s: &[u8], marker: &[u8]) -> usize {
     (1..marker.len().min(s.len() + 1)).rev().find(|&n| s.ends_with(&marker[..n])).unwrap_or(0)
 }
 
+/// Built once: `memmem::find` would build its searcher on every call.
+static OPEN: std::sync::LazyLock<memchr::memmem::Finder<'static>> = std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"<!--"));
+static CLOSE: std::sync::LazyLock<memchr::memmem::Finder<'static>> = std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"-->"));
+
 impl BodyFilter for CommentStripper {
     fn filter(&mut self, chunk: Bytes, end: bool) -> Bytes {
+        // Most pieces of most pages hold no comment: passed on uncopied.
+        if self.carry.is_empty() && self.inside.is_none() && OPEN.find(&chunk).is_none() && (end || partial_suffix(&chunk, b"<!--") == 0) {
+            return chunk;
+        }
         let input: Vec<u8> = if self.carry.is_empty() {
             chunk.to_vec()
         } else {
@@ -63,7 +71,7 @@ impl BodyFilter for CommentStripper {
             match self.inside {
                 None => {
                     let rest = &input[i..];
-                    let Some(p) = memchr::memmem::find(rest, b"<!--") else {
+                    let Some(p) = OPEN.find(rest) else {
                         let keep = if end { 0 } else { partial_suffix(rest, b"<!--") };
                         out.extend_from_slice(&rest[..rest.len() - keep]);
                         self.carry = rest[rest.len() - keep..].to_vec();
@@ -87,7 +95,7 @@ impl BodyFilter for CommentStripper {
                 }
                 Some(kept) => {
                     let rest = &input[i..];
-                    match memchr::memmem::find(rest, b"-->") {
+                    match CLOSE.find(rest) {
                         Some(q) => {
                             if kept {
                                 out.extend_from_slice(&rest[..q + 3]);

@@ -272,9 +272,9 @@ impl Stage for SecLang {
         // Text the response rules can read (CRS's data-leakage rules look
         // for SQL errors, stack traces, source code in pages and APIs).
         ct.starts_with(b"text/")
-            || memchr::memmem::find(ct, b"json").is_some()
-            || memchr::memmem::find(ct, b"xml").is_some()
-            || memchr::memmem::find(ct, b"javascript").is_some()
+            || ct.windows(4).any(|w| w == b"json")
+            || ct.windows(3).any(|w| w == b"xml")
+            || ct.windows(10).any(|w| w == b"javascript")
     }
 
     /// Phases 3-4 over the upstream's response (its buffered body when the
@@ -298,7 +298,7 @@ impl Stage for SecLang {
             Ok((true, o)) => (Inspection::Timeout, o),
             Ok((false, o)) => {
                 let say = RulesSay::of(o.interruption.clone(), o.would_interrupt.clone());
-                (Inspection::Done { native_over: false, rules: RulesSay::said(say.as_ref()) }, o)
+                (Inspection::Done { native_over: false, rules: RulesSay::said(say.as_ref()), noted: false }, o)
             }
             Err(_) => (Inspection::Failed, haetae_seclang::eval::Outcome::default()),
         };

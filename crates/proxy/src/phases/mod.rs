@@ -24,6 +24,7 @@ mod framing;
 pub mod inspect;
 mod limits;
 mod route;
+mod tally;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -157,6 +158,7 @@ pub fn stages() -> Vec<Box<dyn Stage>> {
         Box::new(errors::MaskErrors),
         Box::new(comments::StripComments),
         Box::new(access_log::AccessLog),
+        Box::new(tally::Tally),
     ]
 }
 
