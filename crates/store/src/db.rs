@@ -150,7 +150,10 @@ impl Sqlite {
         // WAL: readers (the console) never wait for the writer; NORMAL
         // sync is durable at every checkpoint and loses at most the last
         // transactions on power loss, never the file.
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -32768;").map_err(sqlite_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -32768;",
+        )
+        .map_err(sqlite_err)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Self { conn })
     }
