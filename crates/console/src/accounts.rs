@@ -68,6 +68,11 @@ fn random<const N: usize>() -> Result<[u8; N], String> {
     Ok(b)
 }
 
+/// `N` random bytes as hex (session ids, CSRF tokens, token ids).
+pub(crate) fn random_hex<const N: usize>() -> Result<String, String> {
+    random::<N>().map(hex::encode)
+}
+
 pub fn hash_password(pw: &str) -> Result<String, String> {
     let salt = SaltString::encode_b64(&random::<16>()?).map_err(|e| e.to_string())?;
     Argon2::default().hash_password(pw.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
@@ -119,7 +124,8 @@ pub fn totp_step(secret_b32: &str, code: &str, unix: u64) -> Option<i64> {
         .map(|s| s as i64)
 }
 
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equal, in time that does not depend on where they differ.
+pub(crate) fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -138,8 +144,8 @@ pub fn token_hash(secret: &str) -> String {
 /// A new API token: (its row, the secret shown once). `htk_` + 32 bytes
 /// hex; only the SHA-256 is stored.
 pub fn new_token(account: &str, name: &str) -> Result<(Token, String), String> {
-    let id = hex::encode(random::<6>()?);
-    let secret = format!("htk_{}", hex::encode(random::<32>()?));
+    let id = random_hex::<6>()?;
+    let secret = format!("htk_{}", random_hex::<32>()?);
     let t = Token {
         id,
         account: account.into(),
@@ -150,6 +156,37 @@ pub fn new_token(account: &str, name: &str) -> Result<(Token, String), String> {
         last_used: 0,
     };
     Ok((t, secret))
+}
+
+/// Why a login was refused (told to the audit trail, never the client),
+/// or that the store could not be asked.
+#[derive(Debug)]
+pub enum LoginError {
+    Refused(&'static str),
+    Store(String),
+}
+
+/// Checks a login: the password (as slowly for an unknown account), the
+/// account enabled, the TOTP code for `unix` (±1 step), and marks its
+/// step used so the same code cannot log in twice.
+pub fn authenticate(store: &Store, user: &str, password: &str, totp: &str, unix: u64) -> Result<Account, LoginError> {
+    let db = |e: haetae_store::StoreError| LoginError::Store(e.to_string());
+    let Some(a) = store.account(user).map_err(db)? else {
+        // As slow as a real check, so timing tells nothing.
+        verify_password(password, dummy_hash());
+        return Err(LoginError::Refused("no such account"));
+    };
+    if !verify_password(password, &a.password) {
+        return Err(LoginError::Refused("wrong password"));
+    }
+    if a.disabled {
+        return Err(LoginError::Refused("account disabled"));
+    }
+    let step = totp_step(&a.totp, totp, unix).ok_or(LoginError::Refused("wrong TOTP code"))?;
+    if !store.use_totp_step(&a.name, step).map_err(db)? {
+        return Err(LoginError::Refused("replayed TOTP code"));
+    }
+    Ok(a)
 }
 
 /// What `haetae admin add` made: the account and how to enrol its TOTP.

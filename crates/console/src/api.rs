@@ -63,19 +63,6 @@ fn cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     })
 }
 
-fn constant_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn random_hex(n: usize) -> String {
-    let mut b = vec![0u8; n];
-    if getrandom::fill(&mut b).is_err() {
-        // No randomness: no session can be made safely.
-        return String::new();
-    }
-    hex::encode(b)
-}
-
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     tokio::task::spawn_blocking(f).await.ok()
 }
@@ -175,7 +162,7 @@ pub(crate) async fn route(c: Arc<Console>, peer: SocketAddr, req: Request<Incomi
     let changes = !matches!(method, Method::GET | Method::HEAD);
     if changes && let Some((_, csrf)) = &who.session {
         let sent = req.headers().get(CSRF_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
-        if !constant_eq(sent, csrf.as_bytes()) {
+        if !accounts::constant_eq(sent, csrf.as_bytes()) {
             return error(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token");
         }
     }
@@ -353,48 +340,27 @@ async fn login(c: &Arc<Console>, peer: SocketAddr, req: Request<Incoming>) -> Re
         return r;
     }
     let store = c.store.clone();
-    let user = l.user.clone();
-    let checked = blocking(move || -> Result<Result<haetae_store::accounts::Account, &'static str>, String> {
-        let a = store.account(&user).map_err(|e| e.to_string())?;
-        let Some(a) = a else {
-            // As slow as a real check, so timing tells nothing.
-            accounts::verify_password(&l.password, accounts::dummy_hash());
-            return Ok(Err("no such account"));
-        };
-        if !accounts::verify_password(&l.password, &a.password) {
-            return Ok(Err("wrong password"));
-        }
-        if a.disabled {
-            return Ok(Err("account disabled"));
-        }
-        let unix = haetae_events::time::unix_millis() / 1000;
-        let Some(step) = accounts::totp_step(&a.totp, &l.totp, unix) else { return Ok(Err("wrong TOTP code")) };
-        if !store.use_totp_step(&a.name, step).map_err(|e| e.to_string())? {
-            return Ok(Err("replayed TOTP code"));
-        }
-        Ok(Ok(a))
-    })
-    .await;
-    let a = match checked {
-        Some(Ok(Ok(a))) => a,
-        Some(Ok(Err(why))) => {
+    let (user, password, totp) = (l.user.clone(), l.password, l.totp);
+    let unix = haetae_events::time::unix_millis() / 1000;
+    let a = match blocking(move || accounts::authenticate(&store, &user, &password, &totp, unix)).await {
+        Some(Ok(a)) => a,
+        Some(Err(accounts::LoginError::Refused(why))) => {
             c.guard.fail(&ukey, now);
             c.guard.fail(&ikey, now);
             c.audit(Audit::new("-", &ip, "login_failed", &l.user).detail(why));
             return error(StatusCode::UNAUTHORIZED, "wrong user, password or code");
         }
-        _ => return error(StatusCode::SERVICE_UNAVAILABLE, "the store is not answering"),
+        Some(Err(accounts::LoginError::Store(_))) | None => return error(StatusCode::SERVICE_UNAVAILABLE, "the store is not answering"),
     };
     let Some(role) = Role::parse(&a.role) else { return error(StatusCode::FORBIDDEN, "the account has no valid role") };
     c.guard.clear(&ukey);
     c.guard.clear(&ikey);
-    let (id, csrf) = (random_hex(32), random_hex(16));
-    if id.is_empty() || csrf.is_empty() {
+    let (Ok(id), Ok(csrf)) = (accounts::random_hex::<32>(), accounts::random_hex::<16>()) else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "no randomness for a session");
-    }
+    };
     if let Ok(mut m) = c.sessions.lock() {
         let now = Instant::now();
-        m.retain(|_, s| now.duration_since(s.last) < c.cfg.session_idle.0 && now.duration_since(s.created) < c.cfg.session_max.0);
+        m.retain(|_, s| s.live(now, &c.cfg));
         m.insert(id.clone(), Session { user: a.name.clone(), role, sites: a.sites.clone(), csrf: csrf.clone(), created: now, last: now });
     }
     c.audit(Audit::new(&a.name, &ip, "login", &a.name));

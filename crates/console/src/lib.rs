@@ -35,6 +35,13 @@ pub(crate) struct Session {
     pub last: Instant,
 }
 
+impl Session {
+    /// Used within `session_idle`, and younger than `session_max`.
+    pub fn live(&self, now: Instant, cfg: &haetae_config::Console) -> bool {
+        now.duration_since(self.last) < cfg.session_idle.0 && now.duration_since(self.created) < cfg.session_max.0
+    }
+}
+
 pub(crate) struct Console {
     pub cfg: haetae_config::Console,
     pub store: Arc<Store>,

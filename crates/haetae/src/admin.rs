@@ -57,7 +57,7 @@ fn run_inner(cmd: &AdminCmd) -> Result<(), String> {
         }
         AdminCmd::List { config } => {
             let (store, _) = open(config)?;
-            let tokens = store.tokens(None).map_err(|e| e.to_string())?;
+            let tokens = store.tokens().map_err(|e| e.to_string())?;
             for a in store.accounts().map_err(|e| e.to_string())? {
                 let sites = if a.sites.is_empty() { "all sites".to_owned() } else { a.sites.join(",") };
                 println!("{}\t{}\t{}{}", a.name, a.role, sites, if a.disabled { "\tdisabled" } else { "" });
@@ -143,7 +143,7 @@ pub fn verify(config: Option<&Path>, file: Option<&Path>, checkpoints: Option<&P
                 _ => Vec::new(),
             };
             // The node's own key, when this machine has it.
-            let own = std::fs::metadata(&sc.key).ok().and_then(|_| haetae_store::NodeKey::load_or_create(&sc.key).ok()).map(|k| k.public());
+            let own = haetae_store::NodeKey::load(&sc.key).ok().map(|k| k.public());
             let trusted = key.map(String::from).or(own);
             store.verify(trusted.as_deref(), &shipped).map_err(|e| e.to_string())
         }),
@@ -182,7 +182,8 @@ pub fn events(cmd: &EventsCmd) -> ExitCode {
         None => haetae_events::time::unix_millis() as i64 + 1,
     };
     let r = open(config).and_then(|(store, sc)| {
-        let key = haetae_store::NodeKey::load_or_create(&sc.key).map_err(|e| format!("node key {}: {e}", sc.key.display()))?;
+        // The node's own key: one made here would sign for nobody.
+        let key = haetae_store::NodeKey::load(&sc.key).map_err(|e| format!("node key {}: {e}", sc.key.display()))?;
         let f = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
         let mut w = std::io::BufWriter::new(f);
         let n = store.export(site.as_deref(), from, to, &key, &mut w).map_err(|e| e.to_string())?;

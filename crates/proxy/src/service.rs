@@ -231,42 +231,33 @@ async fn walk(ctx: &mut Ctx<'_>, req: Request<Incoming>) -> Response<RespBody> {
         )),
         (None, _) => failure("inspection engine failed"),
     };
-    let score = judged.as_ref().map_or(0, |j| j.verdict.score);
-    let mut noted: Option<Event> = None;
-    match (d.answer, d.record) {
-        (_, None) => {}
-        (Answer::Block(status), Some(disp)) => {
-            let id = new_event_id();
-            ctx.shared.record(event(&site, &ctx.meta, &id, status, disp, score, threshold, matches));
-            site.metrics.blocked.fetch_add(1, Relaxed);
-            let body = site.pages.block(&id, &site.name);
-            let mut resp = html(StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN), body);
-            match judged.and_then(|j| j.rules).filter(|r| r.enforce).map(|r| r.interruption.action) {
-                Some(Disruption::Redirect(to)) => {
-                    if let Ok(v) = http::HeaderValue::from_str(&to) {
-                        resp.headers_mut().insert(header::LOCATION, v);
+    let found = Found { score: judged.as_ref().map_or(0, |j| j.verdict.score), threshold, matches };
+    // A passed request's event waits for the status the client gets.
+    let mut pending: Option<Event> = None;
+    if let Some(disp) = d.record {
+        let id = new_event_id();
+        match page(&site, d.answer, &id) {
+            Some((status, mut resp)) => {
+                ctx.shared.record(event(&site, &ctx.meta, &id, status, disp, found));
+                // A block by the rules does what their disruptive action says.
+                let blocked = matches!(d.answer, Answer::Block(_));
+                match judged.and_then(|j| j.rules).filter(|r| r.enforce && blocked).map(|r| r.interruption.action) {
+                    Some(Disruption::Redirect(to)) => {
+                        if let Ok(v) = http::HeaderValue::from_str(&to) {
+                            resp.headers_mut().insert(header::LOCATION, v);
+                        }
                     }
+                    Some(Disruption::Drop) => {
+                        resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+                    }
+                    _ => {}
                 }
-                Some(Disruption::Drop) => {
-                    resp.headers_mut().insert(header::CONNECTION, http::HeaderValue::from_static("close"));
-                }
-                _ => {}
+                return finish(ctx, resp, Some(id), None);
             }
-            return finish(ctx, resp, Some(id), None);
-        }
-        (Answer::Unavailable, Some(disp)) => {
-            let id = new_event_id();
-            ctx.shared.record(event(&site, &ctx.meta, &id, 503, disp, score, threshold, matches));
-            let body = site.pages.error(503, &id, &site.name);
-            return finish(ctx, html(StatusCode::SERVICE_UNAVAILABLE, body), Some(id), None);
-        }
-        (Answer::Pass, Some(disp)) => {
-            // Recorded once the response is known, with the status the
-            // client got.
-            noted = Some(event(&site, &ctx.meta, &new_event_id(), 0, disp, score, threshold, matches));
+            None => pending = Some(event(&site, &ctx.meta, &id, 0, disp, found)),
         }
     }
-    let event_id = noted.as_ref().map(|e| e.id.clone());
+    let event_id = pending.as_ref().map(|e| e.id.clone());
 
     // 5. The upstream request.
     for stage in rt.stages.iter() {
@@ -292,13 +283,13 @@ async fn walk(ctx: &mut Ctx<'_>, req: Request<Incoming>) -> Response<RespBody> {
             let id = event_id.clone().unwrap_or_else(new_event_id);
             tracing::warn!(site = %site.name, event = %id, "upstream failure: {}", fail.detail());
             let page = site.pages.error(status.as_u16(), &id, &site.name);
-            record_noted(ctx, noted, status.as_u16());
+            record_pending(ctx, pending, status.as_u16());
             return finish(ctx, html(status, page), Some(id), None);
         }
     };
     // A switch of protocols was spliced: nothing of it to filter.
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
-        record_noted(ctx, noted, 101);
+        record_pending(ctx, pending, 101);
         return finish(ctx, resp, event_id, Some((upstream, guard)));
     }
 
@@ -307,7 +298,7 @@ async fn walk(ctx: &mut Ctx<'_>, req: Request<Incoming>) -> Response<RespBody> {
         if let Flow::Answer(r) = stage.response_filter(ctx, &mut resp) {
             let r = *r;
             let id = r.extensions().get::<EventId>().map(|e| e.0.clone()).or(event_id);
-            record_noted(ctx, noted, r.status().as_u16());
+            record_pending(ctx, pending, r.status().as_u16());
             return finish(ctx, r, id, Some((upstream, guard)));
         }
     }
@@ -327,13 +318,13 @@ async fn walk(ctx: &mut Ctx<'_>, req: Request<Incoming>) -> Response<RespBody> {
         Response::from_parts(head, body)
     };
     resp.extensions_mut().remove::<EventId>();
-    record_noted(ctx, noted, resp.status().as_u16());
+    record_pending(ctx, pending, resp.status().as_u16());
     finish(ctx, resp, event_id, Some((upstream, guard)))
 }
 
 /// Records the event that waited for the status the client got.
-fn record_noted(ctx: &Ctx<'_>, noted: Option<Event>, status: u16) {
-    if let Some(mut ev) = noted {
+fn record_pending(ctx: &Ctx<'_>, pending: Option<Event>, status: u16) {
+    if let Some(mut ev) = pending {
         ev.status = status;
         ctx.shared.record(ev);
     }
@@ -362,17 +353,29 @@ pub(crate) fn html(status: StatusCode, body: Bytes) -> Response<RespBody> {
     r
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn event(
-    site: &SiteRt,
-    meta: &Meta,
-    id: &str,
-    status: u16,
-    action: Disposition,
-    score: u32,
-    threshold: u32,
-    matches: Vec<Match>,
-) -> Event {
+/// What inspection found, for an event.
+pub(crate) struct Found {
+    pub score: u32,
+    pub threshold: u32,
+    pub matches: Vec<Match>,
+}
+
+/// The page a decision answers with, and its status: the block page
+/// (counted as blocked) or the neutral 503; `None` to pass.
+pub(crate) fn page(site: &SiteRt, answer: Answer, id: &str) -> Option<(u16, Response<RespBody>)> {
+    let (status, body) = match answer {
+        Answer::Pass => return None,
+        Answer::Block(s) => {
+            site.metrics.blocked.fetch_add(1, Relaxed);
+            (s, site.pages.block(id, &site.name))
+        }
+        Answer::Unavailable => (503, site.pages.error(503, id, &site.name)),
+    };
+    Some((status, html(StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN), body)))
+}
+
+pub(crate) fn event(site: &SiteRt, meta: &Meta, id: &str, status: u16, action: Disposition, found: Found) -> Event {
+    let Found { score, threshold, matches } = found;
     Event {
         id: id.to_owned(),
         time: time::rfc3339_now(),

@@ -163,11 +163,7 @@ pub fn store_config(cfg: &Config) -> Option<haetae_store::StoreConfig> {
         (Some(p), None) => haetae_store::Backend::Sqlite(p.clone()),
         (None, None) => return None,
     };
-    let mut sc = match &backend {
-        haetae_store::Backend::Sqlite(p) => haetae_store::StoreConfig::sqlite(p.clone()),
-        haetae_store::Backend::Postgres(_) => haetae_store::StoreConfig::sqlite("unused.db"),
-    };
-    sc.backend = backend;
+    let mut sc = haetae_store::StoreConfig::new(backend);
     if let Some(n) = &s.node {
         sc.node = n.clone();
     }

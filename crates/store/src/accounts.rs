@@ -59,6 +59,20 @@ fn account_of(r: &[Val]) -> Account {
     }
 }
 
+const TOKEN_COLS: &str = "id, account, name, hash, created, revoked, last_used";
+
+fn token_of(r: &[Val]) -> Token {
+    Token {
+        id: r[0].text(),
+        account: r[1].text(),
+        name: r[2].text(),
+        hash: r[3].text(),
+        created: r[4].int(),
+        revoked: r[5].int() != 0,
+        last_used: r[6].int(),
+    }
+}
+
 const ACCOUNT_COLS: &str = "name, role, sites, password, totp, totp_last, disabled, created, updated";
 
 impl Store {
@@ -76,43 +90,36 @@ impl Store {
 
     /// Adds an account; false if the name is taken.
     pub fn add_account(&self, a: &Account) -> Result<bool> {
-        let n = self.lease()?.run(|c| {
-            c.exec(
-                "INSERT INTO accounts (name, role, sites, password, totp, totp_last, disabled, created, updated) \
-                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7) ON CONFLICT (name) DO NOTHING",
-                &[
-                    Val::from(a.name.as_str()),
-                    Val::from(a.role.as_str()),
-                    Val::Text(sites_text(&a.sites)),
-                    Val::from(a.password.as_str()),
-                    Val::from(a.totp.as_str()),
-                    Val::Int(i64::from(a.disabled)),
-                    Val::Int(crate::now_millis()),
-                ],
-            )
-        })?;
-        Ok(n == 1)
+        self.write_account(
+            "INSERT INTO accounts (name, role, sites, password, totp, totp_last, disabled, created, updated) \
+             VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7) ON CONFLICT (name) DO NOTHING",
+            a,
+        )
     }
 
     /// Replaces an account's role, sites, password, TOTP secret and
     /// disabled flag (a new secret forgets the last used step).
     pub fn update_account(&self, a: &Account) -> Result<bool> {
-        let n = self.lease()?.run(|c| {
-            c.exec(
-                "UPDATE accounts SET role = $2, sites = $3, password = $4, \
-                 totp_last = CASE WHEN totp = $5 THEN totp_last ELSE 0 END, totp = $5, disabled = $6, updated = $7 WHERE name = $1",
-                &[
-                    Val::from(a.name.as_str()),
-                    Val::from(a.role.as_str()),
-                    Val::Text(sites_text(&a.sites)),
-                    Val::from(a.password.as_str()),
-                    Val::from(a.totp.as_str()),
-                    Val::Int(i64::from(a.disabled)),
-                    Val::Int(crate::now_millis()),
-                ],
-            )
-        })?;
-        Ok(n == 1)
+        self.write_account(
+            "UPDATE accounts SET role = $2, sites = $3, password = $4, \
+             totp_last = CASE WHEN totp = $5 THEN totp_last ELSE 0 END, totp = $5, disabled = $6, updated = $7 WHERE name = $1",
+            a,
+        )
+    }
+
+    /// Runs `sql` with the account's fields as $1…$7 (name, role, sites,
+    /// password, totp, disabled, now); true if it touched one row.
+    fn write_account(&self, sql: &str, a: &Account) -> Result<bool> {
+        let vals = [
+            Val::from(a.name.as_str()),
+            Val::from(a.role.as_str()),
+            Val::Text(sites_text(&a.sites)),
+            Val::from(a.password.as_str()),
+            Val::from(a.totp.as_str()),
+            Val::Int(i64::from(a.disabled)),
+            Val::Int(crate::now_millis()),
+        ];
+        Ok(self.lease()?.run(|c| c.exec(sql, &vals))? == 1)
     }
 
     /// Marks TOTP `step` used by `name`; false if it (or a later one) was
@@ -142,22 +149,9 @@ impl Store {
 
     /// The live token with this hash, and its account.
     pub fn token_by_hash(&self, hash: &str) -> Result<Option<(Token, Account)>> {
-        let rows = self.lease()?.run(|c| {
-            c.query(
-                "SELECT id, account, name, hash, created, revoked, last_used FROM tokens WHERE hash = $1 AND revoked = 0",
-                &[Val::from(hash)],
-            )
-        })?;
-        let Some(r) = rows.first() else { return Ok(None) };
-        let t = Token {
-            id: r[0].text(),
-            account: r[1].text(),
-            name: r[2].text(),
-            hash: r[3].text(),
-            created: r[4].int(),
-            revoked: false,
-            last_used: r[6].int(),
-        };
+        let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = $1 AND revoked = 0");
+        let rows = self.lease()?.run(|c| c.query(&sql, &[Val::from(hash)]))?;
+        let Some(t) = rows.first().map(|r| token_of(r)) else { return Ok(None) };
         let Some(a) = self.account(&t.account)? else { return Ok(None) };
         // Coarse: one write a minute per token at most.
         if crate::now_millis() - t.last_used > 60_000 {
@@ -169,26 +163,11 @@ impl Store {
         Ok(Some((t, a)))
     }
 
-    pub fn tokens(&self, account: Option<&str>) -> Result<Vec<Token>> {
-        let rows = self.lease()?.run(|c| match account {
-            Some(a) => c.query(
-                "SELECT id, account, name, hash, created, revoked, last_used FROM tokens WHERE account = $1 ORDER BY created",
-                &[Val::from(a)],
-            ),
-            None => c.query("SELECT id, account, name, hash, created, revoked, last_used FROM tokens ORDER BY created", &[]),
-        })?;
-        Ok(rows
-            .iter()
-            .map(|r| Token {
-                id: r[0].text(),
-                account: r[1].text(),
-                name: r[2].text(),
-                hash: r[3].text(),
-                created: r[4].int(),
-                revoked: r[5].int() != 0,
-                last_used: r[6].int(),
-            })
-            .collect())
+    /// Every token, oldest first.
+    pub fn tokens(&self) -> Result<Vec<Token>> {
+        let sql = format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY created");
+        let rows = self.lease()?.run(|c| c.query(&sql, &[]))?;
+        Ok(rows.iter().map(|r| token_of(r)).collect())
     }
 
     pub fn revoke_token(&self, id: &str) -> Result<bool> {

@@ -67,17 +67,19 @@ pub struct NodeKey {
 }
 
 impl NodeKey {
+    /// Reads the key at `path`.
+    pub fn load(path: &Path) -> std::io::Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        let seed = hex::decode(text.trim())
+            .ok()
+            .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
+            .ok_or_else(|| std::io::Error::other(format!("{}: not a haetae node key", path.display())))?;
+        Ok(Self { key: SigningKey::from_bytes(&seed) })
+    }
+
     /// Reads the key at `path`, or makes one there if there is none.
     pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
-        match std::fs::read(path) {
-            Ok(b) => {
-                let text = String::from_utf8_lossy(&b);
-                let seed = hex::decode(text.trim())
-                    .ok()
-                    .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
-                    .ok_or_else(|| std::io::Error::other(format!("{}: not a haetae node key", path.display())))?;
-                Ok(Self { key: SigningKey::from_bytes(&seed) })
-            }
+        match Self::load(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut seed = [0u8; 32];
                 getrandom::fill(&mut seed).map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -89,7 +91,7 @@ impl NodeKey {
                 f.sync_all()?;
                 Ok(Self { key: SigningKey::from_bytes(&seed) })
             }
-            Err(e) => Err(e),
+            r => r,
         }
     }
 

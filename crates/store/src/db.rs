@@ -28,13 +28,6 @@ impl Val {
             Val::Null => String::new(),
         }
     }
-
-    pub fn take_text(&mut self) -> String {
-        match std::mem::replace(self, Val::Null) {
-            Val::Text(t) => t,
-            v => v.text(),
-        }
-    }
 }
 
 impl From<i64> for Val {
@@ -86,14 +79,7 @@ impl DbError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-}
-
 pub trait Conn: Send {
-    fn kind(&self) -> Kind;
     /// Statements without parameters (schema).
     fn batch(&mut self, sql: &str) -> Result<(), DbError>;
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, DbError>;
@@ -157,10 +143,6 @@ impl Sqlite {
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Self { conn })
     }
-
-    pub fn raw(&self) -> &rusqlite::Connection {
-        &self.conn
-    }
 }
 
 fn bind(v: &Val) -> rusqlite::types::Value {
@@ -172,10 +154,6 @@ fn bind(v: &Val) -> rusqlite::types::Value {
 }
 
 impl Conn for Sqlite {
-    fn kind(&self) -> Kind {
-        Kind::Sqlite
-    }
-
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         self.conn.execute_batch(sql).map_err(sqlite_err)
     }
@@ -262,10 +240,6 @@ impl Postgres {
         self.statements.insert(sql.to_owned(), s.clone());
         Ok(s)
     }
-
-    pub fn is_closed(&self) -> bool {
-        self.client.is_closed()
-    }
 }
 
 fn pg_params(params: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
@@ -282,10 +256,6 @@ fn pg_params(params: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
 }
 
 impl Conn for Postgres {
-    fn kind(&self) -> Kind {
-        Kind::Postgres
-    }
-
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         self.client.batch_execute(sql).map_err(pg_err)
     }

@@ -19,12 +19,12 @@ pub mod schema;
 pub mod verify;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use chain::{Checkpoint, NodeKey};
-pub use db::{DbError, ErrorKind, Kind};
+pub use db::{DbError, ErrorKind};
 pub use query::{AuditEntry, Bucket, Filter, Page, Summary};
 pub use record::Audit;
 pub use verify::{Problem, Report};
@@ -64,11 +64,21 @@ pub enum Backend {
 }
 
 impl StoreConfig {
+    /// SQLite at `path`, its key beside it.
     pub fn sqlite(path: impl Into<PathBuf>) -> Self {
-        let path = path.into();
-        let key = path.with_extension("key");
+        Self::new(Backend::Sqlite(path.into()))
+    }
+
+    /// The defaults for `backend`: the key beside the SQLite file, or
+    /// `haetae-node.key` in the working folder for PostgreSQL (the config
+    /// file always names one).
+    pub fn new(backend: Backend) -> Self {
+        let key = match &backend {
+            Backend::Sqlite(p) => p.with_extension("key"),
+            Backend::Postgres(_) => PathBuf::from("haetae-node.key"),
+        };
         StoreConfig {
-            backend: Backend::Sqlite(path),
+            backend,
             node: default_node(),
             key,
             checkpoint_every: 1000,
@@ -191,13 +201,6 @@ impl Store {
         &self.cfg
     }
 
-    pub fn kind(&self) -> Kind {
-        match self.cfg.backend {
-            Backend::Sqlite(_) => Kind::Sqlite,
-            Backend::Postgres(_) => Kind::Postgres,
-        }
-    }
-
     pub fn lease(&self) -> Result<Lease<'_>> {
         let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
         let conn = match pooled {
@@ -240,14 +243,6 @@ impl Store {
                 Ok(())
             })
         })
-    }
-
-    /// The SQLite file, if that is the backend.
-    pub fn path(&self) -> Option<&Path> {
-        match &self.cfg.backend {
-            Backend::Sqlite(p) => Some(p),
-            Backend::Postgres(_) => None,
-        }
     }
 }
 

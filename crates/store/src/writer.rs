@@ -28,6 +28,14 @@ pub(crate) fn head(c: &mut dyn Conn, table: &str, node: &str) -> Result<(i64, St
     Ok(a.first().map(|r| (r[0].int(), r[1].text())).unwrap_or((0, chain::GENESIS.to_owned())))
 }
 
+/// The writer's connection, made on first use and after a failure.
+fn ensure<'a>(slot: &'a mut Option<Box<dyn Conn>>, backend: &Backend) -> Result<&'a mut (dyn Conn + 'static), DbError> {
+    if slot.is_none() {
+        *slot = Some(connect(backend)?);
+    }
+    slot.as_deref_mut().ok_or_else(|| DbError::other("no connection"))
+}
+
 const INSERT: &str = "INSERT INTO events (id, ts, site, client_ip, method, host, path, status, action, score, rule, rules, node, seq, body, prev, hash) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
 
@@ -59,13 +67,6 @@ impl Writer {
         }
     }
 
-    fn conn(&mut self) -> Result<&mut Box<dyn Conn>, DbError> {
-        if self.conn.is_none() {
-            self.conn = Some(connect(&self.cfg.backend)?);
-        }
-        self.conn.as_mut().ok_or_else(|| DbError::other("no connection"))
-    }
-
     /// A connection that failed for a reason of its own is dropped and
     /// made anew next time (a restarted server, a file that came back).
     fn after(&mut self, e: &DbError) {
@@ -79,12 +80,9 @@ impl Writer {
         let every = self.cfg.checkpoint_every.max(1);
         let mut params = std::mem::take(&mut self.params);
         let since = self.since_checkpoint;
-        if self.conn.is_none() {
-            self.conn = Some(connect(&self.cfg.backend)?);
-        }
+        let c = ensure(&mut self.conn, &self.cfg.backend)?;
         let key = &self.key;
-        let Some(c) = self.conn.as_mut() else { return Err(DbError::other("no connection")) };
-        let r = in_tx(c.as_mut(), |c| {
+        let r = in_tx(c, |c| {
             let (mut seq, mut prev) = head(c, "events", &node)?;
             let mut since = since;
             let mut checkpoints = Vec::new();
@@ -139,9 +137,9 @@ impl Writer {
 
     fn checkpoint_now(&mut self) -> Result<(), DbError> {
         let node = self.cfg.node.clone();
+        let c = ensure(&mut self.conn, &self.cfg.backend)?;
         let key = &self.key;
-        let Some(c) = self.conn.as_mut() else { return Ok(()) };
-        let cp = in_tx(c.as_mut(), |c| {
+        let cp = in_tx(c, |c| {
             let (seq, hash) = head(c, "events", &node)?;
             if seq == 0 {
                 return Ok(None);
@@ -169,8 +167,8 @@ impl Writer {
         if rows.is_empty() {
             return Ok(());
         }
-        let c = self.conn()?;
-        in_tx(c.as_mut(), |c| {
+        let c = ensure(&mut self.conn, &self.cfg.backend)?;
+        in_tx(c, |c| {
             for (site, minute, n) in &rows {
                 let v = |x: u64| Val::Int(x.min(i64::MAX as u64) as i64);
                 c.exec(
@@ -208,15 +206,15 @@ impl Writer {
             Backend::Sqlite(_) => self.cfg.max_size,
             Backend::Postgres(_) => None,
         };
+        let c = ensure(&mut self.conn, &self.cfg.backend)?;
         let key = &self.key;
-        let Some(c) = self.conn.as_mut() else { return Ok(()) };
         if let Some(cut) = cutoff {
             let last = c.query(
                 "SELECT seq FROM events WHERE node = $1 AND ts < $2 ORDER BY seq DESC LIMIT 1",
                 &[Val::from(node.as_str()), Val::Int(cut)],
             )?;
             if let Some(seq) = last.first().map(|r| r[0].int()) {
-                prune(c.as_mut(), key, &node, seq)?;
+                prune(c, key, &node, seq)?;
             }
             c.exec("DELETE FROM counts WHERE minute < $1", &[Val::Int(cut / 1000)])?;
         }
@@ -227,7 +225,7 @@ impl Writer {
             };
             // A tenth of what is kept per round, so one round is bounded.
             for _ in 0..20 {
-                if used(c.as_mut())? <= max {
+                if used(c)? <= max {
                     break;
                 }
                 let r = c.query("SELECT MIN(seq), MAX(seq) FROM events WHERE node = $1", &[Val::from(node.as_str())])?;
@@ -235,7 +233,7 @@ impl Writer {
                 if hi <= lo {
                     break;
                 }
-                prune(c.as_mut(), key, &node, lo + ((hi - lo) / 10).max(1))?;
+                prune(c, key, &node, lo + ((hi - lo) / 10).max(1))?;
             }
         }
         Ok(())
@@ -320,7 +318,6 @@ impl haetae_events::sink::Deliver for Writer {
         let due = self.last_retention.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(600));
         if due && (self.cfg.max_age.is_some() || self.cfg.max_size.is_some()) {
             self.last_retention = Some(now);
-            let _ = self.conn();
             if let Err(e) = self.retention() {
                 tracing::warn!("store retention: {e}");
                 self.after(&e);

@@ -35,8 +35,7 @@ fn open(url: &str, name: &str) -> (Arc<Store>, String) {
     let db = fresh(url, name);
     let key = std::env::temp_dir().join(format!("haetae-pg-{name}-{}.key", std::process::id()));
     let _ = std::fs::remove_file(&key);
-    let mut cfg = StoreConfig::sqlite("unused.db");
-    cfg.backend = Backend::Postgres(db.clone());
+    let mut cfg = StoreConfig::new(Backend::Postgres(db.clone()));
     cfg.node = "n1".into();
     cfg.key = key;
     cfg.checkpoint_every = 20;
@@ -60,8 +59,7 @@ fn postgres_tampering_is_found() {
 
 #[test]
 fn a_dead_server_is_an_error_naming_it_without_the_password() {
-    let mut cfg = StoreConfig::sqlite("unused.db");
-    cfg.backend = Backend::Postgres("postgres://haetae:s3cret@127.0.0.1:1/haetae".into());
+    let cfg = StoreConfig::new(Backend::Postgres("postgres://haetae:s3cret@127.0.0.1:1/haetae".into()));
     let e = Store::open(cfg).err().expect("refused");
     assert!(e.message.contains("127.0.0.1:1") && !e.message.contains("s3cret"), "{e}");
 }

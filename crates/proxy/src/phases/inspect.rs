@@ -14,11 +14,11 @@ use bytes::Bytes;
 use haetae_events::Event;
 use haetae_model::{Confidence, Finding, Limit, RequestBuilder, Source, Verdict};
 use haetae_seclang::eval::{Interruption, RuleMatch, Suspended};
-use http::{Response, StatusCode, header};
+use http::{Response, header};
 
 use super::{Ctx, Flow, Stage};
 use crate::body::RespBody;
-use crate::decide::{Answer, Inspection, Rules, decide};
+use crate::decide::{Inspection, Rules, decide};
 use crate::runtime::{Runtime, SiteRt};
 
 /// What the stages judge.
@@ -320,21 +320,13 @@ impl Stage for SecLang {
                 crate::service::failure("SecLang response phases failed")
             }
         };
-        let threshold = site.engine.threshold();
+        let found = crate::service::Found { score: 0, threshold: site.engine.threshold(), matches };
         let id = haetae_events::new_event_id();
-        let (status, page) = match d.answer {
-            Answer::Pass => {
-                ctx.shared.record(crate::service::event(&site, &ctx.meta, &id, status, disp, 0, threshold, matches));
-                return Flow::Next;
-            }
-            Answer::Block(s) => {
-                site.metrics.blocked.fetch_add(1, Relaxed);
-                (s, site.pages.block(&id, &site.name))
-            }
-            Answer::Unavailable => (503, site.pages.error(503, &id, &site.name)),
+        let Some((status, mut r)) = crate::service::page(&site, d.answer, &id) else {
+            ctx.shared.record(crate::service::event(&site, &ctx.meta, &id, status, disp, found));
+            return Flow::Next;
         };
-        ctx.shared.record(crate::service::event(&site, &ctx.meta, &id, status, disp, 0, threshold, matches));
-        let mut r = crate::service::html(StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN), page);
+        ctx.shared.record(crate::service::event(&site, &ctx.meta, &id, status, disp, found));
         r.extensions_mut().insert(crate::service::EventId(id));
         Flow::Answer(Box::new(r))
     }
