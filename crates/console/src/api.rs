@@ -54,6 +54,10 @@ impl Who {
     fn scope(&self) -> Option<Vec<String>> {
         (!self.sites.is_empty()).then(|| self.sites.clone())
     }
+
+    fn may_see(&self, site: &str) -> bool {
+        self.sites.is_empty() || self.sites.iter().any(|s| s == site)
+    }
 }
 
 fn cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -184,6 +188,25 @@ pub(crate) async fn route(c: Arc<Console>, peer: SocketAddr, req: Request<Incomi
             }
             r
         }
+        (&Method::GET, "/api/sites") => {
+            let rt = c.shared.rt.load();
+            let sites: Vec<_> = rt
+                .config
+                .sites
+                .iter()
+                .filter(|s| who.may_see(s.name.get_ref()))
+                .map(|s| json!({ "name": s.name.get_ref(), "mode": s.mode.as_str(), "hosts": s.hosts.iter().map(|h| h.get_ref()).collect::<Vec<_>>() }))
+                .collect();
+            json_reply(StatusCode::OK, &json!({ "sites": sites }))
+        }
+        (&Method::PUT, p) if p.starts_with("/api/sites/") && p.ends_with("/mode") => {
+            let site = p["/api/sites/".len()..p.len() - "/mode".len()].to_owned();
+            site_change(&c, &who, peer, req, site, SiteChange::Mode).await
+        }
+        (&Method::POST, p) if p.starts_with("/api/sites/") && p.ends_with("/exceptions") => {
+            let site = p["/api/sites/".len()..p.len() - "/exceptions".len()].to_owned();
+            site_change(&c, &who, peer, req, site, SiteChange::Exception).await
+        }
         (&Method::GET, "/api/events") => events(&c, &who, &q).await,
         (&Method::GET, p) if p.starts_with("/api/events/") => {
             let id = p["/api/events/".len()..].to_owned();
@@ -232,6 +255,98 @@ pub(crate) async fn route(c: Arc<Console>, peer: SocketAddr, req: Request<Incomi
             }
         }
         _ => error(StatusCode::NOT_FOUND, "no such endpoint (docs/API.md)"),
+    }
+}
+
+enum SiteChange {
+    Mode,
+    Exception,
+}
+
+#[derive(Deserialize)]
+struct ModeBody {
+    mode: haetae_config::Mode,
+}
+
+/// A change to one site, parsed.
+enum Edit {
+    Mode(haetae_config::Mode),
+    Exception(haetae_config::Exception),
+}
+
+impl Edit {
+    fn parse(what: SiteChange, body: &[u8]) -> Result<Edit, String> {
+        match what {
+            SiteChange::Mode => serde_json::from_slice::<ModeBody>(body)
+                .map(|m| Edit::Mode(m.mode))
+                .map_err(|_| "expected {\"mode\": \"prevention\" | \"detection\" | \"learning\"}".into()),
+            SiteChange::Exception => match serde_json::from_slice::<haetae_config::Exception>(body) {
+                Ok(e) if e != haetae_config::Exception::default() => Ok(Edit::Exception(e)),
+                Ok(_) => Err("an exception that covers everything is not one: set path, param, detectors, rules or shapes".into()),
+                Err(e) => Err(format!("not an exception: {e}")),
+            },
+        }
+    }
+
+    /// The audit action, and the site before → after.
+    fn describe(&self, current: &haetae_config::Site) -> (&'static str, String, String) {
+        match self {
+            Edit::Mode(m) => ("mode_change", current.mode.as_str().into(), m.as_str().into()),
+            Edit::Exception(e) => {
+                ("exception_add", format!("{} exception(s)", current.exceptions.len()), serde_json::to_string(e).unwrap_or_default())
+            }
+        }
+    }
+
+    fn apply(&self, doc: &mut haetae_config::Document, site: &str) -> Result<(), String> {
+        match self {
+            Edit::Mode(m) => doc.set_site_mode(site, *m),
+            Edit::Exception(e) => doc.add_site_exception(site, e),
+        }
+    }
+}
+
+/// Changes one site in the config file (comments and layout kept, nothing
+/// written that does not validate), reloads, and audits before → after.
+async fn site_change(c: &Arc<Console>, who: &Who, peer: SocketAddr, req: Request<Incoming>, site: String, what: SiteChange) -> Resp {
+    if who.role < Role::Operator || !who.may_see(&site) {
+        return error(StatusCode::FORBIDDEN, "changing this site needs an operator or admin with it in scope");
+    }
+    let Some(path) = c.shared.config_path.clone() else {
+        return error(StatusCode::CONFLICT, "this Haetae runs without a config file: nothing to change");
+    };
+    let body = match Limited::new(req.into_body(), 64 * 1024).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "the change is too large"),
+    };
+    let Some(current) = c.shared.rt.load().config.sites.iter().find(|s| s.name.get_ref() == &site).cloned() else {
+        return error(StatusCode::NOT_FOUND, "no such site");
+    };
+    let edit = match Edit::parse(what, &body) {
+        Ok(e) => e,
+        Err(why) => return error(StatusCode::BAD_REQUEST, &why),
+    };
+    let (action, before, after) = edit.describe(&current);
+    let name = site.clone();
+    let shared = c.shared.clone();
+    let done = blocking(move || -> Result<(), String> {
+        let mut doc = haetae_config::Document::load(&path).map_err(|e| e.to_string())?;
+        edit.apply(&mut doc, &name)?;
+        doc.save().map_err(|e| e.to_string())?;
+        haetae_proxy::reload::reload(&shared)
+    })
+    .await;
+    let ip = peer.ip().to_string();
+    match done {
+        Some(Ok(())) => {
+            c.audit(Audit::new(&who.user, &ip, action, &site).change(before, after));
+            json_reply(StatusCode::OK, &json!({ "site": site, "changed": true }))
+        }
+        Some(Err(e)) => {
+            c.audit(Audit::new(&who.user, &ip, &format!("{action}_failed"), &site).detail(e.clone()));
+            json_reply(StatusCode::UNPROCESSABLE_ENTITY, &json!({ "changed": false, "error": e }))
+        }
+        None => error(StatusCode::INTERNAL_SERVER_ERROR, "the change did not finish"),
     }
 }
 

@@ -24,14 +24,12 @@ pub mod upload;
 use std::time::Instant;
 
 use haetae_model::{Action, Confidence, Finding, Location, Request, Verdict};
-use serde::Deserialize;
 
 pub use exceptions::Exception;
 
 /// How eager the engine is to block. The default, `Medium`, is the one the
 /// accuracy targets are measured at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sensitivity {
     /// Block only on findings the engine is sure of.
     Low,

@@ -247,6 +247,14 @@ impl AccessRecord {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_disposition_reads_as_it_serializes() {
+        use Disposition::*;
+        for d in [Blocked, Logged, Learned, Rejected, FailedOpen, FailedClosed, Noted] {
+            assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{}\"", d.as_str()));
+        }
+    }
+
     pub(crate) fn ev(id: &str) -> Event {
         Event {
             id: id.into(),

@@ -58,6 +58,13 @@ fn postgres_tampering_is_found() {
 }
 
 #[test]
+fn postgres_a_totp_step_is_accepted_once() {
+    let Some(u) = url() else { return };
+    let (s, _) = open(&u, "haetae_test_accounts");
+    common::totp_once(&s);
+}
+
+#[test]
 fn a_dead_server_is_an_error_naming_it_without_the_password() {
     let cfg = StoreConfig::new(Backend::Postgres("postgres://haetae:s3cret@127.0.0.1:1/haetae".into()));
     let e = Store::open(cfg).err().expect("refused");

@@ -249,3 +249,156 @@ fn a_corrupt_store_is_reported_and_the_proxy_serves() {
     assert!(eventually(Duration::from_secs(3), || h.proc.log_text().contains(&db.display().to_string())), "{}", h.proc.log_text());
     assert_eq!(h.events().as_array().map(|a| a.len()), Some(1), "events still reach the ring");
 }
+
+/// The ordinary upkeep an operator does: passwords, TOTP resets,
+/// re-enabling, logging out; a site's mode and exceptions changed from
+/// the API (the file keeps its comments); what is noted and counted.
+#[test]
+fn account_upkeep_site_changes_notes_and_counters() {
+    let (_o, up) = origin();
+    let console = free_port();
+    let h = Haetae::run("", &format!("# the operator's own comment\n{}", body(console, "")), &format!("127.0.0.1:{up}"));
+    let cfg = h.config_path();
+    let cfg = cfg.to_str().expect("utf-8");
+    assert!(wait_port(console, Duration::from_secs(5)));
+
+    // Passwords and TOTP secrets change; the old ones stop working.
+    let old = add(cfg, "carol", "operator", "");
+    let (ok, _, err) = cli(&["admin", "passwd", "--config", cfg, "--user", "carol"], "Sh0rt!\n");
+    assert!(!ok && err.contains("10 characters"), "a weak new password is refused: {err}");
+    assert!(cli(&["admin", "passwd", "--config", cfg, "--user", "carol"], "N3w-passw0rd!!\n").0);
+    assert_eq!(login(console, "carol", PASSWORD, &code(&old, -1)).status, 401, "the old password");
+    let (ok, out, err) = cli(&["admin", "reset-totp", "--config", cfg, "--user", "carol"], "");
+    assert!(ok, "{err}");
+    let new = out.split("secret=").nth(1).and_then(|s| s.split('&').next()).expect("new secret").to_owned();
+    assert_eq!(login(console, "carol", "N3w-passw0rd!!", &code(&old, 0)).status, 401, "the old TOTP secret");
+    let r = login(console, "carol", "N3w-passw0rd!!", &code(&new, 0));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let jar = cookies(&r);
+    let csrf = json(&r)["csrf"].as_str().expect("csrf").to_owned();
+
+    // A disabled account comes back when enabled.
+    assert!(cli(&["admin", "disable", "--config", cfg, "--user", "carol"], "").0);
+    assert_eq!(get(console, "/api/me", &[("Cookie", &jar)]).status, 401);
+    assert!(cli(&["admin", "enable", "--config", cfg, "--user", "carol"], "").0);
+    let r = login(console, "carol", "N3w-passw0rd!!", &code(&new, 1));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let jar = cookies(&r);
+    let csrf2 = json(&r)["csrf"].as_str().expect("csrf").to_owned();
+    assert_ne!(csrf, csrf2);
+
+    // The site's mode, changed from the API, reaches the file and the proxy.
+    let sites = json(&get(console, "/api/sites", &[("Cookie", &jar)]));
+    assert_eq!(sites["sites"][0]["mode"], "prevention");
+    let attack = "/?q=1%27%20union%20select%20password%20from%20users--";
+    assert_eq!(get(h.port, attack, &[]).status, 403);
+    let put = |path: &str, body: &str, csrf: &str| {
+        request(console, "PUT", path, &[("Cookie", &jar), ("X-CSRF-Token", csrf), ("Content-Type", "application/json")], body.as_bytes())
+    };
+    assert_eq!(put("/api/sites/demo/mode", r#"{"mode":"detection"}"#, "wrong").status, 403, "CSRF");
+    assert_eq!(put("/api/sites/demo/mode", r#"{"mode":"sideways"}"#, &csrf2).status, 400);
+    let r = put("/api/sites/demo/mode", r#"{"mode":"detection"}"#, &csrf2);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(get(h.port, attack, &[]).status, 200, "detection mode passes it");
+    let text = std::fs::read_to_string(h.config_path()).expect("config");
+    assert!(text.contains("# the operator's own comment") && text.contains("mode = \"detection\""), "{text}");
+    assert_eq!(put("/api/sites/demo/mode", r#"{"mode":"prevention"}"#, &csrf2).status, 200);
+    let post = |path: &str, body: &str| {
+        request(console, "POST", path, &[("Cookie", &jar), ("X-CSRF-Token", &csrf2), ("Content-Type", "application/json")], body.as_bytes())
+    };
+    assert_eq!(post("/api/sites/demo/exceptions", "{}").status, 400, "an exception for everything");
+    let r = post("/api/sites/demo/exceptions", r#"{"path":"/","param":"q","detectors":["sqli"]}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(get(h.port, attack, &[]).status, 200, "the exception covers it");
+    assert_eq!(get(h.port, "/?id=1%27%20union%20select%20password%20from%20users--", &[]).status, 403, "only it");
+
+    // A viewer can read the sites but change none.
+    let v = add(cfg, "val", "viewer", "");
+    let r = login(console, "val", PASSWORD, &code(&v, 0));
+    let (vjar, vcsrf) = (cookies(&r), json(&r)["csrf"].as_str().expect("csrf").to_owned());
+    let r = request(console, "PUT", "/api/sites/demo/mode", &[("Cookie", &vjar), ("X-CSRF-Token", &vcsrf)], br#"{"mode":"learning"}"#);
+    assert_eq!(r.status, 403);
+
+    // Logging out ends the session.
+    assert_eq!(request(console, "POST", "/api/logout", &[("Cookie", &jar), ("X-CSRF-Token", &csrf2)], b"").status, 200);
+    assert_eq!(get(console, "/api/me", &[("Cookie", &jar)]).status, 401);
+
+    // Every change is in the audit trail, with before and after.
+    add(cfg, "root", "admin", "");
+    let (_, token, _) = cli(&["admin", "token", "--config", cfg, "--user", "root"], "");
+    let bearer = format!("Bearer {}", token.trim());
+    let audit = json(&get(console, "/api/audit?limit=200", &[("Authorization", &bearer)]));
+    let rows = audit["audit"].as_array().expect("audit").clone();
+    let has = |action: &str| rows.iter().any(|a| a["action"] == action);
+    for want in ["account_passwd", "account_reset_totp", "account_disable", "account_enable", "logout", "exception_add", "token_add"] {
+        assert!(has(want), "{want}: {rows:?}");
+    }
+    assert!(
+        rows.iter()
+            .any(|a| a["action"] == "mode_change" && a["before"] == "prevention" && a["after"] == "detection" && a["actor"] == "carol"),
+        "{rows:?}"
+    );
+
+    // Below the threshold: noted, stored, and let through.
+    assert_eq!(get(h.port, "/?q=a%00b", &[]).status, 200);
+    assert!(
+        eventually(Duration::from_secs(5), || {
+            let r = json(&get(console, "/api/events?action=noted", &[("Authorization", &bearer)]));
+            r["events"].as_array().is_some_and(|a| a.iter().any(|e| e["url"] == "/?q=a%00b"))
+        }),
+        "a noted event"
+    );
+    // Every request is counted per site and minute (flushed every 5 s).
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let s = json(&get(console, "/api/stats?site=demo&step=1h", &[("Authorization", &bearer)]));
+            let sum = |k: &str| s["buckets"].as_array().map_or(0, |b| b.iter().filter_map(|x| x[k].as_i64()).sum::<i64>());
+            // Five requests went to the site, two were refused.
+            sum("requests") == 5 && sum("blocked") == 2
+        }),
+        "the counters"
+    );
+    assert!(get(console, "/metrics", &[]).body.contains("sink=\"store\""), "the store sink's counters");
+}
+
+#[test]
+fn record_notes_off_records_nothing_below_the_threshold() {
+    let (_o, up) = origin();
+    let h = Haetae::run("", &format!("[events]\nrecord_notes = false\n{SITE}"), &format!("127.0.0.1:{up}"));
+    assert_eq!(get(h.port, "/?q=a%00b", &[]).status, 200);
+    assert_eq!(get(h.port, "/?q=1%27%20union%20select%20password%20from%20users--", &[]).status, 403);
+    let ev = h.events();
+    let actions: Vec<&str> = ev.as_array().expect("events").iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, ["blocked"]);
+}
+
+#[test]
+fn shipped_checkpoints_catch_a_truncated_store() {
+    let (_o, up) = origin();
+    let console = free_port();
+    let h = Haetae::run(
+        "",
+        &body(console, "").replace("checkpoint_every = 5", "checkpoint_every = 5\ncheckpoint_file = \"{DIR}/checkpoints.jsonl\""),
+        &format!("127.0.0.1:{up}"),
+    );
+    let cfg = h.config_path();
+    let cfg = cfg.to_str().expect("utf-8");
+    for i in 0..12 {
+        assert_eq!(get(h.port, &format!("/?q=1%27%20union%20select%20password%20from%20users--{i}"), &[]).status, 403);
+    }
+    let shipped = h.dir.path("checkpoints.jsonl");
+    assert!(eventually(Duration::from_secs(5), || std::fs::read_to_string(&shipped).is_ok_and(|t| t.lines().count() >= 2)));
+    assert!(cli(&["verify-log", "--config", cfg], "").0);
+    // The tail and the stored checkpoints are gone; the shipped ones remain.
+    let mut c = haetae_store::db::Sqlite::open(&h.dir.path("data/haetae.db")).expect("open db");
+    use haetae_store::db::Conn;
+    c.exec("DELETE FROM events WHERE seq > 3", &[]).expect("truncate");
+    c.exec("DELETE FROM checkpoints", &[]).expect("drop checkpoints");
+    let (ok, out, _) = cli(&["verify-log", "--config", cfg], "");
+    assert!(!ok && out.contains("truncated"), "{out}");
+    // An explicit file, and a key that is not the node's.
+    let (ok, out, _) = cli(&["verify-log", "--config", cfg, "--checkpoints", shipped.to_str().expect("utf-8")], "");
+    assert!(!ok && out.contains("truncated"), "{out}");
+    let (ok, out, _) = cli(&["verify-log", "--config", cfg, "--key", &"ab".repeat(32)], "");
+    assert!(!ok && out.contains("another key"), "{out}");
+}

@@ -173,3 +173,24 @@ pub fn tamper(store: Arc<Store>, raw: &mut dyn FnMut(&str, &[Val]) -> u64) {
     assert_eq!(p.seq, 12, "{p}");
     assert!(p.what.contains("missing"), "{p}");
 }
+
+/// A TOTP step logs in once: the same or an older one is a replay.
+pub fn totp_once(s: &Store) {
+    let a = haetae_store::accounts::Account {
+        name: "alice".into(),
+        role: "admin".into(),
+        sites: vec![],
+        password: "$argon2id$x".into(),
+        totp: "SECRET".into(),
+        totp_last: 0,
+        disabled: false,
+        created: 0,
+        updated: 0,
+    };
+    assert!(s.add_account(&a).unwrap());
+    assert!(!s.add_account(&a).unwrap(), "a name is taken once");
+    assert!(s.use_totp_step("alice", 100).unwrap());
+    assert!(!s.use_totp_step("alice", 100).unwrap(), "replayed");
+    assert!(!s.use_totp_step("alice", 99).unwrap(), "older");
+    assert!(s.use_totp_step("alice", 101).unwrap());
+}
