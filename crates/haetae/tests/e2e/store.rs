@@ -402,3 +402,22 @@ fn shipped_checkpoints_catch_a_truncated_store() {
     let (ok, out, _) = cli(&["verify-log", "--config", cfg, "--key", &"ab".repeat(32)], "");
     assert!(!ok && out.contains("another key"), "{out}");
 }
+
+#[test]
+fn metrics_can_require_a_token_and_a_login_must_be_json() {
+    let (_o, up) = origin();
+    let console = free_port();
+    let h = Haetae::run("", &body(console, "open_metrics = false"), &format!("127.0.0.1:{up}"));
+    let cfg = h.config_path();
+    let cfg = cfg.to_str().expect("utf-8");
+    add(cfg, "prom", "viewer", "");
+    assert!(wait_port(console, Duration::from_secs(5)));
+    assert_eq!(get(console, "/metrics", &[]).status, 401, "open_metrics = false: even loopback logs in");
+    let (_, token, _) = cli(&["admin", "token", "--config", cfg, "--user", "prom", "--name", "prometheus"], "");
+    let r = get(console, "/metrics", &[("Authorization", &format!("Bearer {}", token.trim()))]);
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("haetae_events_recorded_total"), "{}", r.body);
+    let b = serde_json::json!({ "user": "prom", "password": PASSWORD, "totp": "000000" }).to_string();
+    assert_eq!(request(console, "POST", "/api/login", &[("Content-Type", "text/plain")], b.as_bytes()).status, 415);
+    assert_eq!(request(console, "POST", "/api/login", &[("Content-Type", "application/json")], b"{not json").status, 400);
+}
