@@ -37,7 +37,9 @@ pub fn total() -> u64 {
 /// Detectors that panicked for the first time since the last call, with
 /// where (one atomic load when there are none).
 pub fn take_first() -> Vec<(&'static str, String)> {
-    if !NEW.swap(false, Ordering::AcqRel) {
+    // A load first: a swap on every request would write a line every
+    // worker reads.
+    if !NEW.load(Ordering::Acquire) || !NEW.swap(false, Ordering::AcqRel) {
         return Vec::new();
     }
     std::mem::take(&mut *FIRST.lock().unwrap_or_else(|e| e.into_inner()))

@@ -59,7 +59,8 @@ pub struct Meta {
     pub user_agent: Option<String>,
     pub referer: Option<String>,
     pub tls: bool,
-    /// The request's declared body size (for the per-site counters).
+    /// The request's declared body size (for the per-site counters; set
+    /// by the framing stage).
     pub bytes_in: u64,
 }
 
@@ -186,8 +187,14 @@ async fn walk(ctx: &mut Ctx<'_>, req: Request<Incoming>) -> Response<RespBody> {
     // 3. Inspection.
     let inspect_start = if bodiless { ctx.meta.started } else { Instant::now() };
     let deadline = inspect_start + cfg.timeouts.inspection.0;
-    let (outcome, p) = inspect::run(ctx, &site, parts, &prefix.bytes, prefix.rest.is_some(), deadline).await;
-    parts = p;
+    let truncated = prefix.rest.is_some();
+    let outcome = if inspect::offloads(&prefix.bytes) {
+        let (o, p) = inspect::offloaded(ctx, &site, parts, &prefix.bytes, truncated, deadline).await;
+        parts = p;
+        o
+    } else {
+        inspect::here(ctx, &site, &parts, &prefix.bytes, truncated, deadline)
+    };
     site.metrics.inspection.observe(inspect_start.elapsed());
     // A detector that panicked lost its finding on one value; say so once.
     for (detector, at) in haetae_engine::panics::take_first() {

@@ -18,7 +18,7 @@ impl Stage for Framing {
     }
 
     fn request_filter(&self, ctx: &mut Ctx<'_>, req: &Request<Incoming>) -> Flow {
-        let Some(site) = ctx.site.clone() else { return Flow::Next };
+        let Some(site) = ctx.site.as_ref() else { return Flow::Next };
         if let Err((status, why)) = framing(req) {
             return refuse(ctx, status, &why);
         }
@@ -28,6 +28,7 @@ impl Stage for Framing {
         let h = req.headers();
         let l = &ctx.rt.config.limits;
         if let Some(n) = h.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok()) {
+            ctx.meta.bytes_in = n;
             if n > l.max_body_bytes.0 {
                 return refuse(ctx, StatusCode::PAYLOAD_TOO_LARGE, "body larger than max_body_bytes");
             }
@@ -42,7 +43,8 @@ impl Stage for Framing {
         // plain HTTP. `h2c` never: after the switch nothing is inspected.
         if h.contains_key(header::UPGRADE) {
             let asked = if crate::forward::is_upgrade_request(h) { upgrade_protocol(h) } else { None };
-            ctx.upgrade_to = asked.filter(|p| site.upgrades.iter().any(|u| u == p));
+            let allowed = asked.filter(|p| site.upgrades.iter().any(|u| u == p));
+            ctx.upgrade_to = allowed;
             if ctx.upgrade_to.is_none() {
                 ctx.shared.metrics.upgrades_refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }

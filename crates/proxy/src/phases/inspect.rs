@@ -39,7 +39,9 @@ pub struct Judged {
     /// What the SecLang rules decided.
     pub rules: Option<RulesSay>,
     /// A SecLang transaction to resume with the response.
-    pub suspended: Option<Suspended>,
+    /// Boxed: rare, and large enough that every move of a `Judged` on
+    /// the request path would copy it.
+    pub suspended: Option<Box<Suspended>>,
     pub timed_out: bool,
 }
 
@@ -47,7 +49,7 @@ pub struct Judged {
 /// reads, its state after phases 1-2, and the inspected request body.
 pub struct Pending {
     model: haetae_model::Request,
-    state: Suspended,
+    state: Box<Suspended>,
     body: Bytes,
 }
 
@@ -90,9 +92,33 @@ pub enum Fail {
 /// Bodies at least this large are inspected on the blocking pool.
 const OFFLOAD_FROM: usize = 64 * 1024;
 
-/// Runs the inspect phase over the request's head (`parts`) and the
-/// inspected part of its body.
-pub async fn run(
+/// Whether a body this size is inspected on the blocking pool
+/// ([`offloaded`]) rather than on the event loop ([`here`]).
+pub fn offloads(body: &Bytes) -> bool {
+    body.len() >= OFFLOAD_FROM
+}
+
+/// Runs the inspect phase over the request's head and the inspected part
+/// of its body, on the event loop (a small body: no task, no moves).
+pub fn here(
+    ctx: &mut Ctx<'_>,
+    site: &SiteRt,
+    parts: &http::request::Parts,
+    body: &Bytes,
+    truncated: bool,
+    deadline: Instant,
+) -> Result<Judged, Fail> {
+    let limit = ctx.rt.config.limits.inspect_body_bytes.0 as usize;
+    let (r, pending) = judge(ctx.rt, site, parts, body, truncated, ctx.meta.client_ip, limit, deadline);
+    if let Some(p) = pending {
+        ctx.slots.put(p);
+    }
+    r
+}
+
+/// As [`here`], on the blocking pool (a large body); the head travels
+/// with the task and comes back.
+pub async fn offloaded(
     ctx: &mut Ctx<'_>,
     site: &Arc<SiteRt>,
     parts: http::request::Parts,
@@ -102,13 +128,6 @@ pub async fn run(
 ) -> (Result<Judged, Fail>, http::request::Parts) {
     let ip = ctx.meta.client_ip;
     let limit = ctx.rt.config.limits.inspect_body_bytes.0 as usize;
-    if body.len() < OFFLOAD_FROM {
-        let (r, pending) = judge(ctx.rt, site, &parts, body, truncated, ip, limit, deadline);
-        if let Some(p) = pending {
-            ctx.slots.put(p);
-        }
-        return (r, parts);
-    }
     let (rt, site2, body) = (ctx.rt.clone(), site.clone(), body.clone());
     // Bounded: a flood of large bodies queues here (its wait counts
     // against its own deadline) instead of taking every core.
@@ -255,7 +274,7 @@ impl Stage for SecLang {
         }
         if site.seclang_response && t.interruption().is_none() && t.would_interrupt().is_none() {
             // Phases 3-4 come with the response: keep the transaction.
-            out.suspended = Some(t.suspend());
+            out.suspended = Some(Box::new(t.suspend()));
             return;
         }
         let outcome = t.finish();
@@ -289,7 +308,7 @@ impl Stage for SecLang {
         let deadline = Instant::now() + ctx.rt.config.timeouts.inspection.0;
         let version = ctx.meta.version;
         let run = || {
-            let mut t = rules.resume(p.state, &p.model, &p.body);
+            let mut t = rules.resume(*p.state, &p.model, &p.body);
             t.deadline(Some(deadline));
             t.response(haetae_seclang::eval::Response { status, protocol: version, headers: &headers, body: &body });
             (t.timed_out(), t.finish())

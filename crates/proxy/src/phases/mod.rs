@@ -197,3 +197,13 @@ mod tests {
         assert_eq!(unique.len(), names.len(), "{names:?}");
     }
 }
+#[cfg(test)]
+mod sizes {
+    /// What inspection returns is moved several times per request: the
+    /// rare, large SecLang state stays behind a box.
+    #[test]
+    fn the_inspection_result_stays_small() {
+        let n = std::mem::size_of::<super::inspect::Judged>();
+        assert!(n <= 128, "Judged is {n} bytes");
+    }
+}
