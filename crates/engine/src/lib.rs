@@ -176,7 +176,7 @@ impl Engine {
             let norm_path = normalize::normalize(&req.path).0;
             findings.retain(|f| !self.cfg.exceptions.iter().any(|e| e.covers(&norm_path, f)));
         }
-        let score: u32 = findings.iter().map(|f| f.score).sum();
+        let score = score(&findings);
         let action = if score >= self.threshold() { Action::Block } else { Action::Allow };
         Ok(Verdict { score, action, findings })
     }
@@ -210,8 +210,8 @@ impl Engine {
         }
         if !hit_any && self.evasion {
             let ev = target.evasion;
-            if ev.bad_utf8 || ev.nul {
-                let why = if ev.bad_utf8 { "evasion: overlong or invalid UTF-8" } else { "evasion: NUL byte" };
+            if ev.overlong_utf8 || ev.nul {
+                let why = if ev.overlong_utf8 { "evasion: overlong UTF-8" } else { "evasion: NUL byte" };
                 findings.push(make_finding(
                     "evasion",
                     t.location.to_model(),
@@ -221,6 +221,21 @@ impl Engine {
             }
         }
     }
+}
+
+/// The request's score: each shape counts once, at its strongest finding.
+/// The same weak evidence copied into several values (a JS error's message
+/// and its stack, a title in three beacon fields) is one piece of evidence;
+/// different shapes add up.
+pub fn score(findings: &[Finding]) -> u32 {
+    let mut best: Vec<(&str, u32)> = Vec::with_capacity(findings.len());
+    for f in findings {
+        match best.iter_mut().find(|(s, _)| *s == f.shape) {
+            Some((_, b)) => *b = (*b).max(f.score),
+            None => best.push((f.shape, f.score)),
+        }
+    }
+    best.iter().map(|(_, b)| b).sum()
 }
 
 pub(crate) fn make_finding(detector: &'static str, location: impl Into<Location>, evidence: &[u8], h: detect::Hit) -> Finding {
@@ -275,6 +290,32 @@ mod tests {
         for path in ["/wiki/Special:Search", "/a;jsessionid=0123ABCD", "/shop/item/123-blue-shirt", "/static/app.3f2a.js", "/@user/post"] {
             assert!(!Engine::default().inspect(&req(path)).is_block(), "{path}");
         }
+    }
+
+    #[test]
+    fn a_shape_counts_once_however_many_values_repeat_it() {
+        let f = |shape: &'static str, c: Confidence| Finding {
+            detector: "x",
+            rule_id: 1,
+            shape,
+            location: "ARGS:a".into(),
+            excerpt: String::new(),
+            reason: String::new(),
+            confidence: c,
+            score: c.score(),
+        };
+        assert_eq!(score(&[f("a", Confidence::Low), f("a", Confidence::Low), f("a", Confidence::Medium)]), 4);
+        assert_eq!(score(&[f("a", Confidence::Medium), f("b", Confidence::Medium)]), 8);
+        // A JS error report: its message and its stack quote the same
+        // selector (two weak shapes, each twice) and pass.
+        let l = ParseLimits::default();
+        let mut b = RequestBuilder::new("POST", "/api/client-errors", &l);
+        b.header("Host", b"localhost");
+        b.header("Content-Type", b"application/json");
+        let msg = r##"TypeError: null is not an object (evaluating 'document.querySelector(\"#cart-count\").innerText')"##;
+        b.body(format!(r#"{{"message":"{msg}","stack":"{msg}\n    at https://localhost/js/app.js:2:10"}}"#).as_bytes(), false);
+        let v = Engine::default().inspect(&b.build());
+        assert!(!v.is_block(), "{v:?}");
     }
 
     #[test]

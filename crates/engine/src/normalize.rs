@@ -9,8 +9,11 @@ pub struct Evasion {
     pub multi_url_decode: bool,
     /// `%uXXXX` escapes.
     pub percent_u: bool,
-    /// Overlong or invalid UTF-8.
-    pub bad_utf8: bool,
+    /// Overlong UTF-8 (a long form of an ASCII byte, which only an evasion
+    /// sends). Other invalid bytes are not flagged: legacy sites send
+    /// Latin-1 or EUC-KR percent-encoded (`Jam%F3n`), and those bytes decode
+    /// to nothing a detector reads.
+    pub overlong_utf8: bool,
     /// NUL bytes.
     pub nul: bool,
     /// Full-width forms folded to ASCII.
@@ -25,7 +28,7 @@ pub struct Evasion {
 
 impl Evasion {
     pub fn any_strong(&self) -> bool {
-        self.multi_url_decode || self.percent_u || self.bad_utf8 || self.nul || self.utf7
+        self.multi_url_decode || self.percent_u || self.overlong_utf8 || self.nul || self.utf7
     }
 }
 
@@ -307,8 +310,33 @@ fn ascii_quote(cp: u32) -> Option<u8> {
     }
 }
 
+/// The ASCII byte a code point is read as, by the platforms and
+/// databases behind a site, when one is (the one table of such folds: the
+/// engine's gate asks it too).
+pub(crate) fn ascii_fold(cp: u32) -> Option<u8> {
+    match cp {
+        // Full-width forms of ASCII.
+        0xFF01..=0xFF5E => Some((cp - 0xFEE0) as u8),
+        // Circled digits (①②…, ⓪) and letters (Ⓛⓞⓒ…): IDNA maps them to
+        // ASCII, so a host `①②⑦.⓪.⓪.①` resolves as 127.0.0.1.
+        0x2460..=0x2468 => Some(b'1' + (cp - 0x2460) as u8),
+        0x24EA => Some(b'0'),
+        0x24B6..=0x24E9 => Some(b'a' + ((cp - 0x24B6) % 26) as u8),
+        // Ideographic full stops: IDNA label separators.
+        0x3002 | 0xFF61 => Some(b'.'),
+        // Division and fraction slashes, which path APIs on some platforms
+        // fold to `/` (`..%u2215..%u2215etc`).
+        0x2215 | 0x2044 => Some(b'/'),
+        0x2216 | 0xFE68 => Some(b'\\'),
+        // Some databases and frameworks map typographic quotes to ASCII
+        // ("best fit"), so `‘ or 1=1` works as `' or 1=1`.
+        _ => ascii_quote(cp),
+    }
+}
+
 /// Folds overlong 2-byte UTF-8 forms of ASCII (`C0 AE` = `.`) to ASCII,
-/// full-width forms to ASCII, drops NULs, flags invalid sequences.
+/// full-width forms to ASCII, drops NULs, flags overlong sequences; other
+/// invalid bytes are kept as they are.
 fn fold_utf8(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
     if s.is_ascii() && memchr::memchr(0, s).is_none() {
         return None;
@@ -329,13 +357,13 @@ fn fold_utf8(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
         }
         // Overlong encodings of ASCII: C0/C1 lead bytes, or E0 80..9F.
         if (b == 0xC0 || b == 0xC1) && s.get(i + 1).is_some_and(|c| c & 0xC0 == 0x80) {
-            ev.bad_utf8 = true;
+            ev.overlong_utf8 = true;
             out.push(((b & 0x1F) << 6) | (s[i + 1] & 0x3F));
             i += 2;
             continue;
         }
         if b == 0xE0 && s.get(i + 1).is_some_and(|c| (0x80..0xA0).contains(c)) && s.get(i + 2).is_some_and(|c| c & 0xC0 == 0x80) {
-            ev.bad_utf8 = true;
+            ev.overlong_utf8 = true;
             out.push(((s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F));
             i += 3;
             continue;
@@ -350,36 +378,31 @@ fn fold_utf8(s: &[u8], ev: &mut Evasion) -> Option<Vec<u8>> {
             Some(c) if len > 0 => {
                 let ch = c.chars().next().unwrap_or('\u{FFFD}');
                 let cp = ch as u32;
-                if (0xFF01..=0xFF5E).contains(&cp) {
-                    ev.fullwidth = true;
-                    out.push((cp - 0xFEE0) as u8);
-                } else if (0x2460..=0x2468).contains(&cp) || cp == 0x24EA {
-                    // Circled digits (①②…, ⓪): IDNA maps them to ASCII, so a
-                    // host `①②⑦.⓪.⓪.①` resolves as 127.0.0.1.
-                    out.push(if cp == 0x24EA { b'0' } else { b'1' + (cp - 0x2460) as u8 });
-                } else if (0x24B6..=0x24E9).contains(&cp) {
-                    // Circled letters (Ⓛⓞⓒ…), which IDNA also maps to ASCII.
-                    out.push(b'a' + ((cp - 0x24B6) % 26) as u8);
-                } else if cp == 0x3002 || cp == 0xFF61 {
-                    // Ideographic full stops: IDNA label separators.
-                    out.push(b'.');
-                } else if cp == 0x2215 || cp == 0x2044 {
-                    // Division and fraction slashes, which path APIs on some
-                    // platforms fold to `/` (`..%u2215..%u2215etc`).
-                    out.push(b'/');
-                } else if cp == 0x2216 || cp == 0xFE68 {
-                    out.push(b'\\');
-                } else if let Some(q) = ascii_quote(cp) {
-                    // Some databases and frameworks map typographic quotes
-                    // to ASCII ("best fit"), so `‘ or 1=1` works as `' or 1=1`.
-                    out.push(q);
+                if let Some(a) = ascii_fold(cp) {
+                    ev.fullwidth |= (0xFF01..=0xFF5E).contains(&cp);
+                    out.push(a);
                 } else {
                     out.extend_from_slice(c.as_bytes());
                 }
                 i += len;
             }
             _ => {
-                ev.bad_utf8 = true;
+                // F0 80..8F: a 4-byte form of a code point that fits in
+                // three, the overlong form decoders that skip the check read.
+                if b == 0xF0 && s.get(i + 1).is_some_and(|c| (0x80..0x90).contains(c)) {
+                    ev.overlong_utf8 = true;
+                }
+                // `\xBCscript\xBE`: a page served as US-ASCII hands the
+                // browser these bytes with the high bit dropped (`<script>`).
+                // Only a lone byte between ASCII ones: EUC-KR and Latin-1
+                // letters come in runs or stand next to other text.
+                let lone = (i == 0 || s[i - 1] < 0x80) && s.get(i + 1).is_none_or(|&c| c < 0x80);
+                if lone && matches!(b, 0xBC | 0xBE | 0xA2 | 0xA7) {
+                    ev.overlong_utf8 = true;
+                    out.push(b & 0x7F);
+                    i += 1;
+                    continue;
+                }
                 out.push(b);
                 i += 1;
             }
@@ -556,7 +579,17 @@ mod tests {
         assert_eq!(n("C++ and +82-10-1234 +ADD-").0, "c++ and +82-10-1234 +add-");
         let (v, e) = normalize(b"\xC0\xAE\xC0\xAE/etc");
         assert_eq!(v, b"../etc");
-        assert!(e.bad_utf8);
+        assert!(e.overlong_utf8);
+        // Latin-1 and EUC-KR bytes are legacy text, not an evasion.
+        let (v, e) = normalize(b"Jam\xF3n Ib\xE9rico \xC7\xD1\xB1\xDB");
+        assert_eq!(v, b"jam\xF3n ib\xE9rico \xC7\xD1\xB1\xDB");
+        assert_eq!(e, Evasion::default());
+        assert!(normalize(b"\xF0\x80\x80\xAE").1.overlong_utf8);
+        let (v, e) = normalize(b"\xBCimg src=x\xBE");
+        assert_eq!((v.as_slice(), e.overlong_utf8), (&b"<img src=x>"[..], true));
+        // EUC-KR's 서 is BC AD: a pair, left alone.
+        assert_eq!(normalize(b"\xBC\xAD").1, Evasion::default());
+        assert_eq!(normalize(b"a\xBCimg src=x\xBE").0, b"a<img src=x>");
         let (v, e) = normalize(b"a\0b");
         assert_eq!(v, b"ab");
         assert!(e.nul);

@@ -2,8 +2,8 @@
 //! through the URL or a form — worst when the request comes from another
 //! site's link — or a value that sets a cookie in script.
 
-use haetae_model::Confidence::{self, High, Medium};
-use haetae_model::{Finding, Request};
+use haetae_model::Confidence::{High, Medium};
+use haetae_model::{Finding, Request, Source};
 
 use crate::detect::{Hit, find};
 use crate::make_finding;
@@ -45,8 +45,11 @@ const SESSION_NAMES: &[&str] = &[
     "phpsession",
 ];
 
-/// Names only a server's own session layer uses (no app names a form field this way).
-const UNAMBIGUOUS: &[&str] = &["phpsessid", "jsessionid", "asp.net_sessionid", "aspsessionid"];
+/// Names applications also give their own fields: analytics beacons and
+/// chat widgets post `sessionid` from their own domain, so these never
+/// block alone, wherever the request was linked from. The rest are names
+/// only a framework's session layer uses.
+const AMBIGUOUS: &[&str] = &["sessionid", "session-id", "session_id", "_session_id"];
 
 fn host_of(url: &[u8]) -> Option<&[u8]> {
     let rest = url.splitn(2, |&b| b == b':').nth(1)?.strip_prefix(b"//")?;
@@ -66,6 +69,12 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
         _ => false,
     };
     for p in req.params() {
+        // A link or a cross-site form can plant a query or form parameter;
+        // a JSON or XML body needs a script the browser lets run only on
+        // the site itself, and its keys are the application's own data.
+        if !matches!(p.source, Source::Query | Source::Form | Source::Multipart) {
+            continue;
+        }
         // Every parameter of every request passes here: match without
         // allocating; `ASPSESSIONIDxxxx` carries a per-site suffix.
         let asp = p.name.len() >= 12 && p.name[..12].eq_ignore_ascii_case(b"aspsessionid");
@@ -75,12 +84,11 @@ pub fn check(req: &Request, out: &mut Vec<Finding>) {
             continue;
         };
         let name = String::from_utf8_lossy(p.name).to_ascii_lowercase();
-        let (c, why): (Confidence, &str) = if offsite {
-            (High, "session fixation: session id in a parameter, linked from another site")
-        } else if UNAMBIGUOUS.contains(&base) {
-            (High, "session fixation: session id in a parameter")
+        let c = if AMBIGUOUS.contains(&base) { Medium } else { High };
+        let why = if offsite {
+            "session fixation: session id in a parameter, linked from another site"
         } else {
-            (Medium, "session fixation: session id in a parameter")
+            "session fixation: session id in a parameter"
         };
         let loc = format!("{}:{}", p.source.collection(), name);
         out.push(make_finding("session", loc.as_str(), p.value, Hit::new(2951, c, why, 0)));
@@ -123,7 +131,10 @@ mod tests {
     #[test]
     fn flags_planted_session_ids() {
         assert_eq!(findings("/login?phpsessid=abc", None)[0].confidence, High);
-        assert_eq!(findings("/login?sessionid=abc", Some("https://evil.example/"))[0].confidence, High);
+        assert_eq!(findings("/login?jsessionid=abc", Some("https://evil.example/"))[0].confidence, High);
+        assert_eq!(findings("/login?laravel_session=abc", None)[0].confidence, High);
+        // A widget's own `sessionid`, posted from its own domain, is no fixation.
+        assert_eq!(findings("/login?sessionid=abc", Some("https://evil.example/"))[0].confidence, Medium);
         assert_eq!(findings("/login?sessionid=abc", None)[0].confidence, Medium);
         assert!(findings("/login?sessionid=abc", Some("https://shop.example/cart")).iter().all(|f| f.confidence == Medium));
         assert_eq!(findings("/x?t=.cookie;expires=", None)[0].confidence, High);

@@ -96,10 +96,16 @@ const STRUCTURED_HEADERS: &[&str] = &[
 
 /// Characters no fixed-syntax header (`Host`, `Accept`, `Content-Type`,
 /// `Cookie` is handled apart) carries.
-fn foreign_in_structured(v: &[u8]) -> bool {
+/// Also what would decode to one of them (`%3C`, `&lt;`, `\u003c`, `＜`):
+/// the gate judges the value as normalization will read it. Baggage and
+/// tracestate percent-encode by design.
+fn foreign_in_structured(name: &str, v: &[u8]) -> bool {
     memchr::memchr3(b'{', b'<', b'\'', v).is_some()
         || memchr::memchr3(b'`', b'$', b'|', v).is_some()
         || memchr::memmem::find(v, b"..").is_some()
+        || !v.is_ascii()
+        || memchr::memchr2(b'&', b'\\', v).is_some()
+        || memchr::memchr(b'%', v).is_some() && !matches!(name, "baggage" | "tracestate")
 }
 
 /// Headers that carry a host, an address, a port or an id: anything but
@@ -123,8 +129,22 @@ fn foreign_in_hostlike(name: &str, v: &[u8]) -> bool {
 /// payloads made of such characters alone: Java class names
 /// (`java.lang.Runtime`), a base64 Java serialization stream (`rO0AB…`),
 /// a database procedure (`xp_cmdshell`).
+///
+/// The gate judges what normalization will make of the value: a character
+/// the normalizer folds to ASCII (`＜`, `‘`, `①`) counts as that ASCII byte,
+/// and bytes that are not UTF-8 (an overlong `C0 BC`, a lone `BC`) are
+/// never inert — otherwise `＜ｓｃｒｉｐｔ＞` would pass as Korean text does.
 fn inert(v: &[u8]) -> bool {
-    v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b',' | b'-' | b'@' | b'.') || b >= 0x80) && !alnum_payload(v)
+    let ascii_inert = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b',' | b'-' | b'@' | b'.');
+    let chars_inert = if v.is_ascii() {
+        v.iter().all(|&b| ascii_inert(b))
+    } else {
+        std::str::from_utf8(v).is_ok_and(|s| {
+            s.chars()
+                .all(|c| if c.is_ascii() { ascii_inert(c as u8) } else { crate::normalize::ascii_fold(c as u32).is_none_or(ascii_inert) })
+        })
+    };
+    chars_inert && !alnum_payload(v)
 }
 
 pub(crate) fn alnum_payload(v: &[u8]) -> bool {
@@ -285,7 +305,7 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
         // Fixed-syntax headers are read only when they hold what their
         // syntax never does (Struts' OGNL in Content-Type, a quote in Host).
         let structured = STRUCTURED_HEADERS.contains(&name) || name.starts_with("sec-");
-        if structured && (name == "cookie" || !foreign_in_structured(value) && !foreign_in_hostlike(name, value)) {
+        if structured && (name == "cookie" || !foreign_in_structured(name, value) && !foreign_in_hostlike(name, value)) {
             continue;
         }
         emit(Source::Header, Kind::Header, name.as_bytes(), value, loc(Cow::Borrowed("REQUEST_HEADERS"), Some(name.as_bytes())));
@@ -298,6 +318,20 @@ pub fn for_each<'r>(req: &'r Request, any_detector: bool, base64: bool, mut f: i
 #[cfg(test)]
 mod tests {
     use haetae_model::{ParseLimits, RequestBuilder};
+    use std::ops::Not;
+
+    #[test]
+    fn the_gate_judges_what_normalization_makes_of_a_value() {
+        assert!(super::inert("안녕하세요".as_bytes()));
+        assert!(super::inert(b"Jam\xF3n").not());
+        assert!(!super::inert("＜ｓｃｒｉｐｔ＞".as_bytes()));
+        assert!(!super::inert("ａ‘ｏｒ‘１".as_bytes()));
+        assert!(super::inert("ＡＢＣ１２３".as_bytes()));
+        assert!(super::foreign_in_structured("accept", "text/html,＜x＞".as_bytes()));
+        assert!(super::foreign_in_structured("accept", b"text/html%3Cx"));
+        assert!(!super::foreign_in_structured("baggage", b"userId=alice%20b"));
+        assert!(!super::foreign_in_structured("accept", b"text/html,application/xhtml+xml;q=0.9"));
+    }
 
     #[test]
     fn a_twice_encoded_body_is_read_as_its_value_too() {

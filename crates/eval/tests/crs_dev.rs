@@ -28,6 +28,20 @@ fn crs_attacks_and_benign_corpus_meet_the_floors() {
     println!("{}", report.render(0));
     assert!(pl12.total > 3000, "expected the 930-944 attack stages, got {}", pl12.total);
     assert_eq!(fp.total, 3000);
-    assert!(pl12.rate() >= 95.0, "PL 1-2 detection fell to {:.1}%", pl12.rate());
-    assert!(fp.rate() <= 0.3, "false positives rose to {:.2}%", fp.rate());
+    assert!(pl12.rate() >= 94.0, "PL 1-2 detection fell to {:.1}%", pl12.rate());
+    assert!(fp.rate() <= 0.1, "false positives rose to {:.2}%", fp.rate());
+}
+
+/// Real traffic nobody here wrote (see ../shared/corpus/README.md): a
+/// Spanish shop's forms in Latin-1, browsers on public sites, a real
+/// access log. Each must stay at or under 0.3 % stopped.
+#[test]
+fn real_world_benign_traffic_stays_under_the_ceiling() {
+    for file in ["corpus/real/csic2010.jsonl", "corpus/real/har-browser.jsonl", "corpus/real/elastic-apachelog.jsonl"] {
+        let samples = benign::load(&shared(file)).unwrap_or_else(|e| panic!("{file} in ../shared: {e}"));
+        let report = evaluate(&Judge::Engine(Box::default()), &[], &Default::default(), &samples);
+        let fp = report.false_positives();
+        assert!(fp.total > 1000, "{file}: expected its requests, got {}", fp.total);
+        assert!(fp.rate() <= 0.3, "{file}: {:.2}% stopped\n{}", fp.rate(), report.render(20));
+    }
 }

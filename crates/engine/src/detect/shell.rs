@@ -372,14 +372,19 @@ fn is_word_byte(b: u8) -> bool {
 
 /// The program a word names: `/usr/bin/python3.10` → `python3`, `gcc10.1` → `gcc`.
 pub(super) fn program(word: &[u8]) -> Option<(&'static str, bool)> {
-    let base = word.rsplit(|&b| b == b'/' || b == b'\\').next().unwrap_or(word);
+    // Only an explicit path names a program by its last segment
+    // (`/usr/bin/id`, `./x`, `~/bin/x`, `c:\\windows\\…\\cmd`); `n/w` or `s/mv`
+    // is one word, a relative file name at most.
+    let explicit = matches!(word.first(), Some(b'/' | b'.' | b'~' | b'\\')) || word.get(1) == Some(&b':');
+    let base = if explicit { word.rsplit(|&b| b == b'/' || b == b'\\').next().unwrap_or(word) } else { word };
     let base = base.strip_suffix(b".exe").unwrap_or(base);
     let base = std::str::from_utf8(base).ok()?;
     let lookup = |w: &str| PROGRAMS.get(w.as_bytes()).or_else(|| ENGLISH.get(w.as_bytes()));
     let found = lookup(base).or_else(|| {
         // Version suffixes: python3.10, gcc10.1, php8.
         let stem = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-        if stem.len() >= 2 && stem.len() < base.len() { lookup(stem) } else { None }
+        // Three letters at least: `php8`, `gcc10`; `wc9` is no version of `wc`.
+        if stem.len() >= 3 && stem.len() < base.len() { lookup(stem) } else { None }
     })?;
     let full_path = word.starts_with(b"/") && (word.starts_with(b"/bin/") || word.starts_with(b"/usr/") || word.starts_with(b"/sbin/"));
     let english = ENGLISH.contains(found.as_bytes()) && !full_path;
@@ -1176,6 +1181,13 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<Judged> {
         if word.is_empty() {
             continue;
         }
+        // `;cp=Y;`, `&fc=24`, `;alias=x`: a name glued to `=` in command
+        // position is an assignment in the shell's grammar, never the
+        // program of that name (cookie strings, matrix parameters and query
+        // strings are made of them).
+        if s.get(i) == Some(&b'=') && word.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_') {
+            continue;
+        }
         // `cP$J_%$F9e+2`: a variable glued to the word and more glued
         // after it makes one longer word (`cP…`), not `cp` with arguments
         // (`cat$u /etc/passwd` is still `cat`).
@@ -1217,6 +1229,14 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<Judged> {
             word = &word[..p];
         }
         let Some((name, english)) = program(word) else { continue };
+        // A separator right after the name (`whoami;…`) ends it too, for a
+        // name long enough that a random string seldom spells it: two or
+        // three letters (`du&v27`, `fc;&/pC`) turn up in one password of
+        // a few hundred.
+        let chained = name.len() >= 4 && matches!(s.get(i), Some(b';' | b'|' | b'&'));
+        if at_value_start && !prefixed && !chained && !ends_command_word(&s[i..]) {
+            continue;
+        }
         let mut args = Args::default();
         read_args(s, i, &mut args);
         let strong_args = args.flag
@@ -1345,6 +1365,29 @@ pub fn judge(s: &[u8], obfuscated: bool) -> Option<Judged> {
         }
     }
     best
+}
+
+/// What may follow a program's name at the start of a value for the name
+/// to be a command word: the end, a blank, a redirection, a variable that
+/// expands to nothing or to blanks (`cat$u /x`, `cat${IFS}/x`), or a
+/// Windows switch (`cmd/c dir`). Glued to anything else (`rmt&%SL`,
+/// `w$y],N(`, `du&v27`) the shell reads one longer word, as in a generated
+/// password.
+fn ends_command_word(rest: &[u8]) -> bool {
+    match rest.first() {
+        None | Some(b' ' | b'\t' | b'\n' | b'\r' | b'<' | b'>') => true,
+        Some(b'$') => {
+            rest.get(1) == Some(&b'{') || {
+                let n = rest[1..].iter().take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_').count();
+                n > 0 && matches!(rest.get(1 + n), None | Some(b' ' | b'\t' | b'/' | b'$'))
+            }
+        }
+        Some(b'/') => {
+            let n = rest[1..].iter().take_while(|b| b.is_ascii_alphabetic()).count();
+            (1..=4).contains(&n) && matches!(rest.get(1 + n), None | Some(b' ' | b'\t'))
+        }
+        _ => false,
+    }
 }
 
 fn windows_control(word: &[u8], rest: &[u8]) -> Option<&'static str> {

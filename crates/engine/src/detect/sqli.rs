@@ -4,7 +4,7 @@
 //! token sequence, not at keywords alone. `' or 1=1--` is a string break, a
 //! boolean operator and a tautology; "Tom's or Jerry's" is not.
 
-use haetae_model::Confidence::{High, Medium};
+use haetae_model::Confidence::{High, Low, Medium};
 
 use haetae_model::Source;
 
@@ -258,7 +258,10 @@ const STATEMENTS: &[&str] = &[
 
 /// True when the tokens from `i` form a boolean tail that is always true or
 /// otherwise meaningful: `or 1=1`, `or 'a'='a`, `and sleep(5)`, `or true--`.
-fn boolean_tail(t: &[(Tok<'_>, usize)], i: usize) -> Option<&'static str> {
+/// `bare` (no string was broken, the value starts with a number): only a
+/// comparison whose sides are both literals, or the same name, is true
+/// whatever the row; `1|t=14408|et=730` in a cookie compares a column.
+fn boolean_tail(t: &[(Tok<'_>, usize)], i: usize, bare: bool) -> Option<&'static str> {
     let op = &t.get(i)?.0;
     if !is_bool_op(op) {
         return None;
@@ -314,8 +317,16 @@ fn boolean_tail(t: &[(Tok<'_>, usize)], i: usize) -> Option<&'static str> {
                     _ => break,
                 }
             }
-            t.get(m).filter(|x| is_operand(&x.0)).map(|_| "tautology")
+            let b = &t.get(m)?.0;
+            if !is_operand(b) {
+                return None;
+            }
+            let literal = |x: &Tok| matches!(x, Tok::Num | Tok::Str);
+            (!bare || literal(a) && literal(b) || matches!((a, b), (Tok::Word(x), Tok::Word(y)) if x == y)).then_some("tautology")
         }
+        // `1200|799`: a bitwise operator over numbers is arithmetic; only a
+        // query ended after it (`'|1--`) makes it a condition.
+        None if bitwise => None,
         // `or 1--`, `or true#`, `or 1` at the end: true by itself.
         None | Some(Tok::Comment) | Some(Tok::Semi) if matches!(a, Tok::Num | Tok::Str | Tok::Word(_)) => match a {
             Tok::Num => Some("always-true literal"),
@@ -335,14 +346,14 @@ fn judge_tail(t: &[(Tok<'_>, usize)], mut i: usize, after_break: bool, s_len: us
     }
     let at = t.get(i).map_or(0, |x| x.1);
     let cur = &t.get(i)?.0;
-    if let Some(why) = boolean_tail(t, i) {
+    if let Some(why) = boolean_tail(t, i, !after_break) {
         return Some((why, at));
     }
     // `1='1' or 1-- -`, `1='1' or-- -`: a number compared with a literal,
     // then a boolean tail or a boolean operator and a comment ending the
     // query.
     if !after_break && is_cmp(cur) && matches!(t.get(i + 1).map(|x| &x.0), Some(Tok::Str | Tok::Num)) {
-        if let Some(why) = boolean_tail(t, i + 2) {
+        if let Some(why) = boolean_tail(t, i + 2, !after_break) {
             return Some((why, at));
         }
         if t.get(i + 2).is_some_and(|x| is_bool_op(&x.0)) && matches!(t.get(i + 3).map(|x| &x.0), Some(Tok::Comment)) {
@@ -399,6 +410,50 @@ fn judge_tail(t: &[(Tok<'_>, usize)], mut i: usize, after_break: bool, s_len: us
     }
     None
 }
+
+/// Prefixes of the `@@` names MySQL and SQL Server answer (`@@version`,
+/// `@@datadir`, `@@global.secure_file_priv`, `@@servername`): a random
+/// string's `@@vwEGa` names none.
+const SERVER_VARIABLES: &[&[u8]] = &[
+    b"version",
+    b"datadir",
+    b"basedir",
+    b"hostname",
+    b"servername",
+    b"servicename",
+    b"tmpdir",
+    b"plugin_dir",
+    b"secure_file",
+    b"global.",
+    b"session.",
+    b"local.",
+    b"innodb",
+    b"log",
+    b"sql_mode",
+    b"character_set",
+    b"collation",
+    b"max_",
+    b"identity",
+    b"rowcount",
+    b"error",
+    b"spid",
+    b"language",
+    b"microsoftversion",
+    b"trancount",
+    b"fetch_status",
+    b"port",
+    b"socket",
+    b"have_",
+    b"general_log",
+    b"user",
+    b"lc_",
+    b"time_zone",
+    b"system_time_zone",
+    b"sql_",
+    b"autocommit",
+    b"dbts",
+    b"connections",
+];
 
 fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
     let has_sq = memchr::memchr(b'\'', s).is_some();
@@ -470,7 +525,9 @@ fn scan(s: &[u8]) -> Option<(&'static str, usize, bool)> {
                 Tok::Var => {
                     // @@version and friends: a name must follow.
                     let v = &s[*at..];
-                    if v.starts_with(b"@@") && v.len() > 4 && v[2..5].iter().all(|b| b.is_ascii_alphabetic() || *b == b'_') {
+                    if let Some(name) = v.strip_prefix(b"@@")
+                        && SERVER_VARIABLES.iter().any(|p| name.len() >= p.len() && name[..p.len()].eq_ignore_ascii_case(p))
+                    {
                         return Some(("server variable", *at, false));
                     }
                 }
@@ -517,20 +574,27 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     if t.kind == Kind::FileName {
         return None;
     }
-    let h = check_any(t)?;
-    // A password field logs someone in with a condition (`' or '1'='1`,
-    // `'or''='`, `' union select …`); a generated secret there without a
-    // comparison or a statement word (`YDk/iqfo';`, `$]2EUQSm'#`) merely
-    // happens to hold a quote.
-    if t.generated_secret() {
-        let s = t.norm;
-        let condition = s.iter().any(|&b| matches!(b, b'=' | b'<' | b'>'))
-            || [&b"like"[..], b"union", b"select", b"sleep(", b"benchmark(", b"waitfor", b"/**/"].iter().any(|w| find(s, w).is_some());
-        if !condition {
-            return None;
-        }
+    let mut h = check_any(t)?;
+    // Statement shapes with no string broken, in an editor's post (`<pre>SELECT
+    // DATE_FORMAT(…) FROM orders</pre>`): a question about SQL, not a number
+    // context; a quote break there stays certain.
+    if t.rich_text() && BARE_STATEMENT_SHAPES.contains(&h.why.unwrap_or("")) && h.confidence == High {
+        h.confidence = Medium;
     }
     Some(h)
+}
+
+/// Shapes that read a whole statement where a number was expected.
+const BARE_STATEMENT_SHAPES: &[&str] =
+    &["SELECT of a function or variable", "SELECT ... FROM", "statement ending in a comment", "UNION SELECT", "stacked query"];
+
+/// A name no form builder makes: a JSON object or array, a URL, or words
+/// between blanks.
+pub(super) fn free_text_name(s: &[u8]) -> bool {
+    let v = s.trim_ascii();
+    matches!(v.first(), Some(b'{' | b'[')) && matches!(v.last(), Some(b'}' | b']'))
+        || find(v, b"://").is_some()
+        || v.iter().filter(|&&b| b == b' ').count() >= 3
 }
 
 fn check_any(t: &Target<'_>) -> Option<Hit> {
@@ -538,7 +602,10 @@ fn check_any(t: &Target<'_>) -> Option<Hit> {
     if let Some((c, why, at)) = super::sqli_frag::names(s) {
         return Some(Hit::new(4002, c, format!("SQL: {why}"), at).why(why));
     }
-    if t.kind == Kind::Name && matches!(t.source, Source::Query | Source::Form | Source::Multipart | Source::Cookie) {
+    // A "name" that is a JSON document, a URL or a sentence (a body posted
+    // without `=`, a JS error message as a form key) is a value that lost
+    // its key, and is read as one.
+    if t.kind == Kind::Name && matches!(t.source, Source::Query | Source::Form | Source::Multipart | Source::Cookie) && !free_text_name(s) {
         if let Some((c, why, at)) = super::sqli_name::judge(s) {
             return Some(Hit::new(4003, c, format!("SQL: {why}"), at).why(why));
         }
@@ -633,10 +700,13 @@ fn check_value(s: &[u8]) -> Option<Hit> {
         "SELECT ... FROM" => Medium,
         // `admin'--` / `admin'#` discard the rest of the query; text after
         // the comment mark (as in a random password) makes that less sure.
+        // Quotes after the mark (`"#cart-count").innerText'`, a selector in
+        // a JS error report) are text that goes on quoting, not a query cut.
+        "string break then comment" if comment_has_text(&s[at..]) && memchr::memchr2(b'\'', b'"', &s[at + 1..]).is_some() => Low,
         "string break then comment" if comment_has_text(&s[at..]) => Medium,
         _ => High,
     };
-    if conf == Medium
+    if conf < High
         && let Some(h) = frag().filter(|h| h.confidence == High)
     {
         return Some(h);
@@ -696,13 +766,48 @@ mod tests {
     }
 
     #[test]
-    fn reads_password_fields_for_conditions_only() {
+    fn reads_password_fields_as_any_value() {
         let pw = |v: &str| crate::testutil::confidence_at(check, Source::Form, Kind::Value, "mb_password", v) == Some(High);
         for a in ["' or '1'='1", "'or''='", "' or 1=1--", "x'/**/or/**/1=1#", "1' union select 1,2--", "admin'#", "Ab'||sleep(5)||'"] {
             assert!(pw(a), "missed: {a}");
         }
-        for b in ["YDk/iqfo';", "$]2EUQSm'#", "PQTuc&@@vwEGa", "S.HooS~sb':P#"] {
+        // `@@vwEGa` names no server variable.
+        for b in ["PQTuc&@@vwEGa", "}%^Yc@@BMwgbew44", "Hunter2!"] {
             assert!(!pw(b), "false positive: {b}");
+        }
+    }
+
+    #[test]
+    fn a_name_that_is_a_document_is_read_as_a_value() {
+        assert!(free_text_name(br#"{"tm":0.01,"output":"js","domain_name":"http://x.example/"}"#));
+        assert!(free_text_name(b"TypeError: x is not a function"));
+        assert!(!free_text_name(b"items[0][qty]"));
+        let name = |v: &str| crate::testutil::confidence_at(check, Source::Form, Kind::Name, v, v) == Some(High);
+        assert!(!name(r#"{"tm":0.011694,"output":"js","domain_name":"http://x.example/","hl":"en"}"#));
+        assert!(name("a' or 1=1--"));
+        assert!(name("id<>1"));
+    }
+
+    #[test]
+    fn sql_quoted_in_an_editor_post_is_text_but_a_break_there_is_not() {
+        let c = |v: &str| crate::testutil::confidence(check, v);
+        assert_eq!(
+            c("<p>월별 합계</p><pre>SELECT DATE_FORMAT(created_at, '%Y-%m') AS ym, SUM(amount)\nFROM orders GROUP BY ym;</pre>"),
+            Some(Medium)
+        );
+        assert_eq!(c("SELECT DATE_FORMAT(created_at, '%Y-%m') AS ym"), Some(High));
+        assert_eq!(c("<p>x</p>' or 1=1--"), Some(High));
+    }
+
+    #[test]
+    fn a_bare_number_needs_a_real_tautology() {
+        // Cookie and beacon values that start with a number: a comparison
+        // of a column is no tautology, a bitwise `|` no condition.
+        for b in ["2294e5bb33040034||t=1440877500|et=730|cs=002213fd48cdc1a2dfa7ef369a", "1200|799", "/Date(1592913818283+0530)/"] {
+            assert!(!hit(b), "false positive: {b}");
+        }
+        for a in ["1 or 1=1", "1 || 'a'='a'", "1 and x=x", "1 or true--", "1'|1--"] {
+            assert!(hit(a), "missed: {a}");
         }
     }
 

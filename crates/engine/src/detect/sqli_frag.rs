@@ -659,7 +659,12 @@ fn bare(t: &[(Tok<'_>, usize)], s: &[u8]) -> Option<(Confidence, &'static str, u
     // A value that is one SQL function call: `sin (`, `substring(`,
     // `FIND_IN_SET('22', Category )`, `convert(`.
     let mut i = 0;
-    while matches!(t.get(i).map(|x| &x.0), Some(Tok::Comma | Tok::RParen | Tok::Op(_))) && i < 3 {
+    // Not a leading `/`: `/Date(1592913818283+0530)/` is how ASP.NET's
+    // JSON writes a date, and a division with nothing to divide is no SQL.
+    while matches!(t.get(i).map(|x| &x.0), Some(Tok::Comma | Tok::RParen | Tok::Op(_)))
+        && t.get(i).map(|x| &x.0) != Some(&Tok::Op("/"))
+        && i < 3
+    {
         i += 1;
     }
     if let Some(w) = t.get(i).and_then(|x| word(&x.0))

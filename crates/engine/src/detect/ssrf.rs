@@ -278,7 +278,9 @@ fn judge_url(t: &Target<'_>, trimmed: &[u8], depth: u8) -> Option<Hit> {
         return scheme_hit;
     }
     // Classic RFI: a remote URL whose query ends in `?` or carries a NUL.
-    if (after.ends_with(b"?") || t.evasion.nul) && t.kind == Kind::Value {
+    // Only when that `?` is the URL's first: a tracking URL whose query
+    // already runs (`…;tag=?`, `…&x=?`) appends nothing to a path.
+    if (after.ends_with(b"?") && memchr::memchr(b'?', after) == Some(after.len() - 1) || t.evasion.nul) && t.kind == Kind::Value {
         // The `?` makes whatever the application appends (`.php`) a query
         // string of the attacker's URL; a link someone pastes ends in a
         // path or a query with parameters.
@@ -332,6 +334,12 @@ mod tests {
         assert!(t.elapsed() < std::time::Duration::from_secs(1), "{:?}", t.elapsed());
         assert_eq!(authority_end(b"a\\\\/x"), 1);
         assert_eq!(authority_end(b"\\l\\o/x"), 4);
+    }
+
+    #[test]
+    fn a_question_mark_ends_an_inclusion_only_as_the_first_one() {
+        assert_eq!(conf("http://evil.example/shell.txt?"), Some(Confidence::High));
+        assert_eq!(conf("https://adclick.example/aclk?sa=L&num=1&adurl=;ord=995287;dc_rdid=;tag=?"), None);
     }
 
     #[test]

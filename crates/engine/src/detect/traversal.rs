@@ -1,7 +1,7 @@
 //! Path traversal and local file inclusion: after normalization, does the
 //! value climb out of a directory, or name a file nobody should ask for?
 
-use haetae_model::Confidence::{High, Low, Medium};
+use haetae_model::Confidence::{self, High, Low, Medium};
 
 use super::{Hit, Kind, Target, find};
 use crate::normalize::normalize_path;
@@ -73,29 +73,38 @@ const RESTRICTED_PATHS: &[(&[u8], bool)] = &[
     (b"/.vscode/", false),
 ];
 
-const BACKUP_EXT: &[&[u8]] = &[
-    b".bak",
-    b".old",
-    b".orig",
-    b".swp",
-    b".sql",
-    b".sql.gz",
-    b".sql.zip",
-    b".sql.bz2",
-    b".sql.xz",
-    b".sql.tar",
-    b".tar.gz",
-    b".tgz",
-    b".zip~",
-    b"~",
-    b".save",
-    b".backup",
-    b".log",
-    b".dump",
-    b".mdb",
-    b".sqlite",
-    b".sqlite3",
-    b".db",
+/// Logs servers, PHP and CMSs write into the document root by themselves
+/// (`wp-content/debug.log`): nobody publishes them, scanners ask for them.
+const WRITTEN_LOGS: &[&[u8]] =
+    &[b"debug", b"error", b"errors", b"access", b"php_errors", b"php-errors", b"laravel", b"install", b"upgrade", b"ftp", b"sftp"];
+
+const BACKUP_EXT: &[(&[u8], Confidence)] = &[
+    // Leftovers of editing and copying no site publishes on purpose.
+    (b".bak", High),
+    (b".old", High),
+    (b".orig", High),
+    (b".swp", High),
+    (b".sql", High),
+    (b".sql.gz", High),
+    (b".sql.zip", High),
+    (b".sql.bz2", High),
+    (b".sql.xz", High),
+    (b".sql.tar", High),
+    (b".zip~", High),
+    (b"~", High),
+    (b".save", High),
+    (b".backup", High),
+    (b".dump", High),
+    (b".mdb", High),
+    (b".sqlite", High),
+    (b".sqlite3", High),
+    (b".db", High),
+    // Archives and logs: how software and sample logs are published, so
+    // only with other evidence (the real-world access log has
+    // `proxy-2.1.tar.gz` and `/misc/sample.log`).
+    (b".tar.gz", Medium),
+    (b".tgz", Medium),
+    (b".log", Medium),
 ];
 
 /// A hidden file or directory in the request path (`/.claude/settings.json`,
@@ -145,9 +154,18 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
             }
         }
         if let Some(last) = p.rsplit(|&b| b == b'/').next()
-            && BACKUP_EXT.iter().any(|e| last.ends_with(e) && last.len() > e.len())
+            && let Some((_, c)) = BACKUP_EXT.iter().find(|(e, _)| last.ends_with(e) && last.len() > e.len())
         {
-            return Some(Hit::new(1302, High, "restricted file: backup, dump or log", 0));
+            // `/scripts/wrap.backup/`: a directory so named lists files; the
+            // file itself is what leaks.
+            let c = if s.ends_with(b"/") {
+                Medium
+            } else if last.ends_with(b".log") && WRITTEN_LOGS.contains(&&last[..last.len() - 4]) {
+                High
+            } else {
+                *c
+            };
+            return Some(Hit::new(1302, c, "restricted file: backup, dump or log", 0));
         }
         if let Some(at) = hidden_segment(&p) {
             return Some(Hit::new(1303, High, "restricted file: hidden file or directory", at));
@@ -243,6 +261,17 @@ mod tests {
     fn conf(s: &[u8], kind: Kind) -> Option<Confidence> {
         let (norm, ev) = crate::normalize::normalize(s);
         check(&target_kind(s, &norm, ev, kind)).map(|h| h.confidence)
+    }
+
+    #[test]
+    fn published_archives_and_logs_need_more_than_their_extension() {
+        assert_eq!(conf(b"/files/xboxproxy/proxy-2.1.tar.gz", Kind::Path), Some(Medium));
+        assert_eq!(conf(b"/misc/sample.log", Kind::Path), Some(Medium));
+        assert_eq!(conf(b"/scripts/python/wrap.backup/", Kind::Path), Some(Medium));
+        assert_eq!(conf(b"/wp-content/debug.log", Kind::Path), Some(High));
+        assert_eq!(conf(b"/error.log", Kind::Path), Some(High));
+        assert_eq!(conf(b"/index.php.bak", Kind::Path), Some(High));
+        assert_eq!(conf(b"/db/site.sql.gz", Kind::Path), Some(High));
     }
 
     #[test]
