@@ -9,6 +9,7 @@ use crate::normalize::Evasion;
 pub mod cmdi;
 pub mod code;
 pub mod crlf;
+pub mod graphql;
 pub mod java;
 pub mod js;
 pub mod ldap;
@@ -170,6 +171,7 @@ pub const ALL: &[Detector] = &[
     Detector { name: "crlf", check: crlf::check, prose: false },
     Detector { name: "ldap", check: ldap::check, prose: false },
     Detector { name: "nosql", check: nosql::check, prose: false },
+    Detector { name: "graphql", check: graphql::check, prose: false },
     Detector { name: "xxe", check: xxe::check, prose: false },
     Detector { name: "scanner", check: scanner::check, prose: true },
 ];
