@@ -224,6 +224,24 @@ mod tests {
     }
 
     #[test]
+    fn random_documents_never_panic() {
+        // A cheap stand-in for the `detectors` fuzz target, run by every
+        // `cargo test`: documents drawn from the language's own bytes.
+        const ALPHABET: &[u8] = b"{}()[]:@$!=|&,#\"\\\n query mutation __schema __type a b on ... fragment 1";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let mut doc = b"query ".to_vec();
+            for _ in 0..(x % 96) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                doc.push(ALPHABET[(x % ALPHABET.len() as u64) as usize]);
+            }
+            let _ = judge(&doc);
+        }
+    }
+
+    #[test]
     fn unclosed_and_hostile_documents_end() {
         assert_eq!(c("{ a { b { c"), None);
         assert_eq!(c(&"{ x ".repeat(10_000)), Some(High));
