@@ -27,6 +27,7 @@ pub const DETECTORS: &[&str] = &[
     "crlf",
     "ldap",
     "nosql",
+    "graphql",
     "xxe",
     "scanner",
     "upload",
