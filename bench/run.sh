@@ -64,7 +64,7 @@ TOML
 }
 # Every detector family (haetae_config::DETECTORS; the proxy's unit test
 # config_knows_every_engine_family keeps that list equal to the engine's).
-ALL='["sqli","xss","cmdi","traversal","code","java","js","ssrf","crlf","ldap","nosql","xxe","scanner","upload","session","protocol","evasion"]'
+ALL='["sqli","xss","cmdi","traversal","code","java","js","ssrf","crlf","ldap","nosql","graphql","xxe","scanner","upload","session","protocol","evasion"]'
 start_haetae haetae 18090 '[]'
 HAETAE_PID=${PIDS[-1]}
 start_haetae haetae-parse 18091 "$ALL"
