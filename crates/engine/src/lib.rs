@@ -283,11 +283,22 @@ mod tests {
             ("/view/php%3A//filter/convert.base64-encode/resource%3Dindex.php", "code"),
             ("/fetch/http%3A//169.254.169.254/latest/meta-data/", "ssrf"),
             ("/go/javascript%3Aalert(1)", "xss"),
+            ("/item/1'/**/UnIoN/**/SeLeCt/**/1,2,3--+", "sqli"),
+            ("/item/';system('id');'", "code"),
         ] {
             let v = Engine::default().inspect(&req(path));
             assert!(v.is_block() && v.findings.iter().any(|f| f.detector == detector && f.location == "REQUEST_PATH"), "{path}: {v:?}");
         }
-        for path in ["/wiki/Special:Search", "/a;jsessionid=0123ABCD", "/shop/item/123-blue-shirt", "/static/app.3f2a.js", "/@user/post"] {
+        for path in [
+            "/wiki/Special:Search",
+            "/wiki/Mercury_(planet)",
+            "/img/photo(1).jpg",
+            "/a/*/b/*/c",
+            "/a;jsessionid=0123ABCD",
+            "/shop/item/123-blue-shirt",
+            "/static/app.3f2a.js",
+            "/@user/post",
+        ] {
             assert!(!Engine::default().inspect(&req(path)).is_block(), "{path}");
         }
     }

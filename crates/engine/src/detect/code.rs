@@ -326,8 +326,8 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         }
     }
     // `/item/${jndi:ldap://x/a}`, `/page/{{7*7}}`, `/x/<?php …`,
-    // `/view/php://filter/…`.
-    if let Some((tail, off)) = t.path_tail(|b| matches!(b, b'$' | b'{' | b'<' | b'%' | b'#' | b'!' | b':'))
+    // `/view/php://filter/…`, `/item/';system('id');'` (a call needs `(`).
+    if let Some((tail, off)) = t.path_tail(|b| matches!(b, b'$' | b'{' | b'<' | b'%' | b'#' | b'!' | b':' | b'('))
         && let Some(h) = check(&tail).filter(|h| h.confidence == High)
     {
         return Some(h.shifted(off));

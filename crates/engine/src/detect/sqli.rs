@@ -620,7 +620,11 @@ fn check_any(t: &Target<'_>) -> Option<Hit> {
         if !s.iter().any(|&b| matches!(b, b'\'' | b'"' | b' ' | b'(' | b'+')) {
             return None;
         }
-        let spaced: Vec<u8> = s.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        // `/item/1'/**/union/**/select/**/1--`: a block comment stands for a
+        // blank, not for segment boundaries.
+        let uncommented =
+            if find(s, b"/*").is_some_and(|a| find(&s[a + 2..], b"*/").is_some()) { blank_block_comments(s) } else { s.to_vec() };
+        let spaced: Vec<u8> = uncommented.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
         let mut off = 0;
         for seg in spaced.split(|&b| b == b'/') {
             if seg.iter().any(|&b| matches!(b, b'\'' | b'"' | b' ' | b'('))
