@@ -41,6 +41,22 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         if attr > 0 && op && (before_star || s[at + 2..j].iter().any(|b| matches!(b, b'|' | b'&' | b'!'))) {
             return Some(Hit::new(2801, High, "LDAP filter injection", at));
         }
+        // `x)(userPassword=*)`: the filter closed, then a presence test
+        // (RFC 4515's `(attr=*)`) of any attribute.
+        if attr > 0 && s.get(j + attr) == Some(&b'=') && s[j + attr + 1..].starts_with(b"*)") {
+            return Some(Hit::new(2801, High, "LDAP filter injection", at));
+        }
+    }
+    // `*(|(objectclass=*))`: an AND/OR/NOT filter of attribute tests, the
+    // syntax itself, with no text reading.
+    for op in [&b"(|("[..], b"(&(", b"(!("] {
+        if let Some(at) = memchr::memmem::find(s, op) {
+            let rest = &s[at + 3..];
+            let attr = rest.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'.').count();
+            if attr > 0 && matches!(rest.get(attr), Some(b'=' | b'~' | b'<' | b'>')) && memchr::memchr(b')', &rest[attr..]).is_some() {
+                return Some(Hit::new(2801, High, "LDAP filter injection", at));
+            }
+        }
     }
     None
 }
@@ -55,10 +71,18 @@ mod tests {
 
     #[test]
     fn filter_breaks() {
-        for a in ["*)(uid=*))(|(uid=*", "admin)(&)", "x)(|)", "*)(&(objectclass=*)", "admin)(|(password=*)"] {
+        for a in [
+            "*)(uid=*))(|(uid=*",
+            "admin)(&)",
+            "x)(|)",
+            "*)(&(objectclass=*)",
+            "admin)(|(password=*)",
+            "x)(userPassword=*)",
+            "*(|(objectclass=*))",
+        ] {
             assert!(hit(a), "missed: {a}");
         }
-        for b in ["smiley :)(", "(a)(b)", "call me (maybe)(or not)", "f(x)(y) = z", "r&d)(&"] {
+        for b in ["smiley :)(", "(a)(b)", "call me (maybe)(or not)", "f(x)(y) = z", "r&d)(&", "(|(a|b)", "f(x)(y=2)", "x)(y=*z)"] {
             assert!(!hit(b), "false positive: {b}");
         }
     }
