@@ -590,7 +590,7 @@ const BARE_STATEMENT_SHAPES: &[&str] =
 
 /// A name no form builder makes: a JSON object or array, a URL, or words
 /// between blanks.
-pub(super) fn free_text_name(s: &[u8]) -> bool {
+fn free_text_name(s: &[u8]) -> bool {
     let v = s.trim_ascii();
     matches!(v.first(), Some(b'{' | b'[')) && matches!(v.last(), Some(b'}' | b']'))
         || find(v, b"://").is_some()
@@ -622,8 +622,8 @@ fn check_any(t: &Target<'_>) -> Option<Hit> {
         }
         // `/item/1'/**/union/**/select/**/1--`: a block comment stands for a
         // blank, not for segment boundaries.
-        let uncommented =
-            if find(s, b"/*").is_some_and(|a| find(&s[a + 2..], b"*/").is_some()) { blank_block_comments(s) } else { s.to_vec() };
+        let commented = find(s, b"/*").is_some_and(|a| find(&s[a + 2..], b"*/").is_some());
+        let uncommented = if commented { std::borrow::Cow::Owned(blank_block_comments(s)) } else { std::borrow::Cow::Borrowed(s) };
         let spaced: Vec<u8> = uncommented.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
         let mut off = 0;
         for seg in spaced.split(|&b| b == b'/') {
@@ -801,6 +801,13 @@ mod tests {
         );
         assert_eq!(c("SELECT DATE_FORMAT(created_at, '%Y-%m') AS ym"), Some(High));
         assert_eq!(c("<p>x</p>' or 1=1--"), Some(High));
+    }
+
+    #[test]
+    fn the_statement_shapes_softened_in_editor_posts_are_shapes() {
+        for why in BARE_STATEMENT_SHAPES {
+            assert!(crate::detect::shapes::by_reason("sqli", why).is_some(), "{why} names no sqli shape");
+        }
     }
 
     #[test]

@@ -357,6 +357,11 @@ pub(super) static SCRIPT: super::Needles = super::Needles::new(&[
     b"<?import",
     b"www.w3.org/2001/xinclude",
 ]);
+/// Reasons the judgement weighs by their kind (reading the DOM runs
+/// nothing; a JS string break in editor HTML breaks no string).
+const DOM_READ: &str = "DOM access";
+const JS_STRING_BREAK: &str = "script string break with call";
+
 pub(super) const SCRIPT_WHY: &[&str] = &[
     "document.cookie",
     "document.domain",
@@ -369,11 +374,11 @@ pub(super) const SCRIPT_WHY: &[&str] = &[
     "String.fromCharCode",
     "tagged template call",
     "tagged template call",
-    "DOM access",
-    "DOM access",
-    "DOM access",
-    "DOM access",
-    "DOM access",
+    DOM_READ,
+    DOM_READ,
+    DOM_READ,
+    DOM_READ,
+    DOM_READ,
     "DOM insertion",
     "DOM text assignment",
     "outerHTML assignment",
@@ -628,7 +633,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
                     e += 1;
                 }
                 if matches!(s.get(e), Some(b'(' | b'`' | b'[' | b'=')) || s[k..e].ends_with(b".") {
-                    consider(High, "script string break with call", i + p);
+                    consider(High, JS_STRING_BREAK, i + p);
                 }
             }
         }
@@ -660,7 +665,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
         // Reading the DOM (`document.querySelector("#cart")`) runs nothing
         // and fills real JS error reports and developer posts; writing to
         // it, cookies and navigation do.
-        consider(if why == "DOM access" { Low } else { High }, why, at);
+        consider(if why == DOM_READ { Low } else { High }, why, at);
     }
     // Client-side template injection (AngularJS sandbox escapes).
     if let Some(p) = find(s, b"{{") {
@@ -679,7 +684,7 @@ pub fn check(t: &Target<'_>) -> Option<Hit> {
     let (mut c, why, at) = best?;
     // `<code>add_filter('x', function($l) {…})</code>` in an editor's post:
     // a JS string "break" in text between tags breaks no string.
-    if why == "script string break with call" && t.rich_text() {
+    if why == JS_STRING_BREAK && t.rich_text() {
         c = c.min(Medium);
     }
     // Cookies are set by the server: markup in one was put there by hand.

@@ -6,6 +6,7 @@ mod harness;
 mod basics;
 mod bodies;
 mod cli;
+mod detection;
 mod eval;
 mod failover;
 mod foundation;
