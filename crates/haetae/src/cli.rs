@@ -77,6 +77,10 @@ pub enum Command {
         #[command(subcommand)]
         cmd: EventsCmd,
     },
+    /// Scan document roots for web shells and risky files: prints each
+    /// finding (a table, or JSON lines with `--format json`); exits 1 when
+    /// anything is found, 0 when nothing is, 2 on a usage error.
+    Scan(ScanArgs),
     /// Serve the demo site alone (an upstream for tests and benchmarks).
     Origin {
         #[arg(long, default_value = "127.0.0.1:8081")]
@@ -166,6 +170,43 @@ pub enum EventsCmd {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args)]
+pub struct ScanArgs {
+    /// Files or folders to scan (symbolic links are not followed; a link
+    /// leading out of its root is reported).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ScanFormat,
+    /// Report findings scored at least this (0–100).
+    #[arg(long, default_value_t = haetae_webshell::DEFAULT_MIN_SCORE, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub min_score: u8,
+    /// Move every file with a finding into this folder (mode 000, with a
+    /// manifest.jsonl of where it was and its permissions).
+    #[arg(long)]
+    pub quarantine: Option<PathBuf>,
+    /// Known-good files (`sha256sum` lines); repeat for several.
+    #[arg(long)]
+    pub allow: Vec<PathBuf>,
+    /// Write the digest of every scanned file here (`sha256sum` format):
+    /// run it on a fresh install to make an allow-list.
+    #[arg(long)]
+    pub record_allowlist: Option<PathBuf>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Bytes of each file read at most (a larger file is scanned on its
+    /// first bytes and reported).
+    #[arg(long, default_value_t = 32 << 20)]
+    pub max_file_bytes: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -12,6 +12,7 @@ mod eval;
 mod ftw;
 mod quick;
 mod rules;
+mod scan;
 
 use std::process::ExitCode;
 
@@ -82,6 +83,7 @@ fn main() -> ExitCode {
             admin::verify(config.as_deref(), file.as_deref(), checkpoints.as_deref(), key.as_deref())
         }
         cli::Command::Events { cmd } => admin::events(&cmd),
+        cli::Command::Scan(a) => scan::run(&a),
         cli::Command::Origin { listen } => {
             init_logging();
             demo::origin(listen)

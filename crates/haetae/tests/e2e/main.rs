@@ -15,5 +15,6 @@ mod hardening;
 mod protocol;
 mod reload;
 mod rules;
+mod scan;
 mod store;
 mod workers;
