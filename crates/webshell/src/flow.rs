@@ -50,6 +50,23 @@ struct Val {
 
 /// Longest constant the folder builds (decoded payloads are read, not
 /// collected).
+impl Val {
+    fn flags(&self) -> Val {
+        Val {
+            req: self.req,
+            param: self.param,
+            decoded: self.decoded,
+            konst: None,
+            built: self.built,
+            tail: self.tail,
+            head: self.head,
+            cmd: self.cmd,
+            pcmd: self.pcmd,
+            array: self.array,
+        }
+    }
+}
+
 const MAX_KONST: usize = 4 << 20;
 /// Layers of decoded code read inside each other.
 pub const MAX_DEPTH: u8 = 5;
@@ -83,6 +100,8 @@ pub struct Flow<'t, 'a> {
     /// ASP.NET server controls that take input (`<asp:TextBox id="cmd"
     /// runat="server">`): `cmd.Text` is what the client posted.
     controls: Vec<String>,
+    /// Lowercased names of the identifier tokens, made once per file.
+    names: Vec<std::rc::Rc<str>>,
 }
 
 impl<'t, 'a> Flow<'t, 'a> {
@@ -111,6 +130,10 @@ impl<'t, 'a> Flow<'t, 'a> {
             exhausted: false,
             lambda: false,
             controls: Vec::new(),
+            names: {
+                let empty: std::rc::Rc<str> = std::rc::Rc::from("");
+                (0..t.len()).map(|i| if t.toks[i].kind == Kind::Ident { std::rc::Rc::from(t.name(i)) } else { empty.clone() }).collect()
+            },
         }
     }
 
@@ -129,6 +152,15 @@ impl<'t, 'a> Flow<'t, 'a> {
         if self.emit {
             self.hits.push(Hit { rule, score, line: self.t.line(at), reason: reason.into() });
         }
+    }
+
+    fn name(&self, i: usize) -> String {
+        self.names.get(i).map_or_else(String::new, |n| n.to_string())
+    }
+
+    /// The lowercased name of token `i`, shared (no copy).
+    fn name_rc(&self, i: usize) -> std::rc::Rc<str> {
+        self.names.get(i).cloned().unwrap_or_else(|| std::rc::Rc::from(""))
     }
 
     fn php(&self) -> bool {
@@ -154,7 +186,7 @@ impl<'t, 'a> Flow<'t, 'a> {
     fn var_key(&self, i: usize) -> Vec<u8> {
         match self.t.toks[i].kind {
             Kind::Var => self.t.raw(i).to_vec(),
-            _ => self.t.name(i).into_bytes(),
+            _ => self.name(i).into_bytes(),
         }
     }
 
@@ -237,10 +269,19 @@ impl<'t, 'a> Flow<'t, 'a> {
     /// Keywords: function definitions, and sinks called without
     /// parentheses (`include $_GET['p'];`, VBScript `Execute Request("x")`).
     fn word(&mut self, j: usize) {
-        let name = self.t.name(j);
+        let name = self.name_rc(j);
+        let relevant = if self.php() {
+            matches!(&*name, "function" | "include" | "include_once" | "require" | "require_once")
+        } else {
+            self.lang == Lang::VbScript
+        };
+        if !relevant {
+            return;
+        }
+        let name = name.to_string();
         let next_paren = self.t.is_op(j + 1, "(");
         if self.php() && name == "function" {
-            let (fname, p) = if self.t.kind(j + 1) == Some(Kind::Ident) { (self.t.name(j + 1), j + 2) } else { (String::new(), j + 1) };
+            let (fname, p) = if self.t.kind(j + 1) == Some(Kind::Ident) { (self.name(j + 1), j + 2) } else { (String::new(), j + 1) };
             if self.t.is_op(p, "(") {
                 let pc = self.close_of(p);
                 self.mark_params(p, pc);
@@ -256,7 +297,7 @@ impl<'t, 'a> Flow<'t, 'a> {
             return;
         }
         if self.lang == Lang::VbScript && (name == "function" || name == "sub") && self.t.kind(j + 1) == Some(Kind::Ident) {
-            let fname = self.t.name(j + 1);
+            let fname = self.name(j + 1);
             if self.t.is_op(j + 2, "(") {
                 let pc = self.close_of(j + 2);
                 self.mark_params(j + 2, pc);
@@ -347,7 +388,7 @@ impl<'t, 'a> Flow<'t, 'a> {
     fn qual_of(&self, j: usize) -> Option<String> {
         if j >= 2 && (self.t.is_op(j - 1, ".") || self.t.is_op(j - 1, "->") || self.t.is_op(j - 1, "::")) {
             return match self.t.kind(j - 2) {
-                Some(Kind::Ident) => Some(self.t.name(j - 2)),
+                Some(Kind::Ident) => Some(self.name(j - 2)),
                 Some(Kind::Var) => Some(String::from_utf8_lossy(self.t.raw(j - 2)).to_ascii_lowercase()),
                 Some(Kind::Op) if self.t.raw(j - 2) == b")" => Some("()".into()),
                 _ => Some(String::new()),
@@ -381,7 +422,7 @@ impl<'t, 'a> Flow<'t, 'a> {
         let args = self.args(i);
         match self.t.toks[c].kind {
             Kind::Ident => {
-                let name = self.t.name(c);
+                let name = self.name(c);
                 if self.v.not_calls.contains(&name.as_str()) && !(name == "function" && self.is_new(c)) {
                     return;
                 }
@@ -421,7 +462,7 @@ impl<'t, 'a> Flow<'t, 'a> {
                 if self.t.raw(c) == b")" {
                     // `(expr)(…)` or `f(…)(…)`; not `if (…) (`.
                     if o >= 1 && self.t.kind(o - 1) == Some(Kind::Ident) {
-                        let n = self.t.name(o - 1);
+                        let n = self.name(o - 1);
                         if self.v.not_calls.contains(&n.as_str()) {
                             return;
                         }
@@ -800,7 +841,8 @@ impl<'t, 'a> Flow<'t, 'a> {
         }
         let end = self.expr_end(j + 1);
         let mut val = self.eval(j + 1, end);
-        val.tail = self.tail_req(j + 1, end);
+        let input = val.req || val.param;
+        val.tail = input && self.tail_req(j + 1, end);
         val.array = self.t.is_word(j + 1, "array") || self.t.is_op(j + 1, "[") || self.lone_var(j + 1, end).is_some_and(|x| x.array);
         let compound = op != b"=";
         let (key, elem) = if indexed {
@@ -823,19 +865,20 @@ impl<'t, 'a> Flow<'t, 'a> {
         } else {
             (self.var_key(tt), None)
         };
-        let old = self.vars.get(elem.as_ref().unwrap_or(&key)).cloned().unwrap_or_default();
-        if let Some((a, b)) = self.pieces(j + 1, end).first().copied() {
+        let old_start =
+            compound && self.vars.get(elem.as_ref().unwrap_or(&key)).and_then(|o| o.konst.as_deref()).is_some_and(|k| advance(true, k));
+        if let Some((a, b)) = self.pieces(j + 1, end).first().copied().filter(|_| input) {
             val.head = match self.lone_var(a, b) {
                 Some(info) => info.head,
                 None => self.eval(a, b).req,
             };
         }
-        let start = if compound { old.konst.as_deref().is_some_and(|k| advance(true, k)) } else { true };
-        let (c, pc) = self.cmd_pos(j + 1, end, start);
+        let start = if compound { old_start } else { true };
+        let (c, pc) = if input { self.cmd_pos(j + 1, end, start) } else { (false, false) };
         val.cmd = c;
         val.pcmd = pc;
         if !self.php() && self.t.kind(tt) == Some(Kind::Ident) {
-            let member = self.t.name(tt);
+            let member = self.name(tt);
             let qual = self.qual_of(tt);
             if has(self.v.assign_sinks, &member, None) && qual.is_some() && val.req {
                 self.hit(
@@ -935,7 +978,8 @@ impl<'t, 'a> Flow<'t, 'a> {
         if end != b {
             return None;
         }
-        Some(self.vars.get(&key).cloned().unwrap_or_default())
+        // Flags only: a constant value may be megabytes.
+        Some(self.vars.get(&key).map(Val::flags).unwrap_or_default())
     }
 
     /// Where request input (or a parameter) stands in a command line
@@ -1127,32 +1171,31 @@ impl<'t, 'a> Flow<'t, 'a> {
                     continue;
                 }
                 Kind::Ident => {
-                    let name = self.t.name(j);
+                    let name_rc = self.name_rc(j);
+                    let name: &str = &name_rc;
                     let after_dot = j > a && self.t.is_op(j - 1, ".") && !self.php();
                     if !after_dot
                         && !self.controls.is_empty()
-                        && self.controls.contains(&name)
+                        && self.controls.iter().any(|c| c == name)
                         && self.t.is_op(j + 1, ".")
-                        && matches!(self.t.name(j + 2).as_str(), "text" | "value" | "selectedvalue" | "innertext" | "innerhtml")
+                        && matches!(self.name(j + 2).as_str(), "text" | "value" | "selectedvalue" | "innertext" | "innerhtml")
                     {
                         v.req = true;
                     }
-                    if !after_dot && self.v.source_objects.contains(&name.as_str()) {
+                    if !after_dot && self.v.source_objects.contains(&name) {
                         let next = j + 1;
                         let member = self.t.is_op(next, ".")
                             && self.t.kind(next + 1) == Some(Kind::Ident)
-                            && self.v.source_members.contains(&self.t.name(next + 1).as_str());
+                            && self.v.source_members.contains(&self.name(next + 1).as_str());
                         if self.t.is_op(next, "(") || self.t.is_op(next, "[") || member {
                             v.req = true;
                         }
                     }
                     if self.t.is_op(j + 1, "(") {
                         let method = self.is_method(j);
-                        if self.v.source_calls.contains(&name.as_str()) && (method || self.php()) {
+                        if self.v.source_calls.contains(&name) && (method || self.php()) {
                             v.req = true;
-                        } else if self.php()
-                            && matches!(name.as_str(), "file_get_contents" | "fopen" | "file" | "stream_get_contents" | "getenv")
-                        {
+                        } else if self.php() && matches!(name, "file_get_contents" | "fopen" | "file" | "stream_get_contents" | "getenv") {
                             let pc = self.close_of(j + 1);
                             for q in j + 2..pc.min(b) {
                                 if self.t.toks[q].kind == Kind::Str {
@@ -1167,12 +1210,10 @@ impl<'t, 'a> Flow<'t, 'a> {
                             j = self.close_of(j + 1) + 1;
                             continue;
                         }
-                        if has(self.v.decoders, &name, None) {
+                        if has(self.v.decoders, name, None) {
                             v.decoded = true;
                         }
-                        let through = has(self.v.passthrough, &name, None)
-                            || has(self.v.decoders, &name, None)
-                            || self.v.chr.contains(&name.as_str());
+                        let through = has(self.v.passthrough, name, None) || has(self.v.decoders, name, None) || self.v.chr.contains(&name);
                         if !through {
                             // A function of the application's own: input
                             // that goes in is its business.
@@ -1390,12 +1431,13 @@ impl<'t, 'a> Flow<'t, 'a> {
                 Some((out, next, built))
             }
             Kind::Ident => {
-                let name = self.t.name(j);
+                let name_rc = self.name_rc(j);
+                let name: &str = &name_rc;
                 if j + 1 >= b || !self.t.is_op(j + 1, "(") {
                     if self.php() {
                         // PHP before 8 reads an undefined constant as its
                         // name: `strrev(ecalper_gerp)`, `$_POST[cmd]`.
-                        let bare = !self.is_method(j) && !self.t.is_op(j + 1, "::") && !["true", "false", "null"].contains(&name.as_str());
+                        let bare = !self.is_method(j) && !self.t.is_op(j + 1, "::") && !["true", "false", "null"].contains(&name);
                         return bare.then(|| (self.t.raw(j).to_vec(), j + 1, true));
                     }
                     let x = self.vars.get(name.as_bytes())?.clone();
@@ -1407,7 +1449,7 @@ impl<'t, 'a> Flow<'t, 'a> {
                 for &(a, e) in &args {
                     vals.push(self.fold(a, e, depth + 1).map(|(v, _)| v));
                 }
-                let out = transform::apply(&name, &vals, self.v.chr.contains(&name.as_str()))?;
+                let out = transform::apply(name, &vals, self.v.chr.contains(&name))?;
                 if out.len() > MAX_KONST {
                     return None;
                 }
@@ -1426,24 +1468,22 @@ impl<'t, 'a> Flow<'t, 'a> {
 }
 
 /// Whether a shell reading `text` after a position `start` ends where
-/// a command name may follow.
-fn advance(mut start: bool, text: &[u8]) -> bool {
-    for (k, &c) in text.iter().enumerate() {
-        match c {
-            b';' | b'|' | b'&' | b'\n' | b'`' => start = true,
-            b'(' if k > 0 && text[k - 1] == b'$' => start = true,
-            b'$' if text.get(k + 1) == Some(&b'(') => {}
-            _ if c.is_ascii_whitespace() => {}
-            _ => start = false,
-        }
+/// a command name may follow. Only the end of the text decides, so this
+/// reads backwards from its last byte that is not a blank.
+fn advance(start: bool, text: &[u8]) -> bool {
+    let t = text.trim_ascii_end();
+    let Some(&last) = t.last() else { return start };
+    if matches!(last, b';' | b'|' | b'&' | b'`') || last == b'(' && t.len() >= 2 && t[t.len() - 2] == b'$' {
+        return true;
     }
-    if !start {
-        let t = text.trim_ascii_end();
-        let t = t.strip_suffix(b"'").or_else(|| t.strip_suffix(b"\"")).unwrap_or(t).trim_ascii_end();
-        let low = t.to_ascii_lowercase();
-        if low.ends_with(b" -c") || low.ends_with(b" /c") || low.ends_with(b" /k") || low == b"-c" {
-            start = true;
-        }
+    if text.len() > t.len() && text[t.len()..].contains(&b'\n') {
+        return true;
     }
-    start
+    // `sh -c '`, `cmd.exe /c `: what follows is a command line.
+    let t = t.strip_suffix(b"'").or_else(|| t.strip_suffix(b"\"")).unwrap_or(t).trim_ascii_end();
+    let n = t.len();
+    if n >= 2 && (t[n - 2] == b'-' || t[n - 2] == b'/') && matches!(t[n - 1] | 0x20, b'c' | b'k') {
+        return n == 2 || t[n - 3].is_ascii_whitespace();
+    }
+    false
 }

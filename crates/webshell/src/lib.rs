@@ -236,4 +236,54 @@ mod tests {
         let _ = scan_bytes("a.jsp", &noise);
         assert!(t.elapsed().as_secs() < 20, "took {:?}", t.elapsed());
     }
+
+    #[test]
+    fn mutated_samples_never_panic() {
+        // A cheap stand-in for the fuzz target on every test run: bytes
+        // of real-looking code flipped, cut and repeated.
+        let seeds: [&[u8]; 5] = [
+            b"<?php $a = 'as'.'sert'; $a(${'_PO'.'ST'}['x']); eval(gzinflate(base64_decode('y0zLAQA='))); ?>",
+            b"<% String c = request.getParameter(\"c\"); Runtime.getRuntime().exec(new String[]{\"sh\",\"-c\",c}); %>",
+            b"<%\nSet o = CreateObject(\"WScript.Shell\") : o.Run Request(\"c\") & _\n Chr(&H41)\n%>",
+            b"<%@ Page Language=\"C#\" %><script runat=\"server\">void L(){ Process.Start(Request[\"x\"]); }</script>",
+            b"<?php $s = <<<'E'\n eval($_GET[1]);\nE;\n preg_replace('/x/e', `$_GET[c]`, ~\"\\x9e\");",
+        ];
+        let names = ["a.php", "a.jsp", "a.asp", "a.aspx", "a.phtml"];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..4000 {
+            let seed = seeds[i % seeds.len()];
+            let mut v = seed.to_vec();
+            for _ in 0..(next() % 6) {
+                let r = next() as usize;
+                match r % 4 {
+                    0 if !v.is_empty() => {
+                        let p = r / 4 % v.len();
+                        v[p] = (next() & 0xff) as u8;
+                    }
+                    1 if !v.is_empty() => {
+                        let p = r / 4 % v.len();
+                        v.truncate(p);
+                    }
+                    2 => {
+                        let p = if v.is_empty() { 0 } else { r / 4 % v.len() };
+                        let chunk: Vec<u8> = v[p..].iter().take(16).copied().collect();
+                        for _ in 0..(next() % 64) {
+                            v.extend_from_slice(&chunk);
+                        }
+                    }
+                    _ => {
+                        let pool = b"()[]{}'\"`$<%?>;\\";
+                        v.insert(if v.is_empty() { 0 } else { r / 4 % v.len() }, pool[r % pool.len()]);
+                    }
+                }
+            }
+            let _ = scan_bytes(names[(i / 5) % names.len()], &v);
+        }
+    }
 }

@@ -84,12 +84,30 @@ impl<'a> Tokens<'a> {
 
     /// True when token `i` is the operator `op`.
     pub fn is_op(&self, i: usize, op: &str) -> bool {
-        self.kind(i) == Some(Kind::Op) && self.raw(i) == op.as_bytes()
+        // Length first: this runs for nearly every token, and most
+        // comparisons end there without a memcmp.
+        match self.toks.get(i) {
+            Some(t) if t.kind == Kind::Op && (t.end - t.start) as usize == op.len() => {
+                let r = &self.src[t.start as usize..t.end as usize];
+                r[0] == op.as_bytes()[0] && r == op.as_bytes()
+            }
+            _ => false,
+        }
     }
 
     /// True when token `i` is a name equal to `word` (lowercase).
     pub fn is_word(&self, i: usize, word: &str) -> bool {
-        self.kind(i) == Some(Kind::Ident) && self.name(i) == word
+        match self.toks.get(i) {
+            Some(t) if t.kind == Kind::Ident && (t.end - t.start) as usize >= word.len() => {
+                let raw = &self.src[t.start as usize..t.end as usize];
+                let last = match memchr::memrchr(b'\\', raw) {
+                    Some(p) => &raw[p + 1..],
+                    None => raw,
+                };
+                last.eq_ignore_ascii_case(word.as_bytes())
+            }
+            _ => false,
+        }
     }
 
     /// A name lowercased, without a PHP namespace prefix (`\system` is

@@ -481,8 +481,12 @@ pub fn of(lang: Lang) -> &'static Vocab {
 /// True when `name` (lowercase) is in `list`; an entry `q.n` matches a
 /// call of `n` on `q` (`Process.Start`, not `thread.Start`).
 pub fn has(list: &[&str], name: &str, qual: Option<&str>) -> bool {
-    list.iter().any(|e| match e.split_once('.') {
-        Some((q, n)) => n == name && qual == Some(q),
-        None => *e == name,
+    list.iter().any(|e| {
+        if e.len() == name.len() {
+            return *e == name;
+        }
+        // `q.n`: compared without splitting (this runs for every call).
+        let (el, nl) = (e.len(), name.len());
+        el > nl + 1 && e.ends_with(name) && e.as_bytes()[el - nl - 1] == b'.' && qual == Some(&e[..el - nl - 1])
     })
 }

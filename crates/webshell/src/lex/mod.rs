@@ -38,7 +38,7 @@ fn ext_of(name: &str) -> String {
 }
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    find_ci(hay, needle).is_some()
 }
 
 /// The `Language=` of an ASP/ASP.NET page directive or server script tag.
@@ -219,8 +219,12 @@ pub fn input_controls(src: &[u8]) -> Vec<String> {
     out
 }
 
+/// Case-insensitive search: candidates by the first byte in either case
+/// (memchr2), then a comparison.
 fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))
+    let (&first, _) = needle.split_first()?;
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    memchr::memchr2_iter(lo, up, hay).find(|&p| hay.get(p..p + needle.len()).is_some_and(|w| w.eq_ignore_ascii_case(needle)))
 }
 
 /// XML entities of JSPX bodies, padded with blanks to the same length.

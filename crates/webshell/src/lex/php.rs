@@ -202,7 +202,7 @@ impl Lexer<'_> {
             self.i += 2;
             return;
         }
-        p += q;
+        p = (p + q).min(self.s.len());
         let body = match memchr::memchr(b'\n', &self.s[p..]) {
             Some(n) => p + n + 1,
             None => self.s.len(),
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn unterminated_input_ends() {
-        for src in [&b"<?php 'abc"[..], b"<?php <<<A\nxx", b"<?php /* x", b"<?php \"\\", b"<?php <<<", b"<?"] {
+        for src in [&b"<?php 'abc"[..], b"<?php <<<A\nxx", b"<?php /* x", b"<?php \"\\", b"<?php <<<", b"<?", b"<?php <<<'EOT"] {
             let _ = lex(src, false);
         }
     }
