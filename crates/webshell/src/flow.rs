@@ -46,6 +46,11 @@ struct Val {
     pcmd: bool,
     /// An array: an index picks an element, not a character.
     array: bool,
+    /// An element under a constant key holds request input: the whole
+    /// array does, not its other elements.
+    elem_req: bool,
+    /// Names an uploaded file's temporary copy (`$_FILES[…]['tmp_name']`).
+    upload: bool,
 }
 
 /// Longest constant the folder builds (decoded payloads are read, not
@@ -63,6 +68,8 @@ impl Val {
             cmd: self.cmd,
             pcmd: self.pcmd,
             array: self.array,
+            elem_req: self.elem_req,
+            upload: self.upload,
         }
     }
 }
@@ -607,6 +614,10 @@ impl<'t, 'a> Flow<'t, 'a> {
         } else if let Some(&(_, pos)) = v.callback_runners.iter().find(|(r, _)| *r == name) {
             let cbs: Vec<(usize, usize)> = if pos == 255 { args.to_vec() } else { arg(pos as usize).into_iter().collect() };
             for (a, b) in cbs {
+                // A closure written here is the application's own code.
+                if self.t.is_word(a, "function") || self.t.is_word(a, "fn") || self.t.is_word(a, "static") {
+                    continue;
+                }
                 let cv = self.eval(a, b);
                 if cv.req {
                     self.hit("callback-input", 100, at, format!("`{name}` calls a function the request names"));
@@ -650,8 +661,13 @@ impl<'t, 'a> Flow<'t, 'a> {
         } else if has(v.file_writers, name, qual) {
             self.file_write(at, name, args);
         } else if has(v.file_stores, name, qual) {
+            // `copy`/`rename` store an upload only when the source is one
+            // (`$_FILES[…]['tmp_name']`); otherwise they move the
+            // application's own files.
+            let upload_src = !self.php() || name == "move_uploaded_file" || args.first().is_some_and(|&(a, b)| self.names_upload(a, b));
             if let Some(&(a, b)) = args.last()
                 && args.len() >= 2
+                && upload_src
             {
                 if self.tail_req(a, b) {
                     self.hit(
@@ -791,7 +807,7 @@ impl<'t, 'a> Flow<'t, 'a> {
                     return;
                 }
             }
-            if dv.req && pv.req && name != "fwrite" && name != "fputs" {
+            if dv.req && pv.req {
                 self.hit("writes-requested-file", 85, at, format!("writes request data to a file the request names (`{name}`)"));
             }
         } else if self.lang == Lang::Java && pv.req && self.page {
@@ -841,6 +857,16 @@ impl<'t, 'a> Flow<'t, 'a> {
         }
         let end = self.expr_end(j + 1);
         let mut val = self.eval(j + 1, end);
+        // A whole array copied (`$a = $b`, `$reg[$k] = $b`): the element
+        // that held input stays an element, not the whole value.
+        if end == j + 2
+            && self.t.kind(j + 1) == Some(Kind::Var)
+            && !self.is_source_var(j + 1)
+            && let Some(src) = self.vars.get(self.t.raw(j + 1))
+        {
+            val.req = src.req;
+            val.elem_req = src.elem_req;
+        }
         let input = val.req || val.param;
         val.tail = input && self.tail_req(j + 1, end);
         val.array = self.t.is_word(j + 1, "array") || self.t.is_op(j + 1, "[") || self.lone_var(j + 1, end).is_some_and(|x| x.array);
@@ -889,9 +915,23 @@ impl<'t, 'a> Flow<'t, 'a> {
                 );
             }
         }
-        for k in [Some(key), elem].into_iter().flatten() {
+        // `$x = own_filter($x)`: the variable is cleaned in place.
+        let sanitized = !compound && !indexed && self.sanitizes_in_place(tt, j + 1, end);
+        let upload = self.names_upload(j + 1, end);
+        let has_elem = elem.is_some();
+        for (n, k) in [Some(key), elem].into_iter().flatten().enumerate() {
             let e = self.vars.entry(k).or_default();
-            e.req |= val.req;
+            if sanitized {
+                *e = Val::default();
+                continue;
+            }
+            e.upload |= upload;
+            e.elem_req |= val.elem_req;
+            if n == 0 && has_elem {
+                e.elem_req |= val.req;
+            } else {
+                e.req |= val.req;
+            }
             e.param |= val.param;
             e.decoded |= val.decoded;
             e.tail |= val.tail;
@@ -917,6 +957,32 @@ impl<'t, 'a> Flow<'t, 'a> {
                 (_, None) => {}
             }
         }
+    }
+
+    /// `[a, b)` mentions an upload's temporary file, or is a variable
+    /// that holds one.
+    fn names_upload(&self, a: usize, b: usize) -> bool {
+        (a..b).any(|q| self.t.kind(q) == Some(Kind::Str) && &*self.t.str_value(q) == b"tmp_name")
+            || self.lone_var(a, b).is_some_and(|x| x.upload)
+    }
+
+    /// The right side is one call of an application function (not a
+    /// pass-through, not a source) that takes the variable being assigned.
+    fn sanitizes_in_place(&self, target: usize, a: usize, b: usize) -> bool {
+        if !self.php()
+            || self.t.kind(a) != Some(Kind::Ident)
+            || !self.t.is_op(a + 1, "(")
+            || self.close_of(a + 1) + 1 != b
+            || self.is_new(a)
+        {
+            return false;
+        }
+        let n = self.name_rc(a);
+        if has(self.v.passthrough, &n, None) || has(self.v.decoders, &n, None) || self.v.source_calls.contains(&&*n) || self.is_method(a) {
+            return false;
+        }
+        let key = self.t.raw(target);
+        (a + 2..b).any(|q| self.t.kind(q) == self.t.kind(target) && self.t.raw(q) == key)
     }
 
     /// Whether the last concatenated piece of `[a, b)` is request input
@@ -1141,7 +1207,7 @@ impl<'t, 'a> Flow<'t, 'a> {
                         // its data, whichever index the request picks.
                         let (end, key) = self.index_chain(j);
                         if let Some(x) = self.vars.get(&key) {
-                            v.req |= x.req;
+                            v.req |= x.req || end == j + 1 && x.elem_req;
                             v.param |= x.param;
                             v.decoded |= x.decoded;
                         }
@@ -1332,15 +1398,26 @@ impl<'t, 'a> Flow<'t, 'a> {
         let mut acc: Vec<u8> = Vec::new();
         let mut built = false;
         let mut pieces = 0;
-        let mut xor = false;
+        // PHP's bitwise operators on strings (`'P62S' & 'Y1wg'`), byte by
+        // byte: `&` and `^` to the shorter length, `|` to the longer.
+        let mut bit: Option<u8> = None;
         loop {
             let (val, next, bt) = self.term(j, b, depth)?;
             built |= bt;
-            if xor {
-                let n = acc.len().min(val.len());
-                acc = (0..n).map(|k| acc[k] ^ val[k]).collect();
+            if let Some(op) = bit.take() {
+                let (short, long) = if acc.len() <= val.len() { (&acc, &val) } else { (&val, &acc) };
+                let mut out: Vec<u8> = (0..short.len())
+                    .map(|k| match op {
+                        b'^' => acc[k] ^ val[k],
+                        b'&' => acc[k] & val[k],
+                        _ => acc[k] | val[k],
+                    })
+                    .collect();
+                if op == b'|' {
+                    out.extend_from_slice(&long[short.len()..]);
+                }
+                acc = out;
                 built = true;
-                xor = false;
             } else {
                 if acc.len() + val.len() > MAX_KONST {
                     return None;
@@ -1355,8 +1432,8 @@ impl<'t, 'a> Flow<'t, 'a> {
             let r = self.t.raw(j);
             if self.t.kind(j) == Some(Kind::Op) && self.v.concat.iter().any(|c| c.as_bytes() == r) {
                 j += 1;
-            } else if self.php() && self.t.is_op(j, "^") {
-                xor = true;
+            } else if self.php() && (self.t.is_op(j, "^") || self.t.is_op(j, "&") || self.t.is_op(j, "|")) {
+                bit = Some(r[0]);
                 j += 1;
             } else {
                 return None;

@@ -173,7 +173,27 @@ mod tests {
     }
 
     #[test]
+    fn file_managers_and_bitwise_names() {
+        assert!(flagged("a.php", "<?php $h = fopen($_POST['to'], 'w'); fwrite($h, $_POST['body']);"));
+        assert!(flagged("a.php", "<?php $t = $_FILES['u']['tmp_name']; copy($t, $_POST['dir'] . '/' . $_FILES['u']['name']);"));
+        // `'I' | 'a'`-style names: PHP's bitwise operators on strings.
+        assert!(flagged("a.php", "<?php $f = ('a' & 'c') . ('s' | 's') . 'sert'; $f($_POST['v']);"));
+    }
+
+    #[test]
     fn application_code_is_left_alone() {
+        // A value cleaned in place by the application's own function, an
+        // element of a registry picked with request data, a file moved by
+        // the application (not an upload).
+        assert!(!flagged(
+            "a.php",
+            "<?php $n = $_POST['n']; $n = clean_name($n); move_uploaded_file($_FILES['f']['tmp_name'], DIR . '/' . $n);"
+        ));
+        assert!(!flagged(
+            "a.php",
+            "<?php $c = $reg[$id]; $c['label'] = 'x-' . $_POST['k']; $reg[$id] = $c; $d = $reg[$_GET['w']]; call_user_func($d['callback']);"
+        ));
+        assert!(!flagged("a.php", "<?php $f = $dir . $_GET['file']; rename($f, substr($f, 0, -4));"));
         // Input as an argument of a fixed program, through an own function,
         // a whitelist filter, a cast, a registry lookup, a checked include.
         assert!(!flagged("a.php", "<?php $id = (int) $_GET['id']; exec('/usr/bin/convert ' . escapeshellarg($_GET['f']) . ' out.png');"));
