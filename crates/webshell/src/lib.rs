@@ -14,6 +14,7 @@ pub mod vocab;
 pub mod walk;
 
 use lex::Lang;
+use token::Kind;
 
 /// Findings at or above this score are reported by default.
 pub const DEFAULT_MIN_SCORE: u8 = 70;
@@ -38,6 +39,11 @@ pub(crate) fn scan_bytes_depth(name: &str, data: &[u8], depth: u8) -> Vec<Findin
     let mut out = risky::check(name, data);
     for lang in lex::languages(name, data) {
         let page = !matches!(name.rsplit('.').next().map(|e| e.to_ascii_lowercase()).as_deref(), Some("java" | "cs" | "vb"));
+        if lang == Lang::Php
+            && let Some(f) = encoded_payload(data)
+        {
+            out.push(f);
+        }
         let r = analyze(lang, data, false, page, depth);
         for h in r.hits {
             out.push(Finding { rule: format!("{}.{}", lang.as_str(), h.rule), score: h.score, line: h.line, reason: h.reason });
@@ -53,6 +59,76 @@ pub(crate) fn scan_bytes_depth(name: &str, data: &[u8], depth: u8) -> Vec<Findin
     }
     out.sort_by(|a, b| b.score.cmp(&a.score).then(a.line.cmp(&b.line)));
     out
+}
+
+/// A PHP file that carries a long encoded literal (base64 or hex, no
+/// text in it) and both decodes and runs code chosen at run time: the
+/// shape of packed droppers whose own decoder the folder cannot run.
+fn encoded_payload(src: &[u8]) -> Option<Finding> {
+    let t = lex::php::lex(src, false);
+    let mut blob_line = None;
+    let (mut decodes, mut runs) = (false, false);
+    // Literals joined by `.` count as one (`'KSwi…' . 'QJGV…' . …`).
+    let mut run = 0usize;
+    for i in 0..t.len() {
+        match t.toks[i].kind {
+            Kind::Str if blob_line.is_none() => {
+                let raw = t.raw(i);
+                if is_encoded(raw) {
+                    run += raw.len();
+                    if run >= 1024 {
+                        blob_line = Some(t.line(i));
+                    }
+                    if !(t.is_op(i + 1, ".") && t.kind(i + 2) == Some(Kind::Str)) {
+                        run = 0;
+                    }
+                } else {
+                    run = 0;
+                }
+            }
+            Kind::Ident if t.is_op(i + 1, "(") => {
+                let n = t.name(i);
+                decodes |= matches!(
+                    n.as_str(),
+                    "base64_decode"
+                        | "gzinflate"
+                        | "gzuncompress"
+                        | "gzdecode"
+                        | "str_rot13"
+                        | "strrev"
+                        | "hex2bin"
+                        | "convert_uudecode"
+                        | "bzdecompress"
+                );
+                runs |= matches!(
+                    n.as_str(),
+                    "eval" | "assert" | "create_function" | "preg_replace" | "call_user_func" | "call_user_func_array"
+                );
+            }
+            Kind::Var if t.is_op(i + 1, "(") && !(i > 0 && (t.is_op(i - 1, "->") || t.is_op(i - 1, "::"))) => runs = true,
+            _ => {}
+        }
+    }
+    let line = blob_line?;
+    (decodes && runs).then(|| Finding {
+        rule: "php.encoded-payload".into(),
+        score: 75,
+        line,
+        reason: "a long encoded literal, a decoder and code run through eval or a variable function".into(),
+    })
+}
+
+/// Base64 or hex with no blanks or punctuation of text, and varied.
+fn is_encoded(raw: &[u8]) -> bool {
+    let ok = raw.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'\n' | b'\r' | b'_' | b'-'));
+    if !ok {
+        return false;
+    }
+    let mut seen = [false; 256];
+    for &c in raw {
+        seen[c as usize] = true;
+    }
+    raw.len() >= 16 && seen.iter().filter(|&&x| x).count() >= 12
 }
 
 pub(crate) struct Analysis {
@@ -170,6 +246,24 @@ mod tests {
         assert!(flagged("a.php", "<?php file_put_contents('x.php', '<?php eval($_POST[\"p\"]); ?>');"));
         assert!(flagged("a.php", "<?php move_uploaded_file($_FILES['f']['tmp_name'], './' . $_FILES['f']['name']);"));
         assert!(flagged("a.php", "<?php $r = new ReflectionFunction('system'); $r->invoke($_GET['c']);"));
+    }
+
+    #[test]
+    fn packed_payloads() {
+        let mut x: u32 = 7;
+        let noise: Vec<u8> = (0..3000)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (x >> 16) as u8
+            })
+            .collect();
+        let blob = b64(&noise);
+        let (a, b) = blob.split_at(blob.len() / 2);
+        let packed = format!("<?php $p = '{a}' . '{b}';\n$s = base64_decode($p); $g = own_unpack($s); $g();");
+        assert!(rules("a.php", &packed).contains(&"php.encoded-payload".to_string()), "{:?}", rules("a.php", &packed));
+        // The same literal decoded and sent as an image is not a dropper.
+        let image = format!("<?php header('Content-Type: image/png'); echo base64_decode('{blob}');");
+        assert!(!flagged("a.php", &image));
     }
 
     #[test]
