@@ -906,13 +906,17 @@ impl<'t, 'a> Flow<'t, 'a> {
         if !self.php() && self.t.kind(tt) == Some(Kind::Ident) {
             let member = self.name(tt);
             let qual = self.qual_of(tt);
-            if has(self.v.assign_sinks, &member, None) && qual.is_some() && val.req {
-                self.hit(
-                    "command-exec-input",
-                    100,
-                    j,
-                    format!("sets the program or arguments of a process (`{member}`) from request input"),
-                );
+            if has(self.v.assign_sinks, &member, None) && qual.is_some() {
+                if val.req {
+                    self.hit(
+                        "command-exec-input",
+                        100,
+                        j,
+                        format!("sets the program or arguments of a process (`{member}`) from request input"),
+                    );
+                } else if val.param {
+                    self.wrap("command-exec-input", 100);
+                }
             }
         }
         // `$x = own_filter($x)`: the variable is cleaned in place.

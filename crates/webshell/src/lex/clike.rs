@@ -27,6 +27,7 @@ pub fn lex_region(t: &mut Tokens, from: usize, to: usize, line: &mut u32) {
                 i += 1;
             }
             _ if c.is_ascii_whitespace() => i += 1,
+            0xc2..=0xef if unicode_blank(&s[i..to]) > 0 => i += unicode_blank(&s[i..to]),
             b'/' if s.get(i + 1) == Some(&b'/') => {
                 while i < to && s[i] != b'\n' {
                     i += 1;
@@ -82,7 +83,7 @@ pub fn lex_region(t: &mut Tokens, from: usize, to: usize, line: &mut u32) {
                     i += 1;
                 }
                 let b = i;
-                while i < to && (is_name_byte(s[i]) || s[i] == b'$') {
+                while i < to && (is_name_byte(s[i]) || s[i] == b'$') && (s[i] < 0xc2 || unicode_blank(&s[i..to]) == 0) {
                     i += 1;
                 }
                 t.push(Kind::Ident, b, i, *line);
@@ -96,6 +97,20 @@ pub fn lex_region(t: &mut Tokens, from: usize, to: usize, line: &mut u32) {
     }
     let end = to.min(s.len());
     t.push(Kind::End, end, end, *line);
+}
+
+/// Length of a Unicode blank (category Zs, line/paragraph separators, the
+/// byte-order mark) at the start of `s`: Java, C# and JavaScript read
+/// these as whitespace, and shells indent with them to split names for
+/// byte-matching scanners.
+fn unicode_blank(s: &[u8]) -> usize {
+    match s {
+        [0xc2, 0xa0, ..] => 2,
+        [0xe1, 0x9a, 0x80, ..] => 3,
+        [0xe2, 0x80, 0x80..=0x8a | 0xa8 | 0xa9 | 0xaf, ..] => 3,
+        [0xe2, 0x81, 0x9f, ..] | [0xe3, 0x80, 0x80, ..] | [0xef, 0xbb, 0xbf, ..] => 3,
+        _ => 0,
+    }
 }
 
 /// Java's `\uXXXX` (and `\uuuuXXXX`) escapes, undone over the whole file.
@@ -141,6 +156,17 @@ mod tests {
         assert_eq!(raw.iter().filter(|s| *s == "Runtime").count(), 1);
         assert!(raw.contains(&"a\"\"b".to_string()));
         assert_eq!(line, 2);
+    }
+
+    #[test]
+    fn unicode_blanks_separate_names() {
+        let src = "\u{2003}Process.Start(x);\u{3000}exec\u{a0}(y);".as_bytes();
+        let mut t = Tokens::new(src);
+        let mut line = 1;
+        lex_region(&mut t, 0, src.len(), &mut line);
+        let raw: Vec<String> = (0..t.len()).map(|i| String::from_utf8_lossy(t.raw(i)).into_owned()).collect();
+        assert_eq!(raw[0], "Process");
+        assert!(raw.contains(&"exec".to_string()), "{raw:?}");
     }
 
     #[test]
