@@ -1058,6 +1058,8 @@ impl<'t, 'a> Flow<'t, 'a> {
     /// ends at a command position.
     fn cmd_pos(&mut self, a: usize, b: usize, mut start: bool) -> (bool, bool) {
         let (mut cmd, mut pcmd) = (false, false);
+        // Inside `sudo …`, `env …`, `nohup …`: every word is a command line.
+        let mut runner = false;
         for (pa, pb) in self.pieces(a, b) {
             if pb == pa + 1 && matches!(self.t.kind(pa), Some(Kind::Str | Kind::Exec)) {
                 if self.t.toks[pa].quote == Quote::PhpDouble && self.has_interp(pa) {
@@ -1068,19 +1070,19 @@ impl<'t, 'a> Flow<'t, 'a> {
                         if raw[k] == b'$' && (k == 0 || raw[k - 1] != b'\\') {
                             let name: Vec<u8> = raw[k + 1..].iter().copied().take_while(|&c| crate::token::is_name_byte(c)).collect();
                             if !name.is_empty() {
-                                start = advance(start, &text);
+                                (start, runner) = shell_step(start, runner, &text);
                                 text.clear();
                                 let src = self.v.source_vars.iter().any(|s| s.as_bytes() == name.as_slice());
                                 let info = self.vars.get(&name).cloned().unwrap_or_default();
-                                if start && (src || info.cmd) {
+                                if (start || runner) && (src || info.cmd || runner && info.req) {
                                     cmd = true;
                                 }
-                                if start && info.pcmd {
+                                if (start || runner) && (info.pcmd || runner && info.param) {
                                     pcmd = true;
                                 }
-                                start = match &info.konst {
-                                    Some(kv) if !src => advance(start, kv),
-                                    _ => false,
+                                (start, runner) = match &info.konst {
+                                    Some(kv) if !src => shell_step(start, runner, kv),
+                                    _ => (false, runner),
                                 };
                                 k += 1 + name.len();
                                 // `$a['x']` / `$a[0]` inside the string.
@@ -1095,10 +1097,10 @@ impl<'t, 'a> Flow<'t, 'a> {
                         }
                         k += 1;
                     }
-                    start = advance(start, &text);
+                    (start, runner) = shell_step(start, runner, &text);
                 } else {
                     let v = self.t.str_value(pa).into_owned();
-                    start = advance(start, &v);
+                    (start, runner) = shell_step(start, runner, &v);
                 }
                 continue;
             }
@@ -1107,15 +1109,15 @@ impl<'t, 'a> Flow<'t, 'a> {
                 Some(info) => (info.cmd, info.pcmd),
                 None => (v.req, v.param),
             };
-            if start && r {
+            if start && r || runner && v.req {
                 cmd = true;
             }
-            if start && p {
+            if start && p || runner && v.param {
                 pcmd = true;
             }
-            start = match &v.konst {
-                Some(k) => advance(start, k),
-                None => false,
+            (start, runner) = match &v.konst {
+                Some(k) => shell_step(start, runner, k),
+                None => (false, runner),
             };
         }
         (cmd, pcmd)
@@ -1546,6 +1548,43 @@ impl<'t, 'a> Flow<'t, 'a> {
             .any(|p| (p == 0 || raw[p - 1] != b'\\') && raw.get(p + 1).is_some_and(|&c| crate::token::is_name_byte(c) || c == b'{'))
             || memchr::memmem::find(raw, b"{$").is_some()
     }
+}
+
+/// Programs that run their arguments as a command line.
+const RUNNERS: &[&[u8]] = &[
+    b"sudo", b"su", b"doas", b"runuser", b"env", b"nohup", b"setsid", b"xargs", b"timeout", b"nice", b"ionice", b"time", b"exec",
+    b"chroot", b"stdbuf", b"busybox", b"strace",
+];
+
+/// [`advance`], plus whether the current command is one of [`RUNNERS`].
+fn shell_step(start: bool, runner: bool, text: &[u8]) -> (bool, bool) {
+    let next = advance(start, text);
+    let (seg, fresh) = match text.iter().rposition(|c| matches!(c, b';' | b'|' | b'&' | b'\n' | b'`')) {
+        Some(p) => (&text[p + 1..], true),
+        None => (text, start),
+    };
+    if !fresh {
+        return (next, runner);
+    }
+    let mut words = seg.split(|c| c.is_ascii_whitespace()).filter(|w| !w.is_empty());
+    let Some(word) = words.next() else { return (next, false) };
+    let base = word.rsplit(|&c| c == b'/').next().unwrap_or(word);
+    if !RUNNERS.contains(&base) {
+        return (next, false);
+    }
+    // `sudo -u www -S …`: options (and a single-letter option's value)
+    // keep the command word still to come; any other word is the command.
+    let mut value_next = false;
+    for w in words {
+        if w.starts_with(b"-") {
+            value_next = w.len() == 2;
+        } else if value_next {
+            value_next = false;
+        } else {
+            return (next, false);
+        }
+    }
+    (next, true)
 }
 
 /// Whether a shell reading `text` after a position `start` ends where

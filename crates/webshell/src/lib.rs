@@ -267,6 +267,14 @@ mod tests {
     }
 
     #[test]
+    fn commands_run_through_other_programs() {
+        assert!(flagged("a.php", "<?php $c = $_POST['c']; echo shell_exec('echo x | sudo -u www -S ' . $c);"));
+        assert!(flagged("a.php", "<?php system('nohup ' . $_GET['job'] . ' &');"));
+        assert!(!flagged("a.php", "<?php exec('sudo /usr/local/bin/reload-site ' . escapeshellarg($_POST['site']));"));
+        assert!(!flagged("a.php", "<?php exec('sudo -u www /usr/bin/convert ' . $_GET['f'] . ' out.png');"));
+    }
+
+    #[test]
     fn file_managers_and_bitwise_names() {
         assert!(flagged("a.php", "<?php $h = fopen($_POST['to'], 'w'); fwrite($h, $_POST['body']);"));
         assert!(flagged("a.php", "<?php $t = $_FILES['u']['tmp_name']; copy($t, $_POST['dir'] . '/' . $_FILES['u']['name']);"));
