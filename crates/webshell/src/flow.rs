@@ -199,9 +199,13 @@ impl<'t, 'a> Flow<'t, 'a> {
 
     /// Top-level arguments between `(` at `i` and its `)`.
     fn args(&self, i: usize) -> Vec<(usize, usize)> {
-        let end = self.close_of(i);
+        self.split_commas(i + 1, self.close_of(i))
+    }
+
+    /// `[a, end)` split at its top-level commas.
+    fn split_commas(&self, a: usize, end: usize) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
-        let mut a = i + 1;
+        let mut a = a;
         let mut j = a;
         while j < end {
             if self.is_opener(j) {
@@ -329,21 +333,7 @@ impl<'t, 'a> Flow<'t, 'a> {
             return;
         }
         let end = self.expr_end_stmt(j + 1);
-        let mut args = Vec::new();
-        let mut a = j + 1;
-        let mut k = a;
-        while k < end {
-            if self.is_opener(k) {
-                k = self.close_of(k) + 1;
-                continue;
-            }
-            if self.t.is_op(k, ",") {
-                args.push((a, k));
-                a = k + 1;
-            }
-            k += 1;
-        }
-        args.push((a, end));
+        let args = self.split_commas(j + 1, end);
         let qual = self.qual_of(j);
         self.dispatch(j, &name, qual.as_deref(), &args, None);
     }
