@@ -199,7 +199,33 @@ impl<'t, 'a> Flow<'t, 'a> {
 
     /// Top-level arguments between `(` at `i` and its `)`.
     fn args(&self, i: usize) -> Vec<(usize, usize)> {
-        self.split_commas(i + 1, self.close_of(i))
+        let end = self.close_of(i);
+        // An unclosed `(` (a cut file, binary noise): its arguments run to
+        // the statement's end, at most a few hundred tokens on; reading to
+        // the end of the file from every one would be quadratic.
+        if end >= self.t.len() {
+            let cap = (i + 256).min(self.t.len());
+            let stop = (i + 1..cap).find(|&k| self.t.toks[k].kind == Kind::End).unwrap_or(cap);
+            return self.split_commas_flat(i + 1, stop);
+        }
+        self.split_commas(i + 1, end)
+    }
+
+    /// `[a, end)` split at every comma, ignoring brackets (for argument
+    /// lists whose brackets do not close).
+    fn split_commas_flat(&self, a: usize, end: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut s = a;
+        for j in a..end {
+            if self.t.is_op(j, ",") {
+                out.push((s, j));
+                s = j + 1;
+            }
+        }
+        if s < end {
+            out.push((s, end));
+        }
+        out
     }
 
     /// `[a, end)` split at its top-level commas.
@@ -911,7 +937,7 @@ impl<'t, 'a> Flow<'t, 'a> {
         }
         // `$x = own_filter($x)`: the variable is cleaned in place.
         let sanitized = !compound && !indexed && self.sanitizes_in_place(tt, j + 1, end);
-        let upload = self.names_upload(j + 1, end);
+        let upload = val.req && self.names_upload(j + 1, end);
         let has_elem = elem.is_some();
         for (n, k) in [Some(key), elem].into_iter().flatten().enumerate() {
             let e = self.vars.entry(k).or_default();
@@ -1253,6 +1279,19 @@ impl<'t, 'a> Flow<'t, 'a> {
                             v.req = true;
                         }
                     }
+                    if self.php() && name == "function" && self.t.is_op(j + 1, "(") {
+                        // A closure: its body is read where it stands, and
+                        // the value assigned is code, not the input it reads.
+                        let mut k = self.close_of(j + 1) + 1;
+                        if self.t.is_word(k, "use") && self.t.is_op(k + 1, "(") {
+                            k = self.close_of(k + 1) + 1;
+                        }
+                        while k < b && !self.t.is_op(k, "{") && self.t.kind(k) != Some(Kind::End) {
+                            k += 1;
+                        }
+                        j = if self.t.is_op(k, "{") { self.close_of(k) + 1 } else { k };
+                        continue;
+                    }
                     if self.t.is_op(j + 1, "(") {
                         let method = self.is_method(j);
                         if self.v.source_calls.contains(&name) && (method || self.php()) {
@@ -1366,7 +1405,9 @@ impl<'t, 'a> Flow<'t, 'a> {
 
     /// `$_SERVER` is input only in its request fields.
     fn superglobal_is_input(&mut self, j: usize) -> bool {
-        if self.t.raw(j) != b"_SERVER" {
+        // The server's and the environment's variables: input only in
+        // the request's fields (CGI passes headers as HTTP_*).
+        if !matches!(self.t.raw(j), b"_SERVER" | b"_ENV" | b"HTTP_SERVER_VARS") {
             return true;
         }
         if !self.t.is_op(j + 1, "[") {

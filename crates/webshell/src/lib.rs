@@ -296,6 +296,12 @@ mod tests {
             "<?php $c = $reg[$id]; $c['label'] = 'x-' . $_POST['k']; $reg[$id] = $c; $d = $reg[$_GET['w']]; call_user_func($d['callback']);"
         ));
         assert!(!flagged("a.php", "<?php $f = $dir . $_GET['file']; rename($f, substr($f, 0, -4));"));
+        // A closure that reads the environment is code, not input; the
+        // environment's own variables are not the request's.
+        assert!(!flagged(
+            "a.php",
+            "<?php $init = function () { putenv('X=' . $_ENV['HTTP_X']); }; $init(); require $_ENV['SCRIPT_FILENAME'];"
+        ));
         // Input as an argument of a fixed program, through an own function,
         // a whitelist filter, a cast, a registry lookup, a checked include.
         assert!(!flagged("a.php", "<?php $id = (int) $_GET['id']; exec('/usr/bin/convert ' . escapeshellarg($_GET['f']) . ' out.png');"));
@@ -351,6 +357,11 @@ mod tests {
         let calls = format!("<?php {}1{};", "eval(".repeat(20_000), ")".repeat(20_000));
         let _ = scan_bytes("a.php", calls.as_bytes());
         let _ = scan_bytes("a.php", b"<?php $a = <<<X\n never closed");
+        // Unclosed calls by the hundred thousand, in every language.
+        let open_calls = format!("<?php <% {}", "f(a, ".repeat(100_000));
+        for name in ["a.php", "a.asp", "a.aspx", "a.jsp"] {
+            let _ = scan_bytes(name, open_calls.as_bytes());
+        }
         let noise: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         let _ = scan_bytes("a.php", &noise);
         let _ = scan_bytes("a.aspx", &noise);

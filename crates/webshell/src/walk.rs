@@ -188,12 +188,28 @@ fn link(p: &Path, root: &Path) -> Out {
     }
 }
 
-/// Whether bytes look like a binary with no server script inside.
+/// Whether bytes look like a binary with no server script inside. Random
+/// bytes hold `<?` or `<%` by chance every few kilobytes, so a binary
+/// counts as carrying a script only with a whole opener (`<?php`, `<?=`,
+/// a page directive, `runat="server"`); a compressed archive is read by
+/// nobody as a script.
 fn binary_without_script(head: &[u8], all: &[u8]) -> bool {
-    memchr::memchr(0, &head[..head.len().min(8192)]).is_some()
-        && memchr::memmem::find(all, b"<?").is_none()
-        && memchr::memmem::find(all, b"<%").is_none()
-        && memchr::memmem::find(all, b"runat").is_none()
+    if memchr::memchr(0, &head[..head.len().min(8192)]).is_none() {
+        return false;
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"\x1f\x8b") || head.starts_with(b"7z\xbc\xaf") {
+        return true;
+    }
+    let opener = |needle: &[u8]| {
+        let first = needle[0];
+        memchr::memchr_iter(first, all).any(|p| all.get(p..p + needle.len()).is_some_and(|w| w.eq_ignore_ascii_case(needle)))
+    };
+    !(opener(b"<?php")
+        || memchr::memmem::find(all, b"<?=").is_some()
+        || opener(b"<%@ page")
+        || opener(b"runat=\"server\"")
+        || opener(b"<%eval")
+        || opener(b"<%execute"))
 }
 
 fn scan_file(p: &Path, opts: &Options) -> Out {
@@ -285,4 +301,22 @@ pub fn quarantine(report: &FileReport, dir: &Path) -> std::io::Result<PathBuf> {
     writeln!(m, "{line}")?;
     m.sync_all()?;
     Ok(dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::binary_without_script;
+
+    #[test]
+    fn binaries_need_a_whole_opener() {
+        let mut noise = vec![0u8; 64];
+        noise.extend_from_slice(b"xx<%yy<?zz(");
+        assert!(binary_without_script(&noise, &noise));
+        let mut gif = b"GIF89a\x00\x01".to_vec();
+        gif.extend_from_slice(b"<?php eval($_POST[1]); ?>");
+        assert!(!binary_without_script(&gif, &gif));
+        let zip = b"PK\x03\x04\x00\x00<?php system($_GET[1]);";
+        assert!(binary_without_script(zip, zip));
+        assert!(!binary_without_script(b"<?php echo 1;", b"<?php echo 1;"));
+    }
 }

@@ -16,9 +16,11 @@ pub fn lex_region(t: &mut Tokens, from: usize, to: usize, line: &mut u32) {
                 *line += 1;
                 i += 1;
             }
-            b'_' if s[i + 1..to].iter().take_while(|&&b| b != b'\n').all(|b| b.is_ascii_whitespace())
-                && i > from
-                && s[i - 1].is_ascii_whitespace() =>
+            // Only blanks may follow ` _` on its line (checked up to the first
+            // other byte, so long lines of `_` stay linear).
+            b'_' if i > from
+                && s[i - 1].is_ascii_whitespace()
+                && s[i + 1..to].iter().find(|&&b| !matches!(b, b' ' | b'\t' | b'\r')).is_none_or(|&b| b == b'\n') =>
             {
                 // Line continuation: skip to the next line without ending it.
                 while i < to && s[i] != b'\n' {
