@@ -230,22 +230,28 @@ impl<'t, 'a> Flow<'t, 'a> {
 
     /// `[a, end)` split at its top-level commas.
     fn split_commas(&self, a: usize, end: usize) -> Vec<(usize, usize)> {
+        self.split_top(a, end, |t, j| t.is_op(j, ","))
+    }
+
+    /// `[a, end)` split where `sep` holds outside brackets.
+    fn split_top(&self, a: usize, end: usize, sep: impl Fn(&Tokens, usize) -> bool) -> Vec<(usize, usize)> {
+        let end = end.min(self.t.len());
         let mut out = Vec::new();
-        let mut a = a;
+        let mut s = a;
         let mut j = a;
         while j < end {
             if self.is_opener(j) {
                 j = self.close_of(j) + 1;
                 continue;
             }
-            if self.t.is_op(j, ",") {
-                out.push((a, j));
-                a = j + 1;
+            if sep(self.t, j) {
+                out.push((s, j));
+                s = j + 1;
             }
             j += 1;
         }
-        if a < end.min(self.t.len()) {
-            out.push((a, end.min(self.t.len())));
+        if s < end {
+            out.push((s, end));
         }
         out
     }
@@ -361,7 +367,7 @@ impl<'t, 'a> Flow<'t, 'a> {
         let end = self.expr_end_stmt(j + 1);
         let args = self.split_commas(j + 1, end);
         let qual = self.qual_of(j);
-        self.dispatch(j, &name, qual.as_deref(), &args, None);
+        self.dispatch(j, &name, qual.as_deref(), &args);
     }
 
     /// Statement end from `a`, skipping brackets.
@@ -470,7 +476,7 @@ impl<'t, 'a> Flow<'t, 'a> {
                 }
                 let qual = self.qual_of(c);
                 let name = if self.is_new(c) && name == "function" { "function".to_string() } else { name };
-                self.dispatch(c, &name, qual.as_deref(), &args, None);
+                self.dispatch(c, &name, qual.as_deref(), &args);
             }
             Kind::Var => {
                 let cv = self.eval(c, i);
@@ -534,15 +540,15 @@ impl<'t, 'a> Flow<'t, 'a> {
                     at,
                     format!("calls `{n}` through a name {}", if cv.built { "assembled at run time" } else { "held in a variable" }),
                 );
-                self.dispatch(at, &n, None, args, Some(&cv));
+                self.dispatch(at, &n, None, args);
             }
             Some(n) if has(self.v.decoders, &n, None) => {
                 if cv.built {
                     self.hit("hidden-function-name", 85, at, format!("calls `{n}` through a name assembled at run time"));
                 }
-                self.dispatch(at, &n, None, args, Some(&cv));
+                self.dispatch(at, &n, None, args);
             }
-            Some(n) if !n.is_empty() => self.dispatch(at, &n, None, args, Some(&cv)),
+            Some(n) if !n.is_empty() => self.dispatch(at, &n, None, args),
             _ => {
                 if args.iter().any(|&(a, b)| self.eval(a, b).req) {
                     self.hit("dynamic-call-with-input", 60, at, "passes request input to a function chosen at run time");
@@ -590,7 +596,7 @@ impl<'t, 'a> Flow<'t, 'a> {
     }
 
     /// What a call of `name` means, given its arguments.
-    fn dispatch(&mut self, at: usize, name: &str, qual: Option<&str>, args: &[(usize, usize)], _callee: Option<&Val>) {
+    fn dispatch(&mut self, at: usize, name: &str, qual: Option<&str>, args: &[(usize, usize)]) {
         let v = self.v;
         let arg = |k: usize| args.get(k).copied();
         if has(v.code_sinks, name, qual) {
@@ -1008,21 +1014,7 @@ impl<'t, 'a> Flow<'t, 'a> {
     /// Whether the last concatenated piece of `[a, b)` is request input
     /// (the file name part of `$dir . '/' . $_FILES['f']['name']`).
     fn tail_req(&mut self, a: usize, b: usize) -> bool {
-        let mut last = a;
-        let mut j = a;
-        while j < b {
-            if self.is_opener(j) {
-                j = self.close_of(j) + 1;
-                continue;
-            }
-            if self.t.kind(j) == Some(Kind::Op) && self.v.concat.iter().any(|c| self.t.raw(j) == c.as_bytes()) {
-                last = j + 1;
-            }
-            j += 1;
-        }
-        if last >= b {
-            return false;
-        }
+        let Some((last, b)) = self.pieces(a, b).last().copied() else { return false };
         if last + 1 == b && matches!(self.t.kind(last), Some(Kind::Var | Kind::Ident)) && !self.is_source_var(last) {
             let key = self.var_key(last);
             return self.vars.get(&key).is_some_and(|x| x.tail);
@@ -1032,24 +1024,8 @@ impl<'t, 'a> Flow<'t, 'a> {
 
     /// Top-level concatenation pieces of `[a, b)`.
     fn pieces(&self, a: usize, b: usize) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        let mut s = a;
-        let mut j = a;
-        while j < b {
-            if self.is_opener(j) {
-                j = self.close_of(j) + 1;
-                continue;
-            }
-            if self.t.kind(j) == Some(Kind::Op) && self.v.concat.iter().any(|c| self.t.raw(j) == c.as_bytes()) {
-                out.push((s, j));
-                s = j + 1;
-            }
-            j += 1;
-        }
-        if s < b {
-            out.push((s, b.min(self.t.len())));
-        }
-        out
+        let concat = self.v.concat;
+        self.split_top(a, b, |t, j| t.kind(j) == Some(Kind::Op) && concat.iter().any(|c| t.raw(j) == c.as_bytes()))
     }
 
     /// Flags of a lone variable piece (its element when indexed by a
